@@ -1,0 +1,52 @@
+"""URL rules of the API: ``/api/sessions``, ``/api/sessions/<id>`` and ``/healthz``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, url_for
+from sqlalchemy import text
+
+from ..extensions import csrf, db
+from ..i18n import iso_local
+from ..models import EventSession
+from ..services.programme import BOOKABLE, availability, get_session, list_sessions
+from . import bp
+
+csrf.exempt(bp)  # read-only: no route here accepts a state-changing method
+
+
+def session_json(session: EventSession) -> dict[str, Any]:
+    """The public facts about a session, as the API shows them."""
+    return {
+        "id": session.id,
+        "event": session.event.title,
+        "kind": session.event.kind.value,
+        "starts_at": iso_local(session.starts_at),
+        "ends_at": iso_local(session.ends_at),
+        "venue": session.event.venue.name,
+        "capacity": session.capacity,
+        "seats_left": session.seats_left,
+        "booking_open": availability(session) in BOOKABLE,
+        "cancelled": session.cancelled_at is not None,
+        "url": url_for("public.session_detail", session_id=session.id, _external=True),
+    }
+
+
+@bp.get("/api/sessions")
+def sessions() -> Response:
+    """Every session of the programme, in date order."""
+    return jsonify([session_json(s) for s in list_sessions()])
+
+
+@bp.get("/api/sessions/<int:session_id>")
+def session(session_id: int) -> Response:
+    """One session; 404 (JSON) when it does not exist."""
+    return jsonify(session_json(get_session(session_id)))
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """200 after a database round-trip; a database down gives the 503 handler."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok")

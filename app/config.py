@@ -1,0 +1,99 @@
+"""Settings read from the environment, with safe defaults for development.
+
+Every setting can also be passed to ``create_app(config)`` directly, which is what the
+tests do. Nothing here imports Flask, so the bench scripts and the CLI can reuse it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """Read a boolean setting such as ``RATELIMIT_ENABLED=false``."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in TRUE_WORDS
+
+
+def env_int(name: str, default: int) -> int:
+    """Read an integer setting, falling back to ``default`` when unset."""
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def normalise_database_url(url: str) -> str:
+    """Make a ``postgres://`` or ``postgresql://`` URL use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Build the configuration mapping from ``os.environ``.
+
+    ``APP_ENV=production`` turns on the production defaults: secure cookies, HSTS,
+    htmx from the CDN, and a refusal to start without a real ``SECRET_KEY``.
+    """
+    app_env = os.environ.get("APP_ENV", "development")
+    production = app_env == "production"
+    default_db = "sqlite:///" + str(Path(instance_path) / "minerales.sqlite3")
+    secret_key = os.environ.get("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise RuntimeError("SECRET_KEY must be set when APP_ENV=production")
+        # A per-process key keeps development working; sessions simply do not survive restarts.
+        secret_key = secrets.token_hex(32)
+
+    return {
+        "APP_ENV": app_env,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            os.environ.get("DATABASE_URL", default_db)
+        ),
+        # How long a writer waits for a lock before the request gets the 503 page.
+        "DB_LOCK_TIMEOUT_MS": env_int("DB_LOCK_TIMEOUT_MS", 10_000),
+        # Booking rules.
+        "BOOKING_MAX_SEATS": env_int("BOOKING_MAX_SEATS", 6),
+        "BOOKING_CLOSE_MINUTES": env_int("BOOKING_CLOSE_MINUTES", 60),
+        # Live seat counts: how often an open programme page asks for changes.
+        "LIVE_POLL_SECONDS": env_int("LIVE_POLL_SECONDS", 5),
+        # htmx: "cdn" (with Subresource Integrity) or "local" (the npm copy, for tests and
+        # a tablet without Internet access).
+        "HTMX_SOURCE": os.environ.get("HTMX_SOURCE", "cdn" if production else "local"),
+        # Mail.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": env_int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": env_flag("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": env_flag("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "Minér'Alès <minerales@mines-ales.fr>"
+        ),
+        # Rate limits (Flask-Limiter); Redis when REDIS_URL is set.
+        "RATELIMIT_ENABLED": env_flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
+        # i18n: French first.
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "LANGUAGES": ("fr", "en"),
+        # Cookies.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "HSTS": production,
+        # A door tablet stays open all day: tie CSRF tokens to the session, not to a clock.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": env_int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        # Routes used only by bench/ (a bare "hello" to compare the live poll against).
+        "BENCH_ROUTES": env_flag("BENCH_ROUTES", False),
+    }

@@ -1,0 +1,19 @@
+"""All models, importable from one place (Alembic and the CLI need every table)."""
+
+from .audit import AuditEntry
+from .booking import SEAT_HOLDING_STATUSES, Booking, BookingStatus
+from .live import SEATS_COUNTER, ChangeCounter
+from .programme import Event, EventKind, EventSession, Venue
+
+__all__ = [
+    "SEATS_COUNTER",
+    "SEAT_HOLDING_STATUSES",
+    "AuditEntry",
+    "Booking",
+    "BookingStatus",
+    "ChangeCounter",
+    "Event",
+    "EventKind",
+    "EventSession",
+    "Venue",
+]

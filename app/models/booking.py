@@ -1,0 +1,70 @@
+"""Bookings: a party of one or more seats for one session."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .programme import EventSession
+from .types import UTCDateTime
+
+
+class BookingStatus(enum.StrEnum):
+    """Where a booking stands. Only CONFIRMED and OFFERED hold seats in the ledger."""
+
+    CONFIRMED = "confirmed"
+    WAITING = "waiting"
+    OFFERED = "offered"
+    CANCELLED = "cancelled"
+
+
+SEAT_HOLDING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.OFFERED)
+
+
+class Booking(db.Model):
+    """A party's booking, reachable by the public only through its secret ``token``."""
+
+    __table_args__ = (
+        CheckConstraint("seats >= 1", name="at_least_one_seat"),
+        Index("ix_booking_session_status", "session_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_session.id"))
+    # 256 bits from secrets.token_urlsafe: the only key to the booking's page.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Short code printed on the ticket and typed or scanned at the door.
+    ticket_code: Mapped[str] = mapped_column(String(16), unique=True)
+    # Set by the booking form so a double submit returns the same booking.
+    request_nonce: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    seats: Mapped[int]
+    status: Mapped[BookingStatus] = mapped_column(
+        db.Enum(
+            BookingStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=BookingStatus.CONFIRMED,
+    )
+    accessibility_needs: Mapped[str] = mapped_column(Text, default="")
+    locale: Mapped[str] = mapped_column(String(8), default="fr")
+    source: Mapped[str] = mapped_column(String(20), default="public")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    session: Mapped[EventSession] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def holds_seats(self) -> bool:
+        """Whether this booking counts in its session's seat ledger."""
+        return self.status in SEAT_HOLDING_STATUSES

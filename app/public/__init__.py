@@ -1,0 +1,27 @@
+"""Public area: the programme, session pages, booking and the booking's own page."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from . import routes  # noqa: E402,F401  (routes attach themselves to bp)
+
+from ..services.programme import Availability, availability  # noqa: E402
+from .labels import (  # noqa: E402
+    availability_label,
+    booking_status_label,
+    kind_label,
+    kind_plural,
+    meter_bounds,
+)
+
+for _helper in (
+    availability,
+    availability_label,
+    booking_status_label,
+    kind_label,
+    kind_plural,
+    meter_bounds,
+):
+    bp.add_app_template_global(_helper)
+bp.add_app_template_global(Availability, "Availability")

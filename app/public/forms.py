@@ -1,0 +1,85 @@
+"""Forms of the public area, with French messages next to each field."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+
+
+class SeatsInRange:
+    """Check the party size against ``BOOKING_MAX_SEATS`` at validation time."""
+
+    def __call__(self, form: FlaskForm, field: IntegerField) -> None:
+        """Refuse zero, negative and too many seats with one clear message."""
+        maximum = int(current_app.config["BOOKING_MAX_SEATS"])
+        if field.data is None or not 1 <= field.data <= maximum:
+            raise ValidationError(
+                _l("Choisissez entre 1 et %(max)d places.", max=maximum)
+            )
+
+
+class SeatsField(IntegerField):
+    """An integer field whose parse error is a French sentence, not WTForms' default."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Parse the number of seats, with a readable message for anything else."""
+        if not valuelist or valuelist[0].strip() == "":
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Indiquez un nombre de places (un nombre entier).")) from None
+
+
+class BookingForm(FlaskForm):
+    """Book seats for a party: who, how to reach them, how many seats."""
+
+    name = StringField(
+        _l("Nom et prénom"),
+        validators=[
+            InputRequired(_l("Indiquez votre nom.")),
+            Length(max=120, message=_l("Le nom ne doit pas dépasser 120 caractères.")),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    email = EmailField(
+        _l("Adresse e-mail"),
+        validators=[
+            InputRequired(_l("Indiquez votre adresse e-mail.")),
+            Length(max=254, message=_l("Cette adresse e-mail est trop longue.")),
+            Email(_l("Cette adresse e-mail n’est pas valide (exemple : nom@exemple.fr).")),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    seats = SeatsField(
+        _l("Nombre de places"),
+        default=1,
+        validators=[InputRequired(_l("Indiquez le nombre de places.")), SeatsInRange()],
+    )
+    phone = StringField(
+        _l("Téléphone (facultatif)"),
+        validators=[
+            Optional(),
+            Length(max=40, message=_l("Ce numéro est trop long.")),
+        ],
+    )
+    accessibility_needs = TextAreaField(
+        _l("Besoins d’accessibilité (facultatif)"),
+        validators=[
+            Optional(),
+            Length(max=1000, message=_l("Merci de rester sous 1 000 caractères.")),
+        ],
+    )
+    nonce = HiddenField(default=lambda: secrets.token_urlsafe(16))
+
+    def validate_nonce(self, field: HiddenField) -> None:
+        """Drop an implausible nonce rather than store it."""
+        if field.data and len(field.data) > 64:
+            field.data = None

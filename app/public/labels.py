@@ -1,0 +1,68 @@
+"""Words shown for domain values, in the current language."""
+
+from __future__ import annotations
+
+from flask_babel import format_datetime, gettext, ngettext
+
+from ..models import Booking, BookingStatus, EventKind, EventSession
+from ..services.programme import Availability, availability, few_seats_threshold
+
+
+def kind_label(kind: EventKind) -> str:
+    """« Visite commentée », « Film »…"""
+    return {
+        EventKind.VISIT: gettext("Visite commentée"),
+        EventKind.FILM: gettext("Film du midi"),
+        EventKind.CONFERENCE: gettext("Conférence"),
+        EventKind.HIKE: gettext("Randonnée"),
+        EventKind.PRO_DAY: gettext("Journée professionnelle"),
+    }[kind]
+
+
+def kind_plural(kind: EventKind) -> str:
+    """The filter's words: « Visites commentées », « Films »…"""
+    return {
+        EventKind.VISIT: gettext("Visites commentées"),
+        EventKind.FILM: gettext("Films"),
+        EventKind.CONFERENCE: gettext("Conférences"),
+        EventKind.HIKE: gettext("Randonnées"),
+        EventKind.PRO_DAY: gettext("Journée pro"),
+    }[kind]
+
+
+def availability_label(session: EventSession, state: Availability | None = None) -> str:
+    """« 12 places », « Dernières places : 3 », « Complet »…"""
+    state = state or availability(session)
+    left = session.seats_left
+    if state is Availability.OPEN:
+        return ngettext("%(num)d place", "%(num)d places", left)
+    if state is Availability.FEW:
+        return ngettext("Dernière place\u202f!", "Dernières places\u202f: %(num)d", left)
+    if state is Availability.FULL:
+        return gettext("Complet")
+    if state is Availability.NOT_YET_OPEN:
+        return gettext(
+            "Ouverture le %(when)s",
+            when=format_datetime(session.booking_opens_at, "d MMMM, HH:mm"),
+        )
+    if state is Availability.CLOSED:
+        return gettext("Réservations closes")
+    if state is Availability.PAST:
+        return gettext("Terminé")
+    return gettext("Annulé")
+
+
+def meter_bounds(session: EventSession) -> dict[str, float]:
+    """``low``/``high`` of the fill ``<meter>``: green, then amber for the last seats, red when full."""
+    capacity = session.capacity or 1
+    return {"low": capacity - few_seats_threshold(capacity) + 0.5, "high": capacity - 0.5}
+
+
+def booking_status_label(booking: Booking) -> str:
+    """« Confirmée », « Annulée »…"""
+    return {
+        BookingStatus.CONFIRMED: gettext("Confirmée"),
+        BookingStatus.WAITING: gettext("En liste d’attente"),
+        BookingStatus.OFFERED: gettext("Places proposées, en attente de votre réponse"),
+        BookingStatus.CANCELLED: gettext("Annulée"),
+    }[booking.status]

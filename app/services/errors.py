@@ -1,0 +1,129 @@
+"""Domain errors. Views turn them into a message next to the form and a 4xx status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import format_datetime, gettext, ngettext
+
+
+class DomainError(Exception):
+    """A rule said no. ``code`` is stable (for the API and logs), ``status`` is HTTP."""
+
+    code = "domain_error"
+    status = 409
+
+    def message(self) -> str:
+        """Return the explanation for a person, in the current language."""
+        return gettext("Cette action n’est pas possible.")
+
+
+class SessionNotFound(DomainError):
+    """No session with that id."""
+
+    code = "session_not_found"
+    status = 404
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext("Cette séance n’existe pas.")
+
+
+class BookingNotFound(DomainError):
+    """No booking with that token (or ticket code)."""
+
+    code = "booking_not_found"
+    status = 404
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext("Cette réservation est introuvable.")
+
+
+class BookingClosed(DomainError):
+    """The session cannot be booked now; ``reason`` says why."""
+
+    code = "booking_closed"
+    status = 409
+
+    def __init__(self, reason: str, opens_at: datetime | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.opens_at = opens_at
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        if self.reason == "cancelled":
+            return gettext("Cette séance est annulée : elle ne peut plus être réservée.")
+        if self.reason == "past":
+            return gettext("Cette séance a déjà eu lieu.")
+        if self.reason == "not_yet_open" and self.opens_at is not None:
+            return gettext(
+                "Les réservations ouvriront le %(when)s.",
+                when=format_datetime(self.opens_at, "EEEE d MMMM 'à' HH:mm"),
+            )
+        return gettext(
+            "Les réservations en ligne sont closes pour cette séance. "
+            "Il reste peut-être des places à l’entrée."
+        )
+
+
+class SessionFull(DomainError):
+    """Not enough seats for the whole party."""
+
+    code = "session_full"
+    status = 409
+
+    def __init__(self, seats_left: int, seats_wanted: int) -> None:
+        super().__init__(seats_left)
+        self.seats_left = seats_left
+        self.seats_wanted = seats_wanted
+
+    def message(self) -> str:
+        """Explain in the current language, saying how many seats are left."""
+        if self.seats_left == 0:
+            return gettext("Cette séance est complète.")
+        return ngettext(
+            "Il ne reste que %(num)d place : réduisez le nombre de places demandées.",
+            "Il ne reste que %(num)d places : réduisez le nombre de places demandées.",
+            self.seats_left,
+        )
+
+
+class InvalidSeats(DomainError):
+    """A party size outside the allowed range."""
+
+    code = "invalid_seats"
+    status = 422
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(maximum)
+        self.maximum = maximum
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext(
+            "Choisissez entre 1 et %(max)d places par réservation.", max=self.maximum
+        )
+
+
+class AlreadyCancelled(DomainError):
+    """The booking was cancelled before."""
+
+    code = "already_cancelled"
+    status = 409
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext("Cette réservation est déjà annulée.")
+
+
+class SessionStarted(DomainError):
+    """Too late: the session has started."""
+
+    code = "session_started"
+    status = 409
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext("La séance a commencé : la réservation ne peut plus être modifiée.")

@@ -1,0 +1,133 @@
+"""The seat ledger: the only code that changes ``EventSession.seats_taken``.
+
+Every change is one conditional UPDATE in the caller's transaction, so the database
+itself refuses an oversell whatever the interleaving of requests, and the live-count
+change counter moves in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..extensions import db
+from ..models import SEAT_HOLDING_STATUSES, SEATS_COUNTER, Booking, ChangeCounter, EventSession
+from .errors import SessionFull
+
+
+def lock_session(session_id: int) -> EventSession | None:
+    """Load a session and lock its row until the transaction ends.
+
+    PostgreSQL takes a row lock; SQLite ignores FOR UPDATE, but a writer's transaction
+    there already holds the database's write lock from BEGIN IMMEDIATE.
+    """
+    stmt = (
+        select(EventSession)
+        .where(EventSession.id == session_id)
+        .with_for_update(of=EventSession)
+        .execution_options(populate_existing=True)
+    )
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def bump_change_counter() -> None:
+    """Tell every open programme page that some seat count changed."""
+    db.session.execute(
+        update(ChangeCounter)
+        .where(ChangeCounter.name == SEATS_COUNTER)
+        .values(value=ChangeCounter.value + 1)
+    )
+
+
+def change_counter() -> int:
+    """Read the live-count change counter (one primary-key read)."""
+    value = db.session.execute(
+        select(ChangeCounter.value).where(ChangeCounter.name == SEATS_COUNTER)
+    ).scalar_one_or_none()
+    return value or 0
+
+
+def _apply(session: EventSession, delta: int, *, guard_capacity: bool) -> int:
+    """Add ``delta`` to the ledger with one conditional UPDATE; return the new total."""
+    table = EventSession.__table__
+    stmt = (
+        update(table)
+        .where(table.c.id == session.id)
+        .values(seats_taken=table.c.seats_taken + delta, version=table.c.version + 1)
+        .returning(table.c.seats_taken, table.c.version)
+    )
+    if guard_capacity:
+        stmt = stmt.where(table.c.seats_taken + delta <= table.c.capacity)
+    else:
+        stmt = stmt.where(table.c.seats_taken + delta >= 0)
+    row = db.session.execute(stmt).first()
+    if row is None:
+        return -1
+    set_committed_value(session, "seats_taken", row.seats_taken)
+    set_committed_value(session, "version", row.version)
+    bump_change_counter()
+    return row.seats_taken
+
+
+def take_seats(session: EventSession, seats: int) -> int:
+    """Take ``seats`` seats or raise ``SessionFull`` with how many are left."""
+    taken = _apply(session, seats, guard_capacity=True)
+    if taken < 0:
+        db.session.refresh(session, ["seats_taken", "capacity"])
+        raise SessionFull(seats_left=session.seats_left, seats_wanted=seats)
+    return taken
+
+
+def release_seats(session: EventSession, seats: int) -> int:
+    """Give ``seats`` seats back to the session."""
+    taken = _apply(session, -seats, guard_capacity=False)
+    if taken < 0:
+        raise RuntimeError(f"ledger of session {session.id} would go negative")
+    return taken
+
+
+@dataclass(frozen=True)
+class LedgerDifference:
+    """A session whose stored counter disagrees with its bookings."""
+
+    session_id: int
+    stored: int
+    expected: int
+
+
+def held_seats_by_session() -> dict[int, int]:
+    """Sum the seats held (confirmed or offered) per session, from the bookings."""
+    rows = db.session.execute(
+        select(Booking.session_id, func.coalesce(func.sum(Booking.seats), 0))
+        .where(Booking.status.in_(SEAT_HOLDING_STATUSES))
+        .group_by(Booking.session_id)
+    )
+    return {session_id: int(total) for session_id, total in rows}
+
+
+def check_ledger() -> list[LedgerDifference]:
+    """Recompute every session's counter from its bookings and list the differences."""
+    expected = held_seats_by_session()
+    differences = []
+    for session_id, stored in db.session.execute(
+        select(EventSession.id, EventSession.seats_taken).order_by(EventSession.id)
+    ):
+        should_be = expected.get(session_id, 0)
+        if stored != should_be:
+            differences.append(LedgerDifference(session_id, stored, should_be))
+    return differences
+
+
+def repair_ledger(differences: list[LedgerDifference]) -> None:
+    """Set each listed counter to what its bookings add up to."""
+    table = EventSession.__table__
+    for difference in differences:
+        db.session.execute(
+            update(table)
+            .where(table.c.id == difference.session_id)
+            .values(seats_taken=difference.expected, version=table.c.version + 1)
+        )
+    if differences:
+        bump_change_counter()
