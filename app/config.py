@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,30 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def development_secret_key(instance_dir: Path) -> str:
+    """Return a random key kept in ``instance/secret_key``.
+
+    Every gunicorn worker must sign sessions and CSRF tokens with the same key, and a
+    restart should not log everybody out, so the key is generated once and stored.
+    """
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key_file = instance_dir / "secret_key"
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Another worker may be writing it right now: wait for its content.
+        for _ in range(50):
+            key = key_file.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{key_file} is empty; delete it and restart") from None
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Build the configuration mapping from ``os.environ``.
 
@@ -49,8 +74,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     if not secret_key:
         if production:
             raise RuntimeError("SECRET_KEY must be set when APP_ENV=production")
-        # A per-process key keeps development working; sessions simply do not survive restarts.
-        secret_key = secrets.token_hex(32)
+        secret_key = development_secret_key(Path(instance_path))
 
     return {
         "APP_ENV": app_env,
