@@ -49,7 +49,7 @@ def full_date(moment: datetime) -> str:
 
 def iso_local(moment: datetime) -> str:
     """ISO 8601 with the Paris offset, for ``<time datetime>`` and the API."""
-    return paris(moment).isoformat(timespec="minutes")
+    return paris(moment).isoformat(timespec="seconds")
 
 
 def seats_phrase(count: int) -> str:

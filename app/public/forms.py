@@ -8,7 +8,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 
 class SeatsInRange:
@@ -44,7 +44,7 @@ class BookingForm(FlaskForm):
     name = StringField(
         _l("Nom et prénom"),
         validators=[
-            InputRequired(_l("Indiquez votre nom.")),
+            DataRequired(_l("Indiquez votre nom.")),
             Length(max=120, message=_l("Le nom ne doit pas dépasser 120 caractères.")),
         ],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
@@ -52,7 +52,7 @@ class BookingForm(FlaskForm):
     email = EmailField(
         _l("Adresse e-mail"),
         validators=[
-            InputRequired(_l("Indiquez votre adresse e-mail.")),
+            DataRequired(_l("Indiquez votre adresse e-mail.")),
             Length(max=254, message=_l("Cette adresse e-mail est trop longue.")),
             Email(_l("Cette adresse e-mail n’est pas valide (exemple : nom@exemple.fr).")),
         ],

@@ -84,8 +84,8 @@ class SessionFull(DomainError):
         if self.seats_left == 0:
             return gettext("Cette séance est complète.")
         return ngettext(
-            "Il ne reste que %(num)d place : réduisez le nombre de places demandées.",
-            "Il ne reste que %(num)d places : réduisez le nombre de places demandées.",
+            "Il ne reste plus qu’une place : réservez-la pour une personne.",
+            "Il ne reste plus que %(num)d places : réduisez le nombre de places demandées.",
             self.seats_left,
         )
 

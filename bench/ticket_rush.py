@@ -1,0 +1,668 @@
+"""Ticket rush: many people book the last seats of one session at the same instant.
+
+What is measured, and why
+-------------------------
+The booking rule that matters most is "never sell a seat twice". Unit tests prove the
+ledger logic; this script checks it end to end, through real HTTP, real gunicorn worker
+processes and a real database, under the worst load the event expects: a popular session
+opens and a crowd presses "Réserver" together.
+
+For each database (SQLite, PostgreSQL) the script:
+
+1. starts gunicorn (sync workers, 127.0.0.1, a free port) on a fresh database holding one
+   session of capacity C;
+2. lets N clients (one thread and one cookie jar each) load the session page, parse the
+   CSRF token and the form nonce, wait on a barrier, then POST one seat each at once.
+   It counts confirmations (303), refusals (409), other 4xx and 5xx, and the POST
+   latency (p50, p99). Exactly min(N, C) confirmations are expected: more is an
+   oversell, fewer an undersell (people refused while seats were left);
+3. runs ``flask check-ledger``: every seat counter must equal what its bookings add up to;
+4. measures the live-count poll that every open programme page sends every few seconds:
+   K keep-alive clients send ``GET /live/seats`` with ``If-None-Match`` (the 304 path)
+   for a few seconds, then the same for ``GET /bench/hello``, a route doing no work at
+   all. The ratio poll/hello says how close the poll is to the cost of a bare request;
+   the client threads share the machine's cores with gunicorn, so only the ratio is
+   meaningful, not the absolute figures;
+5. prints a one-line verdict against the targets: no oversell or undersell, a consistent
+   ledger, no 5xx, p99 below 1000 ms, poll at least 50 % of hello.
+
+The exit code is 0 when every target is met on every database run, 1 otherwise. Nothing
+is asserted on timings inside the script: the figures are printed and compared once.
+
+Run from the repository root: ``.venv/bin/python bench/ticket_rush.py --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+BIN_DIR = VENV_BIN if VENV_BIN.is_dir() else Path(sys.executable).parent
+HOST = "127.0.0.1"
+DEFAULT_PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+DEFAULT_PG_DB = "minerales_bench"
+P99_TARGET_MS = 1000.0
+POLL_RATIO_TARGET = 50.0
+HTTP_TIMEOUT = 60.0
+
+# Run in a subprocess with the same environment as gunicorn: prints the new session's id.
+SEED_SCRIPT = """
+import sys
+from datetime import timedelta
+from app import create_app
+from app.extensions import db
+from app.models import Event, EventKind, EventSession, Venue
+from app.timeutil import utcnow
+
+capacity = int(sys.argv[1])
+app = create_app()
+with app.app_context():
+    venue = Venue(name="Hub")
+    event = Event(slug="rush", kind=EventKind.VISIT, title="Rush", venue=venue)
+    start = utcnow() + timedelta(days=7)
+    session = EventSession(
+        event=event, starts_at=start, ends_at=start + timedelta(hours=1), capacity=capacity
+    )
+    db.session.add_all([venue, event, session])
+    db.session.commit()
+    print(session.id)
+"""
+
+
+class FormFields(HTMLParser):
+    """Collect the ``name -> value`` pairs of every ``<input>`` of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Remember an input's value under its name."""
+        if tag != "input":
+            return
+        attributes = dict(attrs)
+        name = attributes.get("name")
+        if name:
+            self.values[name] = attributes.get("value") or ""
+
+
+def parse_form(html: str) -> dict[str, str]:
+    """Return the inputs of ``html`` by name (hidden fields included)."""
+    parser = FormFields()
+    parser.feed(html)
+    parser.close()
+    return parser.values
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile of ``values`` (``nan`` when empty)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def free_port() -> int:
+    """Ask the kernel for a TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    """Return the last ``lines`` lines of a text file (empty if it does not exist)."""
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# --------------------------------------------------------------------------- databases
+
+
+def check_bench_db_name(name: str) -> None:
+    """Refuse to drop anything but a dedicated bench database."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or "bench" not in name:
+        raise SystemExit(f"refusing PostgreSQL database {name!r}: its name must contain 'bench'")
+
+
+def pg_admin(server_url: str, statements: list[str]) -> None:
+    """Run maintenance statements (autocommit) from the ``postgres`` database."""
+    import psycopg
+
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def recreate_pg_database(server_url: str, name: str) -> None:
+    """Drop and create the bench database, so every run starts empty."""
+    check_bench_db_name(name)
+    pg_admin(
+        server_url,
+        [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'],
+    )
+
+
+def drop_pg_database(server_url: str, name: str) -> None:
+    """Drop the bench database (and any connection still open to it)."""
+    check_bench_db_name(name)
+    pg_admin(server_url, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+
+
+# ------------------------------------------------------------------------------ server
+
+
+def app_environment(database_url: str) -> dict[str, str]:
+    """The environment shared by gunicorn and the ``flask`` commands of one run."""
+    env = dict(os.environ)
+    env.pop("REDIS_URL", None)
+    env.update(
+        {
+            "APP_ENV": "development",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": secrets.token_hex(32),
+            "RATELIMIT_ENABLED": "false",
+            "BENCH_ROUTES": "true",
+            "HTMX_SOURCE": "local",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def run_tool(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a command from the repository root and capture its output."""
+    return subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def prepare_database(env: dict[str, str], capacity: int) -> int:
+    """Apply the migrations and create the session; return its id."""
+    upgrade = run_tool([str(BIN_DIR / "flask"), "--app", "wsgi", "db", "upgrade"], env)
+    if upgrade.returncode != 0:
+        raise RuntimeError(f"db upgrade failed:\n{upgrade.stdout}{upgrade.stderr}")
+    seed = run_tool([str(BIN_DIR / "python"), "-c", SEED_SCRIPT, str(capacity)], env)
+    if seed.returncode != 0:
+        raise RuntimeError(f"creating the session failed:\n{seed.stdout}{seed.stderr}")
+    return int(seed.stdout.strip().splitlines()[-1])
+
+
+def check_ledger(env: dict[str, str]) -> tuple[bool, str]:
+    """Run ``flask check-ledger``; return (exit code was 0, its output)."""
+    result = run_tool([str(BIN_DIR / "flask"), "--app", "wsgi", "check-ledger"], env)
+    output = (result.stdout + result.stderr).strip()
+    return result.returncode == 0, output
+
+
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a process group politely, then kill it if it lingers."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        process.wait(timeout=10)
+
+
+def wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until ``/healthz`` answers 200, or fail if gunicorn dies or takes too long."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{tail(log)}")
+        try:
+            if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not become healthy within 60 s:\n{tail(log)}")
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int, log: Path) -> Iterator[str]:
+    """Run gunicorn for the duration of the block; yield its base URL."""
+    port = free_port()
+    args = [
+        str(BIN_DIR / "gunicorn"),
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"{HOST}:{port}",
+        "--log-level",
+        "warning",
+        "--graceful-timeout",
+        "5",
+        "wsgi:app",
+    ]
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            base_url = f"http://{HOST}:{port}"
+            wait_healthy(base_url, process, log)
+            yield base_url
+        finally:
+            stop_process_group(process)
+
+
+# ------------------------------------------------------------------------------- rush
+
+
+@dataclass
+class Attempt:
+    """What one client got: the POST's status (None if none) and latency."""
+
+    status: int | None = None
+    latency_ms: float | None = None
+    error: str = ""
+    body: str = ""
+
+
+def one_client(
+    base_url: str, session_id: int, index: int, barrier: threading.Barrier, attempt: Attempt
+) -> None:
+    """Load the form, wait for everybody, then book one seat (no redirect followed)."""
+    url = f"{base_url}/sessions/{session_id}"
+    form: dict[str, str] = {}
+    with requests.Session() as http:
+        try:
+            page = http.get(url, timeout=HTTP_TIMEOUT)
+            page.raise_for_status()
+            fields = parse_form(page.text)
+            form = {
+                "csrf_token": fields["csrf_token"],
+                "nonce": fields["nonce"],
+                "name": f"Visiteur {index}",
+                "email": f"visiteur{index}@mines-ales.fr",
+                "seats": "1",
+            }
+        except (requests.RequestException, KeyError) as error:
+            attempt.error = f"form: {error!r}"
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            attempt.error = attempt.error or "barrier broken"
+            return
+        if attempt.error:
+            return
+        started = time.perf_counter()
+        try:
+            response = http.post(url, data=form, allow_redirects=False, timeout=HTTP_TIMEOUT)
+        except requests.RequestException as error:
+            attempt.error = f"post: {error!r}"
+            return
+        attempt.latency_ms = (time.perf_counter() - started) * 1000
+        attempt.status = response.status_code
+        if response.status_code == 303 and "/b/" not in response.headers.get("Location", ""):
+            attempt.error = f"303 to unexpected {response.headers.get('Location')!r}"
+        if response.status_code >= 400 and response.status_code != 409:
+            attempt.body = response.text[:2000]
+
+
+def ticket_rush(base_url: str, session_id: int, clients: int) -> list[Attempt]:
+    """Fire ``clients`` simultaneous bookings of one seat; return every attempt."""
+    barrier = threading.Barrier(clients, timeout=300)
+    attempts = [Attempt() for _ in range(clients)]
+    threads = [
+        threading.Thread(
+            target=one_client, args=(base_url, session_id, i, barrier, attempts[i]), daemon=True
+        )
+        for i in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return attempts
+
+
+def seats_left(base_url: str, session_id: int) -> int | None:
+    """Read the session's remaining seats through the JSON API (None if unavailable)."""
+    try:
+        response = requests.get(f"{base_url}/api/sessions/{session_id}", timeout=HTTP_TIMEOUT)
+        return int(response.json()["seats_left"]) if response.status_code == 200 else None
+    except (requests.RequestException, ValueError, KeyError):
+        return None
+
+
+# ------------------------------------------------------------------------------- poll
+
+
+@dataclass
+class Throughput:
+    """Requests answered during a timed hammering, and how many were not as expected."""
+
+    requests: int
+    unexpected: int
+    errors: int
+    seconds: float
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    @property
+    def per_second(self) -> float:
+        """Requests per second over the run."""
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+
+def hammer(url: str, clients: int, seconds: float, *, conditional: bool) -> Throughput:
+    """Send GETs to ``url`` from ``clients`` threads for ``seconds``.
+
+    With ``conditional`` each client sends the ETag it last saw in ``If-None-Match`` and
+    expects a 304, taking the new ETag whenever it gets a 200 (the minute rolled over, or
+    a seat moved). Without it a plain 200 is expected.
+    """
+    lock = threading.Lock()
+    statuses: Counter[int] = Counter()
+    errors = 0
+    start_gate = threading.Barrier(clients + 1)
+    stop = threading.Event()
+
+    def worker() -> None:
+        """One keep-alive client looping until the deadline."""
+        nonlocal errors
+        local: Counter[int] = Counter()
+        local_errors = 0
+        etag = ""
+        with requests.Session() as http:
+            if conditional:
+                etag = http.get(url, timeout=HTTP_TIMEOUT).headers.get("ETag", "")
+            start_gate.wait()
+            while not stop.is_set():
+                headers = {"If-None-Match": etag} if conditional and etag else {}
+                try:
+                    response = http.get(url, headers=headers, timeout=HTTP_TIMEOUT)
+                except requests.RequestException:
+                    local_errors += 1
+                    continue
+                local[response.status_code] += 1
+                if conditional and response.status_code == 200:
+                    etag = response.headers.get("ETag", etag)
+        with lock:
+            statuses.update(local)
+            errors += local_errors
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    start_gate.wait()
+    started = time.monotonic()
+    stop.wait(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    expected = 304 if conditional else 200
+    total = sum(statuses.values())
+    return Throughput(
+        requests=total,
+        unexpected=total - statuses[expected],
+        errors=errors,
+        seconds=elapsed,
+        statuses=statuses,
+    )
+
+
+# ------------------------------------------------------------------------------ report
+
+
+@dataclass
+class Result:
+    """Everything one database run measured, and whether it met the targets."""
+
+    label: str
+    capacity: int
+    clients: int
+    counts: Counter[str]
+    post_statuses: Counter[int]
+    p50_ms: float
+    p99_ms: float
+    seats_left: int | None
+    ledger_ok: bool
+    ledger_output: str
+    poll: Throughput
+    hello: Throughput
+    problems: list[str]
+
+    @property
+    def expected_confirmed(self) -> int:
+        """How many bookings must succeed: every seat when the crowd exceeds them."""
+        return min(self.clients, self.capacity)
+
+    @property
+    def exact_sale(self) -> bool:
+        """No oversell and no undersell, as seen by the clients and by the API."""
+        left_ok = self.seats_left is None or self.seats_left == self.capacity - self.counts["303"]
+        return self.counts["303"] == self.expected_confirmed and left_ok
+
+    @property
+    def poll_ratio(self) -> float:
+        """Poll throughput as a percentage of the bare route's."""
+        return 100 * self.poll.per_second / self.hello.per_second if self.hello.per_second else 0.0
+
+    def targets(self) -> list[tuple[str, bool]]:
+        """Each target with whether it was met."""
+        return [
+            ("no oversell/undersell", self.exact_sale),
+            ("ledger OK", self.ledger_ok),
+            ("no 5xx", self.counts["5xx"] == 0),
+            (f"p99 {self.p99_ms:.0f} ms < {P99_TARGET_MS:.0f}", self.p99_ms < P99_TARGET_MS),
+            (
+                f"poll {self.poll_ratio:.0f}% >= {POLL_RATIO_TARGET:.0f}% of hello",
+                self.poll_ratio >= POLL_RATIO_TARGET,
+            ),
+        ]
+
+    @property
+    def passed(self) -> bool:
+        """True when every target is met."""
+        return all(ok for _, ok in self.targets())
+
+
+def classify(attempts: list[Attempt]) -> tuple[Counter[str], Counter[int]]:
+    """Count the attempts by outcome class and by exact status."""
+    counts: Counter[str] = Counter({"303": 0, "409": 0, "4xx": 0, "5xx": 0, "503": 0})
+    statuses: Counter[int] = Counter()
+    for attempt in attempts:
+        if attempt.status is None:
+            counts["no answer"] += 1
+            continue
+        statuses[attempt.status] += 1
+        if attempt.status in (303, 409):
+            counts[str(attempt.status)] += 1
+        elif 400 <= attempt.status < 500:
+            counts["4xx"] += 1
+        elif attempt.status >= 500:
+            counts["5xx"] += 1
+            if attempt.status == 503:
+                counts["503"] += 1
+        else:
+            counts["other"] += 1
+    return counts, statuses
+
+
+def first_line_of_message(body: str) -> str:
+    """Pull a readable hint out of an error page: its notices, or its <title>."""
+    notices = re.findall(r'role="alert"[^>]*>([^<]+)<', body)
+    if notices:
+        return " | ".join(n.strip() for n in notices)[:200]
+    title = re.search(r"<title>([^<]*)</title>", body)
+    return title.group(1).strip() if title else body[:120].replace("\n", " ")
+
+
+def print_result(result: Result) -> None:
+    """Print one database's block of figures and its verdict line."""
+    c = result.counts
+    print(f"\n=== {result.label}: {result.clients} clients rush {result.capacity} seats ===")
+    print(
+        f"confirmed (303): {c['303']}   refused (409): {c['409']}   other 4xx: {c['4xx']}   "
+        f"5xx: {c['5xx']} (of which 503: {c['503']})"
+        + (f"   no answer: {c['no answer']}" if c["no answer"] else "")
+        + (f"   other: {c['other']}" if c["other"] else "")
+    )
+    print(f"POST latency: p50 {result.p50_ms:.0f} ms   p99 {result.p99_ms:.0f} ms")
+    left = "?" if result.seats_left is None else str(result.seats_left)
+    verdict = "yes" if result.exact_sale else "NO"
+    print(
+        f"confirmed == expected ({result.expected_confirmed}): {verdict}   "
+        f"seats left per API: {left}"
+    )
+    print(f"check-ledger: {'OK' if result.ledger_ok else 'FAILED'}: {result.ledger_output}")
+    poll, hello = result.poll, result.hello
+    print(
+        f"live poll  GET /live/seats (If-None-Match): {poll.per_second:7.0f} req/s "
+        f"({poll.requests} in {poll.seconds:.1f} s, non-304: {poll.unexpected}, "
+        f"errors: {poll.errors})"
+    )
+    print(
+        f"baseline   GET /bench/hello:                {hello.per_second:7.0f} req/s "
+        f"({hello.requests} in {hello.seconds:.1f} s, non-200: {hello.unexpected}, "
+        f"errors: {hello.errors})"
+    )
+    print(f"poll / hello: {result.poll_ratio:.0f}%")
+    for problem in result.problems:
+        print(f"  ! {problem}")
+    marks = ", ".join(f"{name} {'ok' if ok else 'FAIL'}" for name, ok in result.targets())
+    print(f"VERDICT {result.label}: {'PASS' if result.passed else 'FAIL'} ({marks})")
+
+
+# -------------------------------------------------------------------------------- run
+
+
+def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: Path) -> Result:
+    """Prepare the database, start gunicorn, run the rush and the poll, gather results."""
+    env = app_environment(database_url)
+    session_id = prepare_database(env, args.capacity)
+    log = workdir / "gunicorn.log"
+    with gunicorn(env, args.workers, log) as base_url:
+        attempts = ticket_rush(base_url, session_id, args.clients)
+        left = seats_left(base_url, session_id)
+        poll = hammer(
+            f"{base_url}/live/seats", args.poll_clients, args.poll_seconds, conditional=True
+        )
+        hello = hammer(
+            f"{base_url}/bench/hello", args.poll_clients, args.poll_seconds, conditional=False
+        )
+    ledger_ok, ledger_output = check_ledger(env)
+
+    counts, statuses = classify(attempts)
+    latencies = [a.latency_ms for a in attempts if a.latency_ms is not None]
+    problems = []
+    unexpected = Counter(f"{a.status}: {first_line_of_message(a.body)}" for a in attempts if a.body)
+    problems += [f"{n} x HTTP {what}" for what, n in unexpected.most_common(5)]
+    errors = Counter(a.error for a in attempts if a.error)
+    problems += [f"{n} x {what}" for what, n in errors.most_common(5)]
+    if counts["5xx"] or counts["no answer"]:
+        problems.append("gunicorn log (tail):\n" + tail(log, 40))
+    return Result(
+        label=label,
+        capacity=args.capacity,
+        clients=args.clients,
+        counts=counts,
+        post_statuses=statuses,
+        p50_ms=percentile(latencies, 50),
+        p99_ms=percentile(latencies, 99),
+        seats_left=left,
+        ledger_ok=ledger_ok,
+        ledger_output=ledger_output,
+        poll=poll,
+        hello=hello,
+        problems=problems,
+    )
+
+
+def run_sqlite(args: argparse.Namespace) -> Result:
+    """One run on a SQLite file in a temporary directory, removed afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix="ticket_rush_sqlite_"))
+    try:
+        return bench_one("sqlite", f"sqlite:///{workdir / 'bench.sqlite3'}", args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_postgresql(args: argparse.Namespace) -> Result:
+    """One run on a freshly created PostgreSQL database, dropped afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix="ticket_rush_pg_"))
+    recreate_pg_database(args.pg_server, args.pg_db)
+    try:
+        return bench_one("postgresql", f"{args.pg_server}/{args.pg_db}", args, workdir)
+    finally:
+        try:
+            drop_pg_database(args.pg_server, args.pg_db)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("-n", "--clients", type=int, default=300, help="concurrent bookings")
+    parser.add_argument("-c", "--capacity", type=int, default=30, help="seats in the session")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--poll-seconds", type=float, default=5.0, help="length of each poll run")
+    parser.add_argument("--poll-clients", type=int, default=8, help="threads hammering the poll")
+    parser.add_argument("--pg-server", default=DEFAULT_PG_SERVER, help="PostgreSQL server URL")
+    parser.add_argument("--pg-db", default=DEFAULT_PG_DB, help="bench database (recreated)")
+    args = parser.parse_args(argv)
+    if args.clients < 1 or args.capacity < 0 or args.workers < 1 or args.poll_clients < 1:
+        parser.error("clients, workers and poll clients must be positive, capacity >= 0")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the bench on the chosen databases; 0 when every target is met."""
+    args = parse_args(argv)
+    runners = {"sqlite": run_sqlite, "postgresql": run_postgresql}
+    labels = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    results = []
+    for label in labels:
+        result = runners[label](args)
+        print_result(result)
+        results.append(result)
+    if len(results) > 1:
+        print("\n" + "  ".join(f"{r.label}: {'PASS' if r.passed else 'FAIL'}" for r in results))
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""Shared fixtures: an app per database, client, runner, live server, browser.
+
+Every test that takes ``app`` (or ``client``/``runner``) runs once on SQLite and, when
+``TEST_DATABASE_URL`` is set, once more on PostgreSQL. The schema is created once per run
+by the real Alembic migrations (PostgreSQL: in a throwaway schema), and the tables are
+emptied before each test. Under ``CI=true`` a missing PostgreSQL or Chromium fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+from sqlalchemy import create_engine, text, update
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.extensions import db
+from app.models import SEATS_COUNTER, ChangeCounter, Event, EventKind, EventSession, Venue
+from app.timeutil import utcnow
+
+from .helpers import form_fields
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+BASE_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "SECRET_KEY": "tests-only-secret",
+    "RATELIMIT_ENABLED": False,
+    "HTMX_SOURCE": "local",
+    "LIVE_POLL_SECONDS": 1,
+    "MAIL_SERVER": "127.0.0.1",
+    "MAIL_PORT": 1,  # nothing listens there: a test that needs mail starts its own SMTP server
+}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under CI, refuse to run without PostgreSQL rather than silently skip it."""
+    if IN_CI and not PG_URL:
+        raise pytest.UsageError("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests would be skipped")
+
+
+def backends() -> list[Any]:
+    """The databases every app-level test runs on."""
+    params = [pytest.param("sqlite", id="sqlite")]
+    if PG_URL:
+        params.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql))
+    return params
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker used for PostgreSQL runs."""
+    config.addinivalue_line("markers", "postgresql: runs on the PostgreSQL server")
+
+
+def _migrate(config: dict[str, Any]) -> None:
+    """Create the schema with the real migrations."""
+    app = create_app(config)
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_configs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, Any]]]:
+    """Migrate one database per backend for the whole run; drop the PostgreSQL schema after."""
+    configs: dict[str, dict[str, Any]] = {}
+    sqlite_file = tmp_path_factory.mktemp("db") / "test.sqlite3"
+    configs["sqlite"] = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{sqlite_file}"}
+    _migrate(configs["sqlite"])
+    schema = None
+    if PG_URL:
+        schema = f"test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(_psycopg(PG_URL), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        except Exception as error:  # noqa: BLE001
+            pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {error}")
+        configs["postgresql"] = {
+            **BASE_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": PG_URL,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-c search_path={schema}"}},
+            "PG_SCHEMA": schema,
+        }
+        _migrate(configs["postgresql"])
+    yield configs
+    if schema:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _psycopg(url: str) -> str:
+    """Use the psycopg 3 driver for a plain postgresql:// URL."""
+    from app.config import normalise_database_url
+
+    return normalise_database_url(url)
+
+
+def empty_tables() -> None:
+    """Delete every row but the live counter's, which is reset to zero."""
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "change_counter"]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+        connection.execute(
+            update(ChangeCounter).where(ChangeCounter.name == SEATS_COUNTER).values(value=0)
+        )
+
+
+@pytest.fixture(params=backends())
+def app(request: pytest.FixtureRequest, database_configs: dict[str, dict[str, Any]]) -> Iterator[Any]:
+    """The app on one database, with empty tables."""
+    if request.param not in database_configs:
+        pytest.fail(f"no {request.param} database configured")
+    marker = request.node.get_closest_marker("app_config")
+    overrides = marker.kwargs if marker else {}
+    application = create_app({**database_configs[request.param], **overrides})
+    with application.app_context():
+        empty_tables()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    """A test client (CSRF is on, as in production)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Any) -> Any:
+    """A CLI runner for ``flask`` commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def backend(app: Any) -> str:
+    """The database dialect name of this test's app: ``sqlite`` or ``postgresql``."""
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+@pytest.fixture
+def make_session(app: Any) -> Any:
+    """Create a bookable session and return its id; keyword arguments override defaults."""
+
+    def factory(
+        capacity: int = 20,
+        starts_in: timedelta = timedelta(days=7),
+        kind: EventKind = EventKind.VISIT,
+        title: str = "Exposition commentée",
+        **fields: Any,
+    ) -> int:
+        """Insert venue, event and session in one transaction."""
+        with app.app_context():
+            venue = Venue(name="Le Hub", city="30100 Alès", step_free=True)
+            event = Event(slug=f"event-{uuid.uuid4().hex[:8]}", kind=kind, title=title, venue=venue)
+            starts_at = utcnow() + starts_in
+            session = EventSession(
+                event=event,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=1),
+                capacity=capacity,
+                **fields,
+            )
+            db.session.add_all([venue, event, session])
+            db.session.commit()
+            return session.id
+
+    return factory
+
+
+@pytest.fixture
+def live_server(app: Any) -> Iterator[str]:
+    """Serve the app on a real socket in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (``playwright install`` cannot download here)."""
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        if IN_CI:
+            pytest.fail(f"Chromium not found at {CHROMIUM} (CI=true: this is a failure)")
+        pytest.skip(f"Chromium not found at {CHROMIUM}; install it with 'apt-get install chromium'")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page_factory(chromium: Any) -> Iterator[Any]:
+    """Open fresh browser pages (each in its own context) and close them after the test."""
+    contexts = []
+
+    def factory(width: int = 1024, height: int = 800, **options: Any) -> Any:
+        """A new page at the given viewport."""
+        context = chromium.new_context(viewport={"width": width, "height": height}, locale="fr-FR", **options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def book_form(client: Any) -> Any:
+    """Fetch a session page and return its form fields (CSRF token and nonce included)."""
+
+    def fetch(session_id: int) -> dict[str, str]:
+        """GET the page as a browser would and read the hidden fields."""
+        response = client.get(f"/sessions/{session_id}")
+        assert response.status_code == 200
+        return form_fields(response.get_data(as_text=True))
+
+    return fetch

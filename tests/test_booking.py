@@ -1,0 +1,187 @@
+"""Booking through the public form: success, every bad input, closed sessions, full ones."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Booking, BookingStatus, EventSession
+from app.timeutil import utcnow
+
+PARTY = {"name": "Marie Curie", "email": "Marie.Curie@Example.fr", "seats": "2"}
+
+
+def stored(app: Any, session_id: int) -> tuple[int, int]:
+    """(number of bookings, seats taken) for a session, read from the database."""
+    with app.app_context():
+        bookings = db.session.scalar(
+            select(func.count()).select_from(Booking).where(Booking.session_id == session_id)
+        )
+        taken = db.session.get(EventSession, session_id).seats_taken
+        return bookings, taken
+
+
+def test_booking_redirects_to_its_own_page(app, client, make_session, book_form):
+    session_id = make_session(capacity=10)
+    response = client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY})
+
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith("/b/")
+    token = location.removeprefix("/b/")
+    assert len(token) >= 43  # 256 bits, URL-safe base64
+    page = client.get(location)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Marie Curie" in html
+    assert "2 places" in html
+    assert "Confirmée" in html
+    assert page.headers["Cache-Control"] == "no-store"
+    assert stored(app, session_id) == (1, 2)
+    with app.app_context():
+        booking = db.session.scalar(select(Booking))
+        assert booking.email == "marie.curie@example.fr"
+        assert booking.status is BookingStatus.CONFIRMED
+        assert booking.ticket_code in html
+
+
+def test_htmx_booking_answers_a_fragment_and_pushes_the_booking_url(app, client, make_session, book_form):
+    session_id = make_session(capacity=10)
+    fields = book_form(session_id)
+    response = client.post(
+        f"/sessions/{session_id}",
+        data={**fields, **PARTY},
+        headers={"HX-Request": "true", "X-CSRFToken": fields["csrf_token"]},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "C’est réservé" in html
+    assert response.headers["HX-Push-Url"].startswith("/b/")
+    # The session's badge comes along out-of-band, already counting the new seats.
+    assert f'id="avail-{session_id}" hx-swap-oob="true"' in html
+    assert "8 places" in html
+
+
+def test_double_submit_of_the_same_form_books_once(app, client, make_session, book_form):
+    session_id = make_session(capacity=10)
+    data = {**book_form(session_id), **PARTY}
+    first = client.post(f"/sessions/{session_id}", data=data)
+    second = client.post(f"/sessions/{session_id}", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert stored(app, session_id) == (1, 2)
+
+
+BAD_INPUT = [
+    pytest.param({"name": ""}, "Indiquez votre nom.", id="empty-name"),
+    pytest.param({"name": "   "}, "Indiquez votre nom.", id="blank-name"),
+    pytest.param({"name": "x" * 10_000}, "ne doit pas dépasser 120 caractères", id="10kB-name"),
+    pytest.param({"email": "pas-une-adresse"}, "n’est pas valide", id="bad-email"),
+    pytest.param({"email": ""}, "Indiquez votre adresse e-mail.", id="empty-email"),
+    pytest.param({"seats": "0"}, "Choisissez entre 1 et 6 places.", id="zero-seats"),
+    pytest.param({"seats": "-2"}, "Choisissez entre 1 et 6 places.", id="negative-seats"),
+    pytest.param({"seats": "7"}, "Choisissez entre 1 et 6 places.", id="too-many-seats"),
+    pytest.param({"seats": "deux"}, "Indiquez un nombre de places", id="seats-not-a-number"),
+    pytest.param({"seats": "2.5"}, "Indiquez un nombre de places", id="seats-not-whole"),
+    pytest.param({"seats": ""}, "Indiquez le nombre de places.", id="seats-missing"),
+    pytest.param({"phone": "0" * 200}, "Ce numéro est trop long.", id="long-phone"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BAD_INPUT)
+def test_bad_input_is_refused_next_to_its_field_and_nothing_is_stored(
+    app, client, make_session, book_form, change, message
+):
+    session_id = make_session(capacity=10)
+    response = client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, **change})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    assert 'aria-invalid="true"' in html
+    assert stored(app, session_id) == (0, 0)
+
+
+def test_what_was_typed_is_kept_after_an_error(client, make_session, book_form):
+    session_id = make_session(capacity=10)
+    response = client.post(
+        f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "99"}
+    )
+    html = response.get_data(as_text=True)
+    assert 'value="Marie Curie"' in html
+    assert 'value="Marie.Curie@Example.fr"' in html
+
+
+def test_missing_csrf_token_is_refused_in_french(app, client, make_session, book_form):
+    session_id = make_session(capacity=10)
+    fields = book_form(session_id)
+    fields.pop("csrf_token")
+    response = client.post(f"/sessions/{session_id}", data={**fields, **PARTY})
+    assert response.status_code == 400
+    assert "jeton de sécurité" in response.get_data(as_text=True)
+    assert stored(app, session_id) == (0, 0)
+
+
+def test_unknown_session_is_a_404_in_french(client, make_session, book_form):
+    fields = book_form(make_session())
+    assert "Page introuvable" in client.get("/sessions/999999").get_data(as_text=True)
+    response = client.post("/sessions/999999", data={**fields, **PARTY})
+    assert response.status_code == 404
+    assert "n’existe pas" in response.get_data(as_text=True)
+
+
+@pytest.mark.app_config(BOOKING_MAX_SEATS=3)
+def test_the_party_size_limit_is_configurable(app, client, make_session, book_form):
+    session_id = make_session(capacity=10)
+    response = client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "4"})
+    assert response.status_code == 422
+    assert "Choisissez entre 1 et 3 places." in response.get_data(as_text=True)
+    assert stored(app, session_id) == (0, 0)
+
+
+CLOSED = [
+    pytest.param({"starts_in": timedelta(minutes=30)}, "closes pour cette séance", id="closes-before-start"),
+    pytest.param({"starts_in": timedelta(hours=-2)}, "déjà eu lieu", id="past"),
+    pytest.param({"cancelled_at": utcnow()}, "annulée", id="cancelled"),
+    pytest.param({"booking_opens_at": utcnow() + timedelta(days=2)}, "ouvriront le", id="not-yet-open"),
+    pytest.param(
+        {"booking_closes_at": utcnow() - timedelta(minutes=1)}, "closes pour cette séance", id="explicit-close"
+    ),
+]
+
+
+@pytest.mark.parametrize(("fields", "message"), CLOSED)
+def test_sessions_that_cannot_be_booked_say_why_and_refuse_posts(
+    app, client, make_session, book_form, fields, message
+):
+    form = book_form(make_session())  # a CSRF token from a bookable page
+    session_id = make_session(capacity=10, **fields)
+    page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert 'name="seats"' not in page  # no form to fill in vain
+    response = client.post(f"/sessions/{session_id}", data={**form, **PARTY})
+    assert response.status_code == 409
+    assert message in response.get_data(as_text=True)
+    assert stored(app, session_id) == (0, 0)
+
+
+def test_a_party_that_does_not_fit_is_told_how_many_seats_are_left(app, client, make_session, book_form):
+    session_id = make_session(capacity=5)
+    assert client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "2"}).status_code == 303
+    response = client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "4"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Il ne reste plus que 3\u00a0places" in html or "Il ne reste plus que 3 places" in html
+    assert 'value="4"' in html  # the party size is kept so it can be lowered
+    assert stored(app, session_id) == (1, 2)
+
+
+def test_a_full_session_shows_complet_and_no_form(app, client, make_session, book_form):
+    session_id = make_session(capacity=2)
+    client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "2"})
+    page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert "Complet" in page
+    assert 'name="seats"' not in page
