@@ -15,8 +15,8 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Load the Minér'Alès programme (running it twice duplicates nothing)."""
-        from .demo import seed_demo
         from .database import mark_write_intent
+        from .demo import seed_demo
 
         mark_write_intent()
         events, sessions = seed_demo(paris(utcnow()).date())

@@ -33,7 +33,9 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
         connect_args.setdefault("timeout", lock_timeout_ms / 1000)
         connect_args.setdefault("check_same_thread", False)
     elif url.get_backend_name() == "postgresql":
-        pg_options = f"-c lock_timeout={lock_timeout_ms} -c idle_in_transaction_session_timeout=60000"
+        pg_options = (
+            f"-c lock_timeout={lock_timeout_ms} -c idle_in_transaction_session_timeout=60000"
+        )
         extra = connect_args.get("options")
         connect_args["options"] = f"{pg_options} {extra}" if extra else pg_options
         options.setdefault("pool_pre_ping", True)

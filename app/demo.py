@@ -288,7 +288,9 @@ def seed_demo(today: date) -> tuple[int, int]:
     shift = week_shift(today)
     venues = {}
     for key, fields in VENUES.items():
-        venue = db.session.execute(select(Venue).where(Venue.name == fields["name"])).scalar_one_or_none()
+        venue = db.session.execute(
+            select(Venue).where(Venue.name == fields["name"])
+        ).scalar_one_or_none()
         if venue is None:
             venue = Venue(**fields)
             db.session.add(venue)

@@ -37,12 +37,20 @@ def _explanations() -> dict[int, str]:
     return {
         400: gettext("La demande n’a pas pu être comprise. Revenez en arrière et réessayez."),
         403: gettext("Vous n’avez pas accès à cette page."),
-        404: gettext("Cette page n’existe pas ou plus. Vérifiez l’adresse ou revenez au programme."),
+        404: gettext(
+            "Cette page n’existe pas ou plus. Vérifiez l’adresse ou revenez au programme."
+        ),
         405: gettext("Cette adresse ne s’utilise pas ainsi. Revenez au programme."),
         413: gettext("Ce que vous avez envoyé est trop volumineux."),
-        429: gettext("Vous avez fait trop de demandes en peu de temps. Patientez un instant, puis réessayez."),
-        500: gettext("Une erreur inattendue s’est produite. L’équipe a été prévenue ; réessayez dans un instant."),
-        503: gettext("Le service est très sollicité en ce moment. Réessayez dans quelques secondes : rien n’a été enregistré."),
+        429: gettext(
+            "Vous avez fait trop de demandes en peu de temps. Patientez un instant, puis réessayez."
+        ),
+        500: gettext(
+            "Une erreur inattendue s’est produite. L’équipe a été prévenue ; réessayez dans un instant."
+        ),
+        503: gettext(
+            "Le service est très sollicité en ce moment. Réessayez dans quelques secondes : rien n’a été enregistré."
+        ),
     }
 
 

@@ -33,7 +33,11 @@ def clock(moment: datetime) -> str:
     """Format a time of day: « 14 h », « 12 h 45 » in French; "2 pm", "12:45 pm" in English."""
     local = paris(moment)
     if current_language() == "fr":
-        return f"{local.hour}\u00a0h" if local.minute == 0 else f"{local.hour}\u00a0h\u00a0{local.minute:02d}"
+        return (
+            f"{local.hour}\u00a0h"
+            if local.minute == 0
+            else f"{local.hour}\u00a0h\u00a0{local.minute:02d}"
+        )
     return format_datetime(moment, "h a" if local.minute == 0 else "h:mm a").lower()
 
 

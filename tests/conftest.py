@@ -47,7 +47,9 @@ BASE_CONFIG: dict[str, Any] = {
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Under CI, refuse to run without PostgreSQL rather than silently skip it."""
     if IN_CI and not PG_URL:
-        raise pytest.UsageError("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests would be skipped")
+        raise pytest.UsageError(
+            "CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests would be skipped"
+        )
 
 
 def backends() -> list[Any]:
@@ -72,7 +74,9 @@ def _migrate(config: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_configs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, Any]]]:
+def database_configs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, dict[str, Any]]]:
     """Migrate one database per backend for the whole run; drop the PostgreSQL schema after."""
     configs: dict[str, dict[str, Any]] = {}
     sqlite_file = tmp_path_factory.mktemp("db") / "test.sqlite3"
@@ -85,7 +89,7 @@ def database_configs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
         try:
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {error}")
         configs["postgresql"] = {
             **BASE_CONFIG,
@@ -124,7 +128,9 @@ def empty_tables() -> None:
 
 
 @pytest.fixture(params=backends())
-def app(request: pytest.FixtureRequest, database_configs: dict[str, dict[str, Any]]) -> Iterator[Any]:
+def app(
+    request: pytest.FixtureRequest, database_configs: dict[str, dict[str, Any]]
+) -> Iterator[Any]:
     """The app on one database, with empty tables."""
     if request.param not in database_configs:
         pytest.fail(f"no {request.param} database configured")
@@ -234,7 +240,9 @@ def page_factory(chromium: Any) -> Iterator[Any]:
 
     def factory(width: int = 1024, height: int = 800, **options: Any) -> Any:
         """A new page at the given viewport."""
-        context = chromium.new_context(viewport={"width": width, "height": height}, locale="fr-FR", **options)
+        context = chromium.new_context(
+            viewport={"width": width, "height": height}, locale="fr-FR", **options
+        )
         contexts.append(context)
         return context.new_page()
 

@@ -13,7 +13,18 @@ def test_sessions_list_has_the_documented_fields(client, make_session, book_form
     data = client.get("/api/sessions").get_json()
     assert isinstance(data, list) and len(data) == 1
     item = data[0]
-    for key in ("id", "event", "kind", "starts_at", "ends_at", "venue", "capacity", "seats_left", "booking_open", "url"):
+    for key in (
+        "id",
+        "event",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "venue",
+        "capacity",
+        "seats_left",
+        "booking_open",
+        "url",
+    ):
         assert key in item
     assert item["seats_left"] == 7
     assert item["booking_open"] is True

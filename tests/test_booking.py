@@ -49,7 +49,9 @@ def test_booking_redirects_to_its_own_page(app, client, make_session, book_form)
         assert booking.ticket_code in html
 
 
-def test_htmx_booking_answers_a_fragment_and_pushes_the_booking_url(app, client, make_session, book_form):
+def test_htmx_booking_answers_a_fragment_and_pushes_the_booking_url(
+    app, client, make_session, book_form
+):
     session_id = make_session(capacity=10)
     fields = book_form(session_id)
     response = client.post(
@@ -98,7 +100,9 @@ def test_bad_input_is_refused_next_to_its_field_and_nothing_is_stored(
     app, client, make_session, book_form, change, message
 ):
     session_id = make_session(capacity=10)
-    response = client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, **change})
+    response = client.post(
+        f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, **change}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert message in html
@@ -137,19 +141,27 @@ def test_unknown_session_is_a_404_in_french(client, make_session, book_form):
 @pytest.mark.app_config(BOOKING_MAX_SEATS=3)
 def test_the_party_size_limit_is_configurable(app, client, make_session, book_form):
     session_id = make_session(capacity=10)
-    response = client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "4"})
+    response = client.post(
+        f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "4"}
+    )
     assert response.status_code == 422
     assert "Choisissez entre 1 et 3 places." in response.get_data(as_text=True)
     assert stored(app, session_id) == (0, 0)
 
 
 CLOSED = [
-    pytest.param({"starts_in": timedelta(minutes=30)}, "closes pour cette séance", id="closes-before-start"),
+    pytest.param(
+        {"starts_in": timedelta(minutes=30)}, "closes pour cette séance", id="closes-before-start"
+    ),
     pytest.param({"starts_in": timedelta(hours=-2)}, "déjà eu lieu", id="past"),
     pytest.param({"cancelled_at": utcnow()}, "annulée", id="cancelled"),
-    pytest.param({"booking_opens_at": utcnow() + timedelta(days=2)}, "ouvriront le", id="not-yet-open"),
     pytest.param(
-        {"booking_closes_at": utcnow() - timedelta(minutes=1)}, "closes pour cette séance", id="explicit-close"
+        {"booking_opens_at": utcnow() + timedelta(days=2)}, "ouvriront le", id="not-yet-open"
+    ),
+    pytest.param(
+        {"booking_closes_at": utcnow() - timedelta(minutes=1)},
+        "closes pour cette séance",
+        id="explicit-close",
     ),
 ]
 
@@ -168,10 +180,19 @@ def test_sessions_that_cannot_be_booked_say_why_and_refuse_posts(
     assert stored(app, session_id) == (0, 0)
 
 
-def test_a_party_that_does_not_fit_is_told_how_many_seats_are_left(app, client, make_session, book_form):
+def test_a_party_that_does_not_fit_is_told_how_many_seats_are_left(
+    app, client, make_session, book_form
+):
     session_id = make_session(capacity=5)
-    assert client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "2"}).status_code == 303
-    response = client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "4"})
+    assert (
+        client.post(
+            f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "2"}
+        ).status_code
+        == 303
+    )
+    response = client.post(
+        f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "4"}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Il ne reste plus que 3\u00a0places" in html or "Il ne reste plus que 3 places" in html

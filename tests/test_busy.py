@@ -29,7 +29,9 @@ def writer_holding_the_lock(app, session_id: int):
     else:
         engine = create_engine(url, **app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         with engine.connect() as connection:
-            connection.execute(text("SELECT id FROM event_session WHERE id = :id FOR UPDATE"), {"id": session_id})
+            connection.execute(
+                text("SELECT id FROM event_session WHERE id = :id FOR UPDATE"), {"id": session_id}
+            )
             try:
                 yield
             finally:

@@ -79,7 +79,10 @@ def test_a_started_session_cannot_be_cancelled(app, client, make_session, book_f
         session.ends_at = utcnow() + timedelta(minutes=55)
         db.session.commit()
     fields = form_fields(client.get(f"{booking_url}/cancel").get_data(as_text=True))
-    response = client.post(f"{booking_url}/cancel", data=fields or {"csrf_token": _token(client, make_session, book_form)})
+    response = client.post(
+        f"{booking_url}/cancel",
+        data=fields or {"csrf_token": _token(client, make_session, book_form)},
+    )
     assert response.status_code == 409
     assert "La séance a commencé" in response.get_data(as_text=True)
 

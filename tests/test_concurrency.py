@@ -22,7 +22,9 @@ def test_100_threads_race_for_the_last_10_seats(app, make_session, live_server):
     with app.app_context():
         for index in range(4):  # 20 of 30 seats already gone
             booking_service.book(
-                booking_service.BookingRequest(session_id, f"Early {index}", f"early{index}@example.fr", 5)
+                booking_service.BookingRequest(
+                    session_id, f"Early {index}", f"early{index}@example.fr", 5
+                )
             )
         db.session.commit()
 
@@ -44,7 +46,10 @@ def test_100_threads_race_for_the_last_10_seats(app, make_session, live_server):
         with lock:
             statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=book_one, args=(http, fields, i)) for i, (http, fields) in enumerate(clients)]
+    threads = [
+        threading.Thread(target=book_one, args=(http, fields, i))
+        for i, (http, fields) in enumerate(clients)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -14,7 +14,12 @@ PARTY = {"name": "Louis Pasteur", "email": "louis@example.fr"}
 
 def test_programme_groups_sessions_by_day_with_their_seats(client, make_session, book_form):
     visit = make_session(capacity=20, starts_in=timedelta(days=7))
-    film = make_session(capacity=10, starts_in=timedelta(days=8), kind=EventKind.FILM, title="La mine au Bois d’argent")
+    film = make_session(
+        capacity=10,
+        starts_in=timedelta(days=8),
+        kind=EventKind.FILM,
+        title="La mine au Bois d’argent",
+    )
     client.post(f"/sessions/{film}", data={**book_form(film), **PARTY, "seats": "6"})
     client.post(f"/sessions/{film}", data={**book_form(film), **PARTY, "seats": "2"})
 

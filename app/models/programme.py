@@ -42,7 +42,9 @@ class Event(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[EventKind] = mapped_column(
-        db.Enum(EventKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        db.Enum(
+            EventKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        )
     )
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(300), default="")

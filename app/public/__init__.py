@@ -4,9 +4,8 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import routes  # noqa: E402,F401  (routes attach themselves to bp)
-
 from ..services.programme import Availability, availability  # noqa: E402
+from . import routes  # noqa: E402,F401  (routes attach themselves to bp)
 from .labels import (  # noqa: E402
     availability_label,
     booking_status_label,

@@ -8,7 +8,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 
 class SeatsInRange:
@@ -18,9 +25,7 @@ class SeatsInRange:
         """Refuse zero, negative and too many seats with one clear message."""
         maximum = int(current_app.config["BOOKING_MAX_SEATS"])
         if field.data is None or not 1 <= field.data <= maximum:
-            raise ValidationError(
-                _l("Choisissez entre 1 et %(max)d places.", max=maximum)
-            )
+            raise ValidationError(_l("Choisissez entre 1 et %(max)d places.", max=maximum))
 
 
 class SeatsField(IntegerField):

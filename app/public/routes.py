@@ -26,7 +26,7 @@ from ..services.programme import (
 from . import bp
 from .forms import BookingForm
 
-TOKEN_RULE = "<string(minlength=20, maxlength=64):token>"
+TOKEN_RULE = "<string(minlength=20, maxlength=64):token>"  # noqa: S105 (a URL rule, not a secret)
 
 
 def parse_kind(raw: str | None) -> EventKind | None:
@@ -145,7 +145,12 @@ def booking_confirmed(booking: Booking) -> Response:
         )
         response.headers["HX-Push-Url"] = url
         return private_page(response)
-    flash(gettext("C’est réservé ! Gardez ce lien : il permet de retrouver ou d’annuler votre réservation."), "success")
+    flash(
+        gettext(
+            "C’est réservé ! Gardez ce lien : il permet de retrouver ou d’annuler votre réservation."
+        ),
+        "success",
+    )
     return redirect(url, code=303)
 
 
@@ -169,6 +174,11 @@ def cancel_booking(token: str) -> Response:
                 error.status,
             )
             return private_page(response)
-        flash(gettext("Votre réservation est annulée. Les places sont libérées pour d’autres visiteurs."), "success")
+        flash(
+            gettext(
+                "Votre réservation est annulée. Les places sont libérées pour d’autres visiteurs."
+            ),
+            "success",
+        )
         return redirect(url_for(".booking_page", token=token), code=303)
     return private_page(make_response(render_template("public/cancel.html", booking=booking)))

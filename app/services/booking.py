@@ -36,9 +36,7 @@ def new_ticket_code() -> str:
     while True:
         raw = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_LENGTH))
         code = f"{raw[:4]}-{raw[4:]}"
-        exists = db.session.execute(
-            select(Booking.id).where(Booking.ticket_code == code)
-        ).first()
+        exists = db.session.execute(select(Booking.id).where(Booking.ticket_code == code)).first()
         if exists is None:
             return code
 
@@ -119,9 +117,7 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
 
 def get_by_token(token: str) -> Booking:
     """Return the booking behind a secret token, or raise ``BookingNotFound``."""
-    booking = db.session.execute(
-        select(Booking).where(Booking.token == token)
-    ).scalar_one_or_none()
+    booking = db.session.execute(select(Booking).where(Booking.token == token)).scalar_one_or_none()
     if booking is None:
         raise BookingNotFound()
     return booking

@@ -102,9 +102,7 @@ class InvalidSeats(DomainError):
 
     def message(self) -> str:
         """Explain in the current language."""
-        return gettext(
-            "Choisissez entre 1 et %(max)d places par réservation.", max=self.maximum
-        )
+        return gettext("Choisissez entre 1 et %(max)d places par réservation.", max=self.maximum)
 
 
 class AlreadyCancelled(DomainError):

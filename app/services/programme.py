@@ -82,7 +82,9 @@ def get_session(session_id: int) -> EventSession:
 
 def list_sessions(kind: EventKind | None = None, event_id: int | None = None) -> list[EventSession]:
     """All sessions in date order, optionally of one kind or one event, events loaded."""
-    stmt = select(EventSession).join(EventSession.event).order_by(EventSession.starts_at, Event.title)
+    stmt = (
+        select(EventSession).join(EventSession.event).order_by(EventSession.starts_at, Event.title)
+    )
     if kind is not None:
         stmt = stmt.where(Event.kind == kind)
     if event_id is not None:

@@ -1,0 +1,54 @@
+# Minér'Alès: a newcomer needs two commands, `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test install assets db lint format bench screenshots clean
+
+run: db ## Set everything up and serve the app on http://127.0.0.1:5000 (SQLite)
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install ## Set everything up and run every test
+	$(BIN)/pytest
+
+install: $(VENV)/.installed assets ## Virtualenv, Python packages, front-end files
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $@
+
+# htmx comes from the npm registry (pinned in package-lock.json), never from the repo.
+assets: static/vendor/htmx.min.js
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/htmx.min.js: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+db: install ## Apply the migrations and load the demo programme
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install ## Ticket rush on SQLite and PostgreSQL (gunicorn, 4 workers)
+	$(BIN)/python bench/ticket_rush.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

@@ -1,0 +1,75 @@
+"""Real browser: Debian's Chromium driven by Playwright against the served app."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+EXPECTED_STATUSES = ("status of 409", "status of 422")
+
+
+def collect_errors(page) -> list[str]:
+    """Console errors and CSP violations seen by a page.
+
+    Chrome also logs every 4xx answer as an error; the 409 and 422 that carry form
+    messages back to htmx are part of the design, so they are left out.
+    """
+    errors: list[str] = []
+
+    def on_console(message) -> None:
+        """Keep real errors."""
+        if message.type == "error" and not any(s in message.text for s in EXPECTED_STATUSES):
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def test_booking_in_one_page_updates_the_count_in_another_without_reload(
+    make_session, live_server, page_factory
+):
+    session_id = make_session(capacity=10, title="Exposition commentée")
+    watcher = page_factory(width=1024, height=800)
+    watcher_errors = collect_errors(watcher)
+    watcher.goto(f"{live_server}/")
+    badge = watcher.locator(f"#avail-{session_id} .avail__label")
+    expect(badge).to_have_text("10 places")
+    watcher.evaluate("window.__sameDocument = true")
+
+    booker = page_factory(width=390, height=844)
+    booker_errors = collect_errors(booker)
+    booker.goto(f"{live_server}/sessions/{session_id}")
+    booker.get_by_label("Nom et prénom").fill("Marie Curie")
+    booker.get_by_label("Adresse e-mail").fill("marie@example.fr")
+    booker.get_by_label("Nombre de places").fill("3")
+    booker.get_by_role("button", name="Confirmer la réservation").click()
+
+    expect(booker.get_by_role("heading", name=re.compile("C’est réservé"))).to_be_visible()
+    expect(booker).to_have_url(re.compile(r"/b/[A-Za-z0-9_-]{43}$"))
+    expect(booker.locator(".ticket__code")).to_have_text(re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}$"))
+
+    expect(badge).to_have_text("7 places", timeout=8000)
+    assert watcher.evaluate("window.__sameDocument") is True  # updated in place, not reloaded
+    assert watcher_errors == [] and booker_errors == []
+
+
+def test_booking_errors_come_back_next_to_the_field(make_session, live_server, page_factory):
+    session_id = make_session(capacity=2)
+    page = page_factory(width=768, height=1024)
+    errors = collect_errors(page)
+    page.goto(f"{live_server}/sessions/{session_id}")
+    page.get_by_label("Nom et prénom").fill("Pierre")
+    page.get_by_label("Adresse e-mail").fill("pas-une-adresse")
+    page.get_by_label("Nombre de places").fill("2")
+    page.get_by_role("button", name="Confirmer la réservation").click()
+    email = page.get_by_label("Adresse e-mail")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#email-error")).to_contain_text("n’est pas valide")
+    expect(page.get_by_label("Nom et prénom")).to_have_value("Pierre")
+    assert errors == []
