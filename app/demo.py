@@ -1,7 +1,8 @@
 """The demo programme: the real Minér'Alès 2023 week, moved to future dates.
 
-Source: the IMT Mines Alès press release of 5 April 2023. Dates move by a whole number
-of weeks so every session keeps its weekday, far enough ahead for booking to be open.
+Source: the IMT Mines Alès press release of 5 April 2023.
+
+The week moves to a future May by whole weeks (see ``week_shift``).
 
 One correction: the release lists « Jeudi 26 mai à 18h » for Laurence Maurice's talk,
 but 26 May 2023 was a Friday. We keep the weekday (Thursday 25 May): the other items of
@@ -15,7 +16,6 @@ with about 20 people, the film and talk rooms take 40 to 60, a field hike 25.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -64,7 +64,7 @@ VENUES: dict[str, dict[str, object]] = {
         "city": "30100 Alès",
         "step_free": True,
         "access_notes": (
-            "Salle de plain-pied. Signalez vos besoins (fauteuil, aide à la visite, "
+            "Signalez vos besoins (fauteuil, aide à la visite, "
             "accompagnant) dans le formulaire : l’équipe vous accueille."
         ),
     },
@@ -73,7 +73,7 @@ VENUES: dict[str, dict[str, object]] = {
         "address": "7 rue Jules Renard",
         "city": "30100 Alès",
         "step_free": True,
-        "access_notes": "Salle accessible de plain-pied.",
+        "access_notes": "",
     },
     "ptit-corner": {
         "name": "Le P’tit Corner",
@@ -115,7 +115,7 @@ PROGRAMME: list[DemoEvent] = [
     DemoEvent(
         slug="journee-professionnelle",
         kind=EventKind.PRO_DAY,
-        title="Journée professionnelle : les ressources minérales du Massif central occitan",
+        title="Les ressources minérales du Massif central occitan",
         summary=(
             "Ressources minérales dans le Massif central occitan et son pourtour : réseau de "
             "connaissances, outils de médiation, collaborations."
@@ -154,7 +154,7 @@ PROGRAMME: list[DemoEvent] = [
     DemoEvent(
         slug="film-ogres-et-prehistoire",
         kind=EventKind.FILM,
-        title="Film du midi : « Ogres et préhistoire »",
+        title="Ogres et préhistoire",
         summary="Projection du midi sur le thème « Ogres et préhistoire ».",
         venue="hub",
         capacity=40,
@@ -163,7 +163,7 @@ PROGRAMME: list[DemoEvent] = [
     DemoEvent(
         slug="film-la-mine-au-bois-d-argent",
         kind=EventKind.FILM,
-        title="Film du midi : « La mine au Bois d’argent »",
+        title="La mine au Bois d’argent",
         summary="Les mines et forges de Vialas.",
         venue="hub",
         capacity=40,
@@ -175,7 +175,7 @@ PROGRAMME: list[DemoEvent] = [
     DemoEvent(
         slug="film-un-jour-la-mer-se-retira",
         kind=EventKind.FILM,
-        title="Film du midi : « Un jour, la mer se retira… »",
+        title="Un jour, la mer se retira…",
         summary="La géologie d’une vallée de Haute-Provence.",
         venue="hub",
         capacity=40,
@@ -184,7 +184,7 @@ PROGRAMME: list[DemoEvent] = [
     DemoEvent(
         slug="de-la-pierre-aux-etoiles",
         kind=EventKind.CONFERENCE,
-        title="Rencontre : « De la Pierre aux Étoiles »",
+        title="De la Pierre aux Étoiles",
         summary="Dans le cadre du festival international Pint of Science.",
         venue="ptit-corner",
         capacity=40,
@@ -193,7 +193,7 @@ PROGRAMME: list[DemoEvent] = [
     DemoEvent(
         slug="les-cailloux-dans-le-monde-des-hommes",
         kind=EventKind.CONFERENCE,
-        title="Conférence : « Les cailloux dans le monde des hommes »",
+        title="Les cailloux dans le monde des hommes",
         summary="Par la Société de l’Industrie Minérale.",
         speakers="Jean-Pierre Rolley et Michel Derancourt (Société de l’Industrie Minérale)",
         venue="croupillac",
@@ -206,7 +206,7 @@ PROGRAMME: list[DemoEvent] = [
     DemoEvent(
         slug="les-metiers-de-l-industrie-minerale",
         kind=EventKind.CONFERENCE,
-        title="Conférence : « Les métiers de l’Industrie minérale »",
+        title="Les métiers de l’Industrie minérale",
         summary="Par la Société de l’Industrie Minérale.",
         speakers="Jean-Pierre Rolley et Michel Derancourt (Société de l’Industrie Minérale)",
         venue="croupillac",
@@ -219,7 +219,7 @@ PROGRAMME: list[DemoEvent] = [
     DemoEvent(
         slug="geo-ressources-environnement-durabilite",
         kind=EventKind.CONFERENCE,
-        title="Conférence : « Géo-ressources, Environnement et Durabilité »",
+        title="Géo-ressources, Environnement et Durabilité",
         summary="Dans le cadre de la journée de la Chaire Minérale & Territoires.",
         speakers="Laurence Maurice (IRD)",
         venue="croupillac",
@@ -230,7 +230,7 @@ PROGRAMME: list[DemoEvent] = [
     DemoEvent(
         slug="randonnee-vialas",
         kind=EventKind.HIKE,
-        title="Randonnée géologique : site de Vialas",
+        title="Le site minier de Vialas",
         summary="Avec l’association « Le Filon des Anciens », dans le cadre des Journées nationales de la géologie.",
         organisers="Le Filon des Anciens",
         venue="vialas",
@@ -243,7 +243,7 @@ PROGRAMME: list[DemoEvent] = [
     DemoEvent(
         slug="randonnee-chaos-de-l-amous",
         kind=EventKind.HIKE,
-        title="Randonnée géologique : le Chaos de l’Amous",
+        title="Le Chaos de l’Amous",
         summary="Avec l’AGAR, dans le cadre des Journées nationales de la géologie.",
         organisers="AGAR",
         venue="amous",
@@ -256,7 +256,7 @@ PROGRAMME: list[DemoEvent] = [
     DemoEvent(
         slug="randonnee-pallieres",
         kind=EventKind.HIKE,
-        title="Randonnée sur Pallières",
+        title="Pallières",
         summary="Une journée avec « Pierre, Feuille, Cigale », dans le cadre des Journées nationales de la géologie.",
         organisers="Pierre, Feuille, Cigale",
         venue="pallieres",
@@ -270,9 +270,17 @@ PROGRAMME: list[DemoEvent] = [
 
 
 def week_shift(today: date, lead_days: int = 14) -> timedelta:
-    """How far to move the 2023 dates: whole weeks, so the earliest lands ``lead_days`` ahead."""
-    days = (today + timedelta(days=lead_days) - EARLIEST_2023_DAY).days
-    return timedelta(weeks=max(0, math.ceil(days / 7)))
+    """How far to move the 2023 dates: whole weeks, so every weekday is kept.
+
+    The week lands in May again (the season of the Journées nationales de la géologie),
+    in the first year where its earliest date is at least ``lead_days`` away.
+    """
+    year = today.year
+    while True:
+        shift = timedelta(weeks=round((date(year, 5, 11) - EARLIEST_2023_DAY).days / 7))
+        if EARLIEST_2023_DAY + shift >= today + timedelta(days=lead_days):
+            return shift
+        year += 1
 
 
 def localised(day: date, at: time, shift: timedelta) -> datetime:

@@ -46,6 +46,11 @@ def day_heading(day: date) -> str:
     return format_date(day, "EEEE d MMMM")
 
 
+def short_day(moment: datetime) -> str:
+    """A session's day in a few letters: « mar. 26 mai » / "Tue 26 May"."""
+    return format_date(paris(moment).date(), "EEE d MMM")
+
+
 def full_date(moment: datetime) -> str:
     """Format a session start as « mardi 23 mai, 14 h »."""
     return f"{day_heading(paris(moment).date())}, {clock(moment)}"
@@ -69,6 +74,7 @@ def init_i18n(app: Flask) -> None:
         clock=clock,
         day_heading=day_heading,
         full_date=full_date,
+        short_day=short_day,
         iso_local=iso_local,
         seats_phrase=seats_phrase,
     )

@@ -335,8 +335,8 @@ def one_client(
         attempt.status = response.status_code
         if response.status_code == 303 and "/b/" not in response.headers.get("Location", ""):
             attempt.error = f"303 to unexpected {response.headers.get('Location')!r}"
-        if response.status_code >= 400 and response.status_code != 409:
-            attempt.body = response.text[:2000]
+        if response.status_code >= 400:
+            attempt.body = response.text[:20000]
 
 
 def ticket_rush(base_url: str, session_id: int, clients: int) -> list[Attempt]:
@@ -394,7 +394,7 @@ def hammer(url: str, clients: int, seconds: float, *, conditional: bool) -> Thro
     lock = threading.Lock()
     statuses: Counter[int] = Counter()
     errors = 0
-    start_gate = threading.Barrier(clients + 1)
+    start_gate = threading.Barrier(clients + 1, timeout=120)
     stop = threading.Event()
 
     def worker() -> None:
@@ -405,7 +405,10 @@ def hammer(url: str, clients: int, seconds: float, *, conditional: bool) -> Thro
         etag = ""
         with requests.Session() as http:
             if conditional:
-                etag = http.get(url, timeout=HTTP_TIMEOUT).headers.get("ETag", "")
+                try:
+                    etag = http.get(url, timeout=HTTP_TIMEOUT).headers.get("ETag", "")
+                except requests.RequestException:
+                    local_errors += 1
             start_gate.wait()
             while not stop.is_set():
                 headers = {"If-None-Match": etag} if conditional and etag else {}
@@ -450,6 +453,8 @@ class Result:
     """Everything one database run measured, and whether it met the targets."""
 
     label: str
+    workers: int
+    poll_clients: int
     capacity: int
     clients: int
     counts: Counter[str]
@@ -462,6 +467,7 @@ class Result:
     poll: Throughput
     hello: Throughput
     problems: list[str]
+    refusal_messages: Counter[str] = field(default_factory=Counter)
 
     @property
     def expected_confirmed(self) -> int:
@@ -521,8 +527,8 @@ def classify(attempts: list[Attempt]) -> tuple[Counter[str], Counter[int]]:
 
 
 def first_line_of_message(body: str) -> str:
-    """Pull a readable hint out of an error page: its notices, or its <title>."""
-    notices = re.findall(r'role="alert"[^>]*>([^<]+)<', body)
+    """Pull a readable hint out of an error page: its notices and field errors, or <title>."""
+    notices = re.findall(r'class="(?:field__error|notice[^"]*)"[^>]*>\s*([^<]+?)\s*<', body)
     if notices:
         return " | ".join(n.strip() for n in notices)[:200]
     title = re.search(r"<title>([^<]*)</title>", body)
@@ -532,13 +538,19 @@ def first_line_of_message(body: str) -> str:
 def print_result(result: Result) -> None:
     """Print one database's block of figures and its verdict line."""
     c = result.counts
-    print(f"\n=== {result.label}: {result.clients} clients rush {result.capacity} seats ===")
+    print(
+        f"\n=== {result.label}: {result.clients} clients rush {result.capacity} seats "
+        f"({result.workers} gunicorn sync workers, {os.cpu_count()} CPUs) ==="
+    )
     print(
         f"confirmed (303): {c['303']}   refused (409): {c['409']}   other 4xx: {c['4xx']}   "
         f"5xx: {c['5xx']} (of which 503: {c['503']})"
         + (f"   no answer: {c['no answer']}" if c["no answer"] else "")
         + (f"   other: {c['other']}" if c["other"] else "")
     )
+    if result.refusal_messages:
+        messages = "; ".join(f"{n} x {m!r}" for m, n in result.refusal_messages.most_common(3))
+        print(f"409 message: {messages}")
     print(f"POST latency: p50 {result.p50_ms:.0f} ms   p99 {result.p99_ms:.0f} ms")
     left = "?" if result.seats_left is None else str(result.seats_left)
     verdict = "yes" if result.exact_sale else "NO"
@@ -558,7 +570,7 @@ def print_result(result: Result) -> None:
         f"({hello.requests} in {hello.seconds:.1f} s, non-200: {hello.unexpected}, "
         f"errors: {hello.errors})"
     )
-    print(f"poll / hello: {result.poll_ratio:.0f}%")
+    print(f"poll / hello: {result.poll_ratio:.0f}% ({result.poll_clients} client threads each)")
     for problem in result.problems:
         print(f"  ! {problem}")
     marks = ", ".join(f"{name} {'ok' if ok else 'FAIL'}" for name, ok in result.targets())
@@ -587,7 +599,14 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
     counts, statuses = classify(attempts)
     latencies = [a.latency_ms for a in attempts if a.latency_ms is not None]
     problems = []
-    unexpected = Counter(f"{a.status}: {first_line_of_message(a.body)}" for a in attempts if a.body)
+    refusals = Counter(
+        first_line_of_message(a.body) for a in attempts if a.status == 409 and a.body
+    )
+    unexpected = Counter(
+        f"{a.status}: {first_line_of_message(a.body)}"
+        for a in attempts
+        if a.body and a.status != 409
+    )
     problems += [f"{n} x HTTP {what}" for what, n in unexpected.most_common(5)]
     errors = Counter(a.error for a in attempts if a.error)
     problems += [f"{n} x {what}" for what, n in errors.most_common(5)]
@@ -595,6 +614,8 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
         problems.append("gunicorn log (tail):\n" + tail(log, 40))
     return Result(
         label=label,
+        workers=args.workers,
+        poll_clients=args.poll_clients,
         capacity=args.capacity,
         clients=args.clients,
         counts=counts,
@@ -607,6 +628,7 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
         poll=poll,
         hello=hello,
         problems=problems,
+        refusal_messages=refusals,
     )
 
 
@@ -622,14 +644,15 @@ def run_sqlite(args: argparse.Namespace) -> Result:
 def run_postgresql(args: argparse.Namespace) -> Result:
     """One run on a freshly created PostgreSQL database, dropped afterwards."""
     workdir = Path(tempfile.mkdtemp(prefix="ticket_rush_pg_"))
-    recreate_pg_database(args.pg_server, args.pg_db)
     try:
+        recreate_pg_database(args.pg_server, args.pg_db)
         return bench_one("postgresql", f"{args.pg_server}/{args.pg_db}", args, workdir)
     finally:
+        shutil.rmtree(workdir, ignore_errors=True)
         try:
             drop_pg_database(args.pg_server, args.pg_db)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+        except Exception as error:  # report, but do not hide the run's own exception
+            print(f"warning: could not drop {args.pg_db}: {error}", file=sys.stderr)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

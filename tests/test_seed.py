@@ -72,6 +72,7 @@ def test_the_shift_is_whole_weeks_and_leaves_time_to_book():
         shift = week_shift(today)
         assert shift.days % 7 == 0
         assert (date(2023, 5, 11) + shift - today).days >= 14
+        assert (date(2023, 5, 11) + shift).month == 5  # the same season as the real week
 
 
 def test_check_ledger_reports_and_repairs_a_drifted_counter(app, runner):
