@@ -206,3 +206,19 @@ def test_a_full_session_shows_complet_and_no_form(app, client, make_session, boo
     page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
     assert "Complet" in page
     assert 'name="seats"' not in page
+
+
+def test_htmx_refusal_swaps_the_panel_and_refreshes_the_badge(client, make_session, book_form):
+    session_id = make_session(capacity=3)
+    client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "2"})
+    fields = book_form(session_id)
+    response = client.post(
+        f"/sessions/{session_id}",
+        data={**fields, **PARTY, "seats": "2"},
+        headers={"HX-Request": "true", "X-CSRFToken": fields["csrf_token"]},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409  # swapped by htmx (responseHandling in base.html)
+    assert 'id="booking-panel"' in html and "<html" not in html
+    assert "Il ne reste plus qu’une place" in html
+    assert f'id="avail-{session_id}" hx-swap-oob="true"' in html

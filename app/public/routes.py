@@ -131,6 +131,7 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
         "form": form,
         "form_error": form_error,
         "live_etag": live_etag(None, session.event_id),
+        "oob_badge": is_htmx_request(),
     }
     template = "public/_booking_panel.html" if is_htmx_request() else "public/session.html"
     return render_template(template, **context), status
