@@ -54,11 +54,11 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
-    init_database(app)
     init_i18n(app)
     init_assets(app)
     init_security_headers(app)
     register_error_handlers(app)
+    init_database(app)  # last: its commit hook must run before the header hook
 
 
 def _register_blueprints(app: Flask) -> None:

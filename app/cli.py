@@ -15,10 +15,10 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Load the Minér'Alès programme (running it twice duplicates nothing)."""
-        from .database import mark_write_intent
+        from .database import begin_write
         from .demo import seed_demo
 
-        mark_write_intent()
+        begin_write()
         events, sessions = seed_demo(paris(utcnow()).date())
         db.session.commit()
         click.echo(f"Demo programme: {events} events and {sessions} sessions created.")
@@ -27,11 +27,11 @@ def register_cli(app: Flask) -> None:
     @click.option("--fix", is_flag=True, help="Repair the counters that differ.")
     def check_ledger_command(fix: bool) -> None:
         """Recompute every seat counter from the bookings and report differences."""
-        from .database import mark_write_intent
+        from .database import begin_write
         from .services.ledger import check_ledger, repair_ledger
 
         if fix:
-            mark_write_intent()
+            begin_write()
         differences = check_ledger()
         for difference in differences:
             click.echo(

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, has_app_context
+import logging
+
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session as SASession
 
 from .extensions import db
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+log = logging.getLogger(__name__)
 
 
 def engine_options(config: dict[str, Any]) -> dict[str, Any]:
@@ -43,14 +47,33 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def mark_write_intent() -> None:
-    """Ask for the next transaction of this app context to take the write lock up front.
+def begin_write() -> None:
+    """Make the rest of this unit of work a writer's transaction.
 
-    Services that change seats call this first; POST requests set it before the view runs.
-    It only matters on SQLite, and only if no transaction has begun yet.
+    Services call this just before they change anything. A request's reads before that
+    point (loading the session page, checking the form) run in an ordinary read
+    transaction that does not block other writers. On SQLite that read transaction is
+    ended here (it wrote nothing), so the next statement starts with BEGIN IMMEDIATE and
+    the write lock is held only for the change itself.
     """
-    if has_app_context():
-        g.db_write_intent = True
+    if not has_app_context() or g.get("db_write_intent"):
+        return
+    g.db_write_intent = True
+    if db.session().in_transaction() and db.engine.dialect.name == "sqlite":
+        db.session.commit()
+
+
+def end_write(commit: bool) -> None:
+    """Finish the writer's transaction now (commit or roll back) and drop the write intent.
+
+    Views call this with ``commit=False`` when a rule refused the change, so that rendering
+    the refusal does not hold the lock other visitors are waiting for.
+    """
+    if commit:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    g.db_write_intent = False
 
 
 def _wants_immediate() -> bool:
@@ -78,40 +101,64 @@ def install_sqlite_listeners(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 def init_database(app: Flask) -> None:
-    """Attach the engine listeners and the one-transaction-per-request hooks."""
+    """Attach the engine listeners and the one-transaction-per-request hook.
+
+    Call it last in the factory: its after-request hook then runs first, so a 503 it
+    returns still gets the security headers.
+    """
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
             install_sqlite_listeners(engine, app.config["DB_LOCK_TIMEOUT_MS"])
 
-    @app.before_request
-    def _declare_writer() -> None:
-        """Unsafe methods write: on SQLite their transaction takes the lock up front."""
-        from flask import request
-
-        if request.method not in SAFE_METHODS:
-            g.db_write_intent = True
-
     @app.after_request
     def _finish_unit_of_work(response: Any) -> Any:
         """Commit the request's single transaction, or roll it back on an error status.
 
-        An exception raised by the commit (a lock timeout, say) reaches the app's error
-        handlers, so the client gets the 503 page rather than a success that was not saved.
+        A commit that fails (a lock or a full disk) answers the 503 page: the visitor is
+        never told that something was saved when it was not.
         """
-        if response.status_code >= 400:
+        try:
+            if response.status_code >= 400:
+                db.session.rollback()
+            else:
+                db.session.commit()
+        except OperationalError as error:
+            log.warning("commit failed: %s", error.orig)
             db.session.rollback()
-        else:
-            db.session.commit()
-            callbacks = g.pop("after_commit", [])
-            for callback in callbacks:
+            from .errors import busy_response
+
+            return busy_response()
+        if response.status_code < 400:
+            for callback in g.pop("after_commit", []):
                 response.call_on_close(callback)
         return response
 
 
-def after_commit(callback: Any) -> None:
-    """Run ``callback`` once the request's transaction has committed and the reply is sent.
+@event.listens_for(SASession, "before_flush")
+def _writes_need_intent(session: SASession, _context: Any, _instances: Any) -> None:
+    """Catch a request's write that did not call begin_write() first (SQLite could fail)."""
+    from flask import has_request_context
 
-    The callback runs outside the request's app context; it must push its own.
+    if not (session.new or session.dirty or session.deleted) or not has_request_context():
+        return
+    if not g.get("db_write_intent"):
+        if current_app.testing:
+            raise RuntimeError("write without begin_write(): call it in the service first")
+        log.warning("write without begin_write(); SQLite may answer 'database is locked'")
+
+
+def after_commit(callback: Any) -> None:
+    """Run ``callback`` once this unit of work has committed.
+
+    In a request it runs after the reply is sent (``call_on_close``), outside the
+    request's app context, so it must push its own. Commands call ``run_after_commit()``
+    after their own commit.
     """
     g.setdefault("after_commit", []).append(callback)
+
+
+def run_after_commit() -> None:
+    """Run the callbacks registered so far (for CLI commands, after they commit)."""
+    for callback in g.pop("after_commit", []):
+        callback()

@@ -70,6 +70,13 @@ def error_response(status: int, message: str | None = None) -> Response:
     return response
 
 
+def busy_response() -> Response:
+    """The 503 page for a database that is locked or out of reach, with Retry-After."""
+    response = error_response(503)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers for HTTP errors, CSRF, busy databases, domain errors and crashes."""
 
@@ -102,9 +109,7 @@ def register_error_handlers(app: Flask) -> None:
         """A lock or connection timeout: 503 with Retry-After, never a 500."""
         log.warning("database unavailable: %s", error.orig)
         db.session.rollback()
-        response = error_response(503)
-        response.headers["Retry-After"] = "5"
-        return response
+        return busy_response()
 
     @app.errorhandler(Exception)
     def _crash(error: Exception) -> Response:

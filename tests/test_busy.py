@@ -52,3 +52,29 @@ def test_a_locked_database_answers_503_in_french(app, client, make_session, book
         assert db.session.scalar(select(func.count()).select_from(Booking)) == 0
     # Once the lock is gone the same form goes through.
     assert client.post(f"/sessions/{session_id}", data={**fields, **PARTY}).status_code == 303
+
+
+def test_a_commit_that_fails_answers_503_not_500(app, client, make_session, book_form, monkeypatch):
+    """The commit happens after the view: its failure must not turn into a 500 or a fake success."""
+    import inspect
+
+    from sqlalchemy.exc import OperationalError
+
+    session_id = make_session(capacity=10)
+    fields = book_form(session_id)
+    real_commit = db.session.commit
+
+    def failing_commit() -> None:
+        """Fail only the request's final commit, as a full disk or a lost lock would."""
+        if inspect.stack()[1].function == "_finish_unit_of_work":
+            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+        real_commit()
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    response = client.post(f"/sessions/{session_id}", data={**fields, **PARTY})
+    monkeypatch.undo()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "Content-Security-Policy" in response.headers
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Booking)) == 0

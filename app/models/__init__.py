@@ -3,6 +3,7 @@
 from .audit import AuditEntry
 from .booking import SEAT_HOLDING_STATUSES, Booking, BookingStatus
 from .live import SEATS_COUNTER, ChangeCounter
+from .outbox import OutboxMessage, OutboxStatus
 from .programme import Event, EventKind, EventSession, Venue
 
 __all__ = [
@@ -15,5 +16,7 @@ __all__ = [
     "Event",
     "EventKind",
     "EventSession",
+    "OutboxMessage",
+    "OutboxStatus",
     "Venue",
 ]

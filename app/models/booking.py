@@ -21,6 +21,7 @@ class BookingStatus(enum.StrEnum):
     WAITING = "waiting"
     OFFERED = "offered"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # a waiting-list offer that was not accepted in time
 
 
 SEAT_HOLDING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.OFFERED)
@@ -32,6 +33,7 @@ class Booking(db.Model):
     __table_args__ = (
         CheckConstraint("seats >= 1", name="at_least_one_seat"),
         Index("ix_booking_session_status", "session_id", "status"),
+        Index("ix_booking_status_offer_expires_at", "status", "offer_expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,11 +60,29 @@ class Booking(db.Model):
     accessibility_needs: Mapped[str] = mapped_column(Text, default="")
     locale: Mapped[str] = mapped_column(String(8), default="fr")
     source: Mapped[str] = mapped_column(String(20), default="public")
+    # Waiting list: order is (priority desc, created_at, id); see services/waitlist.py.
+    priority: Mapped[int] = mapped_column(default=0)
+    priority_reason: Mapped[str] = mapped_column(String(300), default="")
+    passed_over: Mapped[int] = mapped_column(default=0)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Why a booking ended: cancelled, declined, expired, left, session_cancelled.
+    ended_reason: Mapped[str] = mapped_column(String(30), default="")
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     session: Mapped[EventSession] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def is_active(self) -> bool:
+        """Still confirmed, waiting or offered (not cancelled nor expired)."""
+        return self.status in (
+            BookingStatus.CONFIRMED,
+            BookingStatus.WAITING,
+            BookingStatus.OFFERED,
+        )
 
     @property
     def holds_seats(self) -> bool:

@@ -55,6 +55,8 @@ class Event(db.Model):
     accessibility_notes: Mapped[str] = mapped_column(Text, default="")
     distance_km: Mapped[float | None] = mapped_column(default=None)
     difficulty: Mapped[str] = mapped_column(String(50), default="")
+    # True: freed seats are offered to the waiting list automatically; False: by hand only.
+    waitlist_auto: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     venue: Mapped[Venue] = relationship(back_populates="events", lazy="joined", innerjoin=True)
@@ -77,6 +79,7 @@ class EventSession(db.Model):
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
         CheckConstraint("seats_taken <= capacity", name="no_oversell"),
+        CheckConstraint("seats_waiting >= 0", name="seats_waiting_not_negative"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         Index("ix_event_session_starts_at", "starts_at"),
     )
@@ -87,6 +90,8 @@ class EventSession(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     capacity: Mapped[int]
     seats_taken: Mapped[int] = mapped_column(default=0)
+    # Seats asked for by parties on the waiting list (kept like seats_taken, by the ledger).
+    seats_waiting: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=0)
     booking_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     booking_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -97,9 +102,17 @@ class EventSession(db.Model):
     event: Mapped[Event] = relationship(back_populates="sessions", lazy="joined", innerjoin=True)
 
     @property
-    def seats_left(self) -> int:
-        """Seats the public can still book."""
+    def seats_free(self) -> int:
+        """Seats neither confirmed nor held by an offer."""
         return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def seats_left(self) -> int:
+        """Seats the public can book directly: none while anybody is waiting.
+
+        Free seats then go through the waiting list's promotion, so nobody jumps the queue.
+        """
+        return 0 if self.seats_waiting > 0 else self.seats_free
 
     def closes_at(self, default_close: timedelta) -> datetime:
         """When booking closes: the explicit time, or ``default_close`` before the start."""

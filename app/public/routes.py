@@ -10,6 +10,7 @@ import time
 from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from ..database import end_write
 from ..htmx import is_htmx_request
 from ..i18n import current_language
 from ..models import Booking, EventKind, EventSession
@@ -115,9 +116,11 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
             try:
                 booking = booking_service.book(_booking_request(form, session))
             except (SessionFull, InvalidSeats) as error:
+                end_write(commit=False)
                 form.seats.errors = [*form.seats.errors, error.message()]
                 status = error.status
             except DomainError as error:
+                end_write(commit=False)
                 form_error = error.message()
                 status = error.status
             else:
@@ -170,6 +173,7 @@ def cancel_booking(token: str) -> Response:
         try:
             booking_service.cancel(token)
         except DomainError as error:
+            end_write(commit=False)
             response = make_response(
                 render_template("public/cancel.html", booking=booking, error=error.message()),
                 error.status,

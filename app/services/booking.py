@@ -13,12 +13,19 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from ..database import mark_write_intent
+from ..database import begin_write
 from ..extensions import db
-from ..models import AuditEntry, Booking, BookingStatus
+from ..models import AuditEntry, Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
 from . import ledger
-from .errors import AlreadyCancelled, BookingNotFound, InvalidSeats, SessionNotFound, SessionStarted
+from .errors import (
+    AlreadyCancelled,
+    BookingNotFound,
+    InvalidSeats,
+    SessionFull,
+    SessionNotFound,
+    SessionStarted,
+)
 from .programme import ensure_bookable
 
 # No 0/O or 1/I: the code is read aloud and typed at the door.
@@ -74,26 +81,53 @@ def audit(action: str, actor: str, booking: Booking | None = None, **data: objec
     )
 
 
+def _earlier_booking(request: BookingRequest) -> Booking | None:
+    """The booking an identical form submission already made, if any."""
+    if not request.nonce:
+        return None
+    earlier = db.session.execute(
+        select(Booking).where(Booking.request_nonce == request.nonce)
+    ).scalar_one_or_none()
+    return earlier if earlier is not None and earlier.session_id == request.session_id else None
+
+
+def _check_request(session: EventSession, request: BookingRequest, now: datetime) -> None:
+    """Raise why ``request`` cannot be confirmed on ``session`` as it stands."""
+    ensure_bookable(session, now)
+    maximum = max_seats_per_booking()
+    if not 1 <= request.seats <= maximum:
+        raise InvalidSeats(maximum)
+    if request.seats > session.seats_left:
+        raise SessionFull(seats_left=session.seats_left, seats_wanted=request.seats)
+
+
 def book(request: BookingRequest, *, actor: str = "public", now: datetime | None = None) -> Booking:
     """Confirm a booking for the whole party, or raise why not.
 
     Raises ``SessionNotFound``, ``BookingClosed``, ``InvalidSeats`` or ``SessionFull``.
     Submitting the same form twice (same ``nonce``) returns the first booking.
+
+    A refusal is decided from an unlocked read when it is already certain (a full
+    session refuses a rush of hundreds without making them queue for the lock); an
+    acceptance is decided under the session's lock by the ledger's conditional UPDATE.
     """
-    mark_write_intent()
+    now = now or utcnow()
+    earlier = _earlier_booking(request)
+    if earlier is not None:
+        return earlier
+    session = db.session.get(EventSession, request.session_id)
+    if session is None:
+        raise SessionNotFound(request.session_id)
+    _check_request(session, request, now)
+
+    begin_write()
     session = ledger.lock_session(request.session_id)
     if session is None:
         raise SessionNotFound(request.session_id)
-    if request.nonce:
-        earlier = db.session.execute(
-            select(Booking).where(Booking.request_nonce == request.nonce)
-        ).scalar_one_or_none()
-        if earlier is not None and earlier.session_id == session.id:
-            return earlier
-    ensure_bookable(session, now)
-    maximum = max_seats_per_booking()
-    if not 1 <= request.seats <= maximum:
-        raise InvalidSeats(maximum)
+    earlier = _earlier_booking(request)  # an identical submit may have won the race
+    if earlier is not None:
+        return earlier
+    _check_request(session, request, now)
     ledger.take_seats(session, request.seats)
     booking = Booking(
         session=session,
@@ -128,9 +162,9 @@ def cancel(token: str, *, actor: str = "public", now: datetime | None = None) ->
 
     Raises ``BookingNotFound``, ``AlreadyCancelled`` or ``SessionStarted``.
     """
-    mark_write_intent()
     now = now or utcnow()
     booking = get_by_token(token)
+    begin_write()
     # Lock order everywhere: the session row first, then its bookings.
     session = ledger.lock_session(booking.session_id)
     db.session.refresh(booking)

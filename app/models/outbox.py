@@ -1,0 +1,61 @@
+"""The mail outbox: messages written in the transaction that causes them, sent after commit."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .types import UTCDateTime
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where a message stands. Only one sender at a time can move it out of PENDING."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last retry; shown to organisers
+
+
+class OutboxMessage(db.Model):
+    """One e-mail, fully rendered, with its attachments and its delivery history."""
+
+    __table_args__ = (
+        Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # Makes "send each reminder once" a database guarantee, not a hope.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True, default=None)
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking.id"), index=True, default=None
+    )
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    # [{"filename", "content_type", "data" (base64), "inline_id" (optional Content-ID)}]
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    locale: Mapped[str] = mapped_column(String(8), default="fr")
+    status: Mapped[OutboxStatus] = mapped_column(
+        db.Enum(
+            OutboxStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=OutboxStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
