@@ -12,9 +12,8 @@ row locks, which stay correct under that isolation level.
 
 from __future__ import annotations
 
-from typing import Any
-
 import logging
+from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Engine, event
