@@ -117,6 +117,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "HSTS": production,
         # A door tablet stays open all day: tie CSRF tokens to the session, not to a clock.
         "WTF_CSRF_TIME_LIMIT": None,
+        # Every validator carries our own (translated) message: WTForms' catalogue, which
+        # Flask-WTF would parse again on every request, is not needed.
+        "WTF_I18N_ENABLED": False,
         "MAX_CONTENT_LENGTH": env_int("MAX_CONTENT_LENGTH", 1024 * 1024),
         # Routes used only by bench/ (a bare "hello" to compare the live poll against).
         "BENCH_ROUTES": env_flag("BENCH_ROUTES", False),

@@ -68,6 +68,8 @@ def end_write(commit: bool) -> None:
     Views call this with ``commit=False`` when a rule refused the change, so that rendering
     the refusal does not hold the lock other visitors are waiting for.
     """
+    if not g.get("db_write_intent"):
+        return  # nothing was written: keep the read transaction and what it loaded
     if commit:
         db.session.commit()
     else:
