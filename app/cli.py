@@ -23,6 +23,39 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Demo programme: {events} events and {sessions} sessions created.")
 
+    @app.cli.command("process-waitlist")
+    def process_waitlist_command() -> None:
+        """Expire lapsed offers and pass their seats on (run it every few minutes)."""
+        from .services.mail import send_due
+        from .services.waitlist import expire_due
+
+        expired = expire_due()
+        db.session.commit()
+        report = send_due()
+        click.echo(f"{expired} offer(s) expired; {report.sent} mail(s) sent.")
+
+    @app.cli.command("send-mail")
+    def send_mail_command() -> None:
+        """Deliver every message of the outbox that is due (run it from cron)."""
+        from .services.mail import reset_circuit, send_due
+
+        reset_circuit()
+        report = send_due(limit=10_000)
+        click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed.")
+        for error in report.errors[:5]:
+            click.echo(f"  {error}", err=True)
+
+    @app.cli.command("send-reminders")
+    def send_reminders_command() -> None:
+        """Queue and send the reminder for tomorrow's sessions (once per booking)."""
+        from .services.mail import send_due
+        from .services.reminders import queue_reminders
+
+        queued = queue_reminders()
+        db.session.commit()
+        report = send_due(limit=10_000)
+        click.echo(f"{queued} reminder(s) queued; {report.sent} mail(s) sent.")
+
     @app.cli.command("check-ledger")
     @click.option("--fix", is_flag=True, help="Repair the counters that differ.")
     def check_ledger_command(fix: bool) -> None:
@@ -35,7 +68,7 @@ def register_cli(app: Flask) -> None:
         differences = check_ledger()
         for difference in differences:
             click.echo(
-                f"session {difference.session_id}: counter {difference.stored}, "
+                f"session {difference.session_id}: {difference.counter} {difference.stored}, "
                 f"bookings add up to {difference.expected}"
             )
         if not differences:

@@ -87,6 +87,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Booking rules.
         "BOOKING_MAX_SEATS": env_int("BOOKING_MAX_SEATS", 6),
         "BOOKING_CLOSE_MINUTES": env_int("BOOKING_CLOSE_MINUTES", 60),
+        # Waiting list (see app/services/waitlist.py for the rule).
+        "WAITLIST_OFFER_HOURS": float(os.environ.get("WAITLIST_OFFER_HOURS", "24")),
+        "WAITLIST_MAX_PASSES": env_int("WAITLIST_MAX_PASSES", 2),
         # Live seat counts: how often an open programme page asks for changes.
         "LIVE_POLL_SECONDS": env_int("LIVE_POLL_SECONDS", 5),
         # htmx: "cdn" (with Subresource Integrity) or "local" (the npm copy, for tests and
@@ -102,6 +105,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "MAIL_DEFAULT_SENDER", "Minér'Alès <minerales@mines-ales.fr>"
         ),
+        # Outbox: send right after the commit that wrote the mail (cron drains the rest).
+        "MAIL_SEND_AFTER_COMMIT": env_flag("MAIL_SEND_AFTER_COMMIT", True),
+        "MAIL_TIMEOUT": env_int("MAIL_TIMEOUT", 10),
+        "MAIL_BACKOFF_SECONDS": env_int("MAIL_BACKOFF_SECONDS", 30),
+        # Links in e-mails sent from cron have no request to take the host from.
+        "BASE_URL": os.environ.get("BASE_URL", ""),
         # Rate limits (Flask-Limiter); Redis when REDIS_URL is set.
         "RATELIMIT_ENABLED": env_flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),

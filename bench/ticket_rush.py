@@ -35,6 +35,7 @@ Run from the repository root: ``.venv/bin/python bench/ticket_rush.py --help``.
 from __future__ import annotations
 
 import argparse
+import http.client
 import math
 import os
 import re
@@ -53,6 +54,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -136,6 +138,71 @@ def tail(path: Path, lines: int = 30) -> str:
     if not path.exists():
         return ""
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# ------------------------------------------------------------------------- light client
+
+
+@dataclass
+class Reply:
+    """One HTTP response, read in full: status, headers and body."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the charset the server declared (UTF-8 by default)."""
+        return self.body.decode(self.headers.get_content_charset() or "utf-8", "replace")
+
+
+def server_address(base_url: str) -> tuple[str, int]:
+    """Split ``http://host:port`` into the host and port ``http.client`` wants."""
+    parts = urlsplit(base_url)
+    return parts.hostname or HOST, parts.port or 80
+
+
+def new_connection(address: tuple[str, int]) -> http.client.HTTPConnection:
+    """An unopened connection to the server (it connects on first use or ``connect()``)."""
+    return http.client.HTTPConnection(*address, timeout=HTTP_TIMEOUT)
+
+
+def exchange(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    """Send one request on ``conn``, read the whole response, then close the connection.
+
+    gunicorn's sync workers close the connection after every response anyway, so each
+    request gets its own connection. Redirects are not followed.
+    """
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return Reply(response.status, response.msg, response.read())
+    finally:
+        conn.close()
+
+
+def fetch(
+    address: tuple[str, int],
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    """Open a new connection, make one request on it and return the full reply."""
+    return exchange(new_connection(address), method, path, body, headers)
+
+
+def cookie_header(reply: Reply) -> str:
+    """The ``Cookie`` header a browser would send back after ``reply``'s ``Set-Cookie``s."""
+    cookies = reply.headers.get_all("Set-Cookie") or []
+    return "; ".join(cookie.split(";", 1)[0].strip() for cookie in cookies)
 
 
 # --------------------------------------------------------------------------- databases
@@ -299,27 +366,58 @@ class Attempt:
 
 
 def one_client(
-    base_url: str, session_id: int, index: int, barrier: threading.Barrier, attempt: Attempt
+    base_url: str,
+    session_id: int,
+    index: int,
+    gates: tuple[threading.Barrier, threading.Barrier],
+    attempt: Attempt,
+    connect_early: bool,
 ) -> None:
-    """Load the form, wait for everybody, then book one seat (no redirect followed)."""
-    url = f"{base_url}/sessions/{session_id}"
-    form: dict[str, str] = {}
-    with requests.Session() as http:
-        try:
-            page = http.get(url, timeout=HTTP_TIMEOUT)
-            page.raise_for_status()
-            fields = parse_form(page.text)
-            form = {
+    """Load the form, wait for everybody, then book one seat (no redirect followed).
+
+    ``gates`` are two barriers: every client has its form (and its cookie) at the first,
+    and the POSTs start together at the second. With ``connect_early`` the POST's TCP
+    connection is opened between the two, so the timed part is the request alone; it is
+    opened only once every form is loaded, because a sync worker that accepts a
+    connection blocks reading it and could no longer serve the other clients' GETs. The
+    latency runs from just before the request is sent to the last byte of the response,
+    so it includes the wait in gunicorn's accept queue and behind the database lock.
+    """
+    forms_loaded, go = gates
+    address = server_address(base_url)
+    path = f"/sessions/{session_id}"
+    body = b""
+    headers: dict[str, str] = {}
+    try:
+        page = fetch(address, "GET", path)
+        if page.status != 200:
+            raise ValueError(f"GET {path} answered {page.status}")
+        fields = parse_form(page.text)
+        body = urlencode(
+            {
                 "csrf_token": fields["csrf_token"],
                 "nonce": fields["nonce"],
                 "name": f"Visiteur {index}",
                 "email": f"visiteur{index}@mines-ales.fr",
                 "seats": "1",
             }
-        except (requests.RequestException, KeyError) as error:
-            attempt.error = f"form: {error!r}"
+        ).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookie_header(page),
+        }
+    except (OSError, http.client.HTTPException, KeyError, ValueError) as error:
+        attempt.error = f"form: {error!r}"
+    conn = new_connection(address)
+    try:
         try:
-            barrier.wait()
+            forms_loaded.wait()
+            if connect_early and not attempt.error:
+                try:
+                    conn.connect()
+                except OSError as error:
+                    attempt.error = f"connect: {error!r}"
+            go.wait()
         except threading.BrokenBarrierError:
             attempt.error = attempt.error or "barrier broken"
             return
@@ -327,25 +425,32 @@ def one_client(
             return
         started = time.perf_counter()
         try:
-            response = http.post(url, data=form, allow_redirects=False, timeout=HTTP_TIMEOUT)
-        except requests.RequestException as error:
+            reply = exchange(conn, "POST", path, body, headers)
+        except (OSError, http.client.HTTPException) as error:
             attempt.error = f"post: {error!r}"
             return
         attempt.latency_ms = (time.perf_counter() - started) * 1000
-        attempt.status = response.status_code
-        if response.status_code == 303 and "/b/" not in response.headers.get("Location", ""):
-            attempt.error = f"303 to unexpected {response.headers.get('Location')!r}"
-        if response.status_code >= 400:
-            attempt.body = response.text[:20000]
+    finally:
+        conn.close()
+    attempt.status = reply.status
+    location = reply.headers.get("Location", "")
+    if reply.status == 303 and "/b/" not in location:
+        attempt.error = f"303 to unexpected {location!r}"
+    if reply.status >= 400:
+        attempt.body = reply.text[:20000]
 
 
-def ticket_rush(base_url: str, session_id: int, clients: int) -> list[Attempt]:
+def ticket_rush(
+    base_url: str, session_id: int, clients: int, *, connect_early: bool
+) -> list[Attempt]:
     """Fire ``clients`` simultaneous bookings of one seat; return every attempt."""
-    barrier = threading.Barrier(clients, timeout=300)
+    gates = (threading.Barrier(clients, timeout=300), threading.Barrier(clients, timeout=300))
     attempts = [Attempt() for _ in range(clients)]
     threads = [
         threading.Thread(
-            target=one_client, args=(base_url, session_id, i, barrier, attempts[i]), daemon=True
+            target=one_client,
+            args=(base_url, session_id, i, gates, attempts[i], connect_early),
+            daemon=True,
         )
         for i in range(clients)
     ]
@@ -391,6 +496,8 @@ def hammer(url: str, clients: int, seconds: float, *, conditional: bool) -> Thro
     expects a 304, taking the new ETag whenever it gets a 200 (the minute rolled over, or
     a seat moved). Without it a plain 200 is expected.
     """
+    address = server_address(url)
+    path = urlsplit(url).path
     lock = threading.Lock()
     statuses: Counter[int] = Counter()
     errors = 0
@@ -398,28 +505,27 @@ def hammer(url: str, clients: int, seconds: float, *, conditional: bool) -> Thro
     stop = threading.Event()
 
     def worker() -> None:
-        """One keep-alive client looping until the deadline."""
+        """One client looping until the deadline, one new connection per request."""
         nonlocal errors
         local: Counter[int] = Counter()
         local_errors = 0
         etag = ""
-        with requests.Session() as http:
-            if conditional:
-                try:
-                    etag = http.get(url, timeout=HTTP_TIMEOUT).headers.get("ETag", "")
-                except requests.RequestException:
-                    local_errors += 1
-            start_gate.wait()
-            while not stop.is_set():
-                headers = {"If-None-Match": etag} if conditional and etag else {}
-                try:
-                    response = http.get(url, headers=headers, timeout=HTTP_TIMEOUT)
-                except requests.RequestException:
-                    local_errors += 1
-                    continue
-                local[response.status_code] += 1
-                if conditional and response.status_code == 200:
-                    etag = response.headers.get("ETag", etag)
+        if conditional:
+            try:
+                etag = fetch(address, "GET", path).headers.get("ETag", "")
+            except (OSError, http.client.HTTPException):
+                local_errors += 1
+        start_gate.wait()
+        while not stop.is_set():
+            headers = {"If-None-Match": etag} if conditional and etag else {}
+            try:
+                reply = fetch(address, "GET", path, headers=headers)
+            except (OSError, http.client.HTTPException):
+                local_errors += 1
+                continue
+            local[reply.status] += 1
+            if conditional and reply.status == 200:
+                etag = reply.headers.get("ETag", etag)
         with lock:
             statuses.update(local)
             errors += local_errors
@@ -586,7 +692,7 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
     session_id = prepare_database(env, args.capacity)
     log = workdir / "gunicorn.log"
     with gunicorn(env, args.workers, log) as base_url:
-        attempts = ticket_rush(base_url, session_id, args.clients)
+        attempts = ticket_rush(base_url, session_id, args.clients, connect_early=args.connect_early)
         left = seats_left(base_url, session_id)
         poll = hammer(
             f"{base_url}/live/seats", args.poll_clients, args.poll_seconds, conditional=True
@@ -664,6 +770,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--poll-seconds", type=float, default=5.0, help="length of each poll run")
     parser.add_argument("--poll-clients", type=int, default=8, help="threads hammering the poll")
+    parser.add_argument(
+        "--connect-early",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="open each POST's TCP connection before the start barrier (default: yes)",
+    )
     parser.add_argument("--pg-server", default=DEFAULT_PG_SERVER, help="PostgreSQL server URL")
     parser.add_argument("--pg-db", default=DEFAULT_PG_DB, help="bench database (recreated)")
     args = parser.parse_args(argv)

@@ -200,12 +200,15 @@ def test_a_party_that_does_not_fit_is_told_how_many_seats_are_left(
     assert stored(app, session_id) == (1, 2)
 
 
-def test_a_full_session_shows_complet_and_no_form(app, client, make_session, book_form):
+def test_a_full_session_offers_the_waiting_list_instead_of_booking(
+    app, client, make_session, book_form
+):
     session_id = make_session(capacity=2)
     client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, "seats": "2"})
     page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
-    assert "Complet" in page
-    assert 'name="seats"' not in page
+    assert "Complet – liste d’attente" in page
+    assert "Confirmer la réservation" not in page
+    assert 'name="action" value="waitlist"' in page
 
 
 def test_htmx_refusal_swaps_the_panel_and_refreshes_the_badge(client, make_session, book_form):

@@ -85,6 +85,6 @@ def test_check_ledger_reports_and_repairs_a_drifted_counter(app, runner):
         session_id = session.id
     report = runner.invoke(args=["check-ledger"])
     assert report.exit_code == 1
-    assert f"session {session_id}: counter 3, bookings add up to 0" in report.output
+    assert f"session {session_id}: seats_taken 3, bookings add up to 0" in report.output
     assert runner.invoke(args=["check-ledger", "--fix"]).exit_code == 0
     assert "Ledger OK" in runner.invoke(args=["check-ledger"]).output

@@ -27,6 +27,7 @@ def session_json(session: EventSession) -> dict[str, Any]:
         "venue": session.event.venue.name,
         "capacity": session.capacity,
         "seats_left": session.seats_left,
+        "waitlist": session.seats_waiting,
         "booking_open": availability(session) in BOOKABLE,
         "cancelled": session.cancelled_at is not None,
         "url": url_for("public.session_detail", session_id=session.id, _external=True),

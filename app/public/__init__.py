@@ -12,6 +12,7 @@ from .labels import (  # noqa: E402
     kind_label,
     kind_plural,
     meter_bounds,
+    ordinal,
 )
 
 for _helper in (
@@ -21,6 +22,7 @@ for _helper in (
     kind_label,
     kind_plural,
     meter_bounds,
+    ordinal,
 ):
     bp.add_app_template_global(_helper)
 bp.add_app_template_global(Availability, "Availability")

@@ -83,8 +83,19 @@ class BookingForm(FlaskForm):
         ],
     )
     nonce = HiddenField(default=lambda: secrets.token_urlsafe(16))
+    # "book" (the default) or "waitlist": the second submit button of a full session.
+    action = HiddenField(default="book")
 
     def validate_nonce(self, field: HiddenField) -> None:
         """Drop an implausible nonce rather than store it."""
         if field.data and len(field.data) > 64:
             field.data = None
+
+
+class ReduceForm(FlaskForm):
+    """Make a party smaller (the service checks the range against the booking)."""
+
+    seats = SeatsField(
+        _l("Nouveau nombre de places"),
+        validators=[InputRequired(_l("Indiquez le nombre de places."))],
+    )

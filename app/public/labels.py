@@ -39,7 +39,7 @@ def availability_label(session: EventSession, state: Availability | None = None)
     if state is Availability.FEW:
         return ngettext("Dernière place\u202f!", "Dernières places\u202f: %(num)d", left)
     if state is Availability.FULL:
-        return gettext("Complet")
+        return gettext("Complet – liste d’attente")
     if state is Availability.NOT_YET_OPEN:
         return gettext(
             "Ouverture le %(when)s",
@@ -65,4 +65,17 @@ def booking_status_label(booking: Booking) -> str:
         BookingStatus.WAITING: gettext("En liste d’attente"),
         BookingStatus.OFFERED: gettext("Places proposées, en attente de votre réponse"),
         BookingStatus.CANCELLED: gettext("Annulée"),
+        BookingStatus.EXPIRED: gettext("Proposition expirée"),
     }[booking.status]
+
+
+def ordinal(number: int) -> str:
+    """« 2e », « 3e » in French; "2nd", "3rd" in English."""
+    from ..i18n import current_language
+
+    if current_language() == "fr":
+        return "1re" if number == 1 else f"{number}e"
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"

@@ -12,11 +12,12 @@ from flask_babel import gettext
 
 from ..database import end_write
 from ..htmx import is_htmx_request
-from ..i18n import current_language
-from ..models import Booking, EventKind, EventSession
+from ..i18n import current_language, seats_phrase
+from ..models import Booking, BookingStatus, EventKind, EventSession
 from ..services import booking as booking_service
-from ..services import ledger
-from ..services.errors import DomainError, InvalidSeats, SessionFull
+from ..services import ledger, tickets, waitlist
+from ..services.errors import DomainError, InvalidSeats, NoOfferPending, PartyTooLarge, SessionFull
+from ..services.mail import public_url
 from ..services.programme import (
     BOOKABLE,
     availability,
@@ -25,7 +26,7 @@ from ..services.programme import (
     list_sessions,
 )
 from . import bp
-from .forms import BookingForm
+from .forms import BookingForm, ReduceForm
 
 TOKEN_RULE = "<string(minlength=20, maxlength=64):token>"  # noqa: S105 (a URL rule, not a secret)
 
@@ -51,6 +52,7 @@ def private_page(response: Response) -> Response:
 def programme() -> str:
     """The programme of the week, grouped by day, optionally filtered by kind."""
     kind = parse_kind(request.args.get("kind"))
+    waitlist.expire_before_read()
     context = {
         "days": group_by_day(list_sessions(kind)),
         "kind": kind,
@@ -107,15 +109,20 @@ def _booking_request(form: BookingForm, session: EventSession) -> booking_servic
 @bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
 def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     """A session's details and its booking form; POST books seats for a party."""
+    waitlist.expire_before_read(session_id)
     session = get_session(session_id)
     form = BookingForm()
     form_error = None
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
+            joining = request.form.get("action") == "waitlist"
             try:
-                booking = booking_service.book(_booking_request(form, session))
-            except (SessionFull, InvalidSeats) as error:
+                if joining:
+                    booking = booking_service.join_waitlist(_booking_request(form, session))
+                else:
+                    booking = booking_service.book(_booking_request(form, session))
+            except (SessionFull, InvalidSeats, PartyTooLarge) as error:
                 end_write(commit=False)
                 form.seats.errors = [*form.seats.errors, error.message()]
                 status = error.status
@@ -158,11 +165,113 @@ def booking_confirmed(booking: Booking) -> Response:
     return redirect(url, code=303)
 
 
+def render_booking(booking: Booking, status: int = 200, **context: object) -> Response:
+    """The booking's page, private, with whatever its status needs."""
+    extra: dict[str, object] = {
+        "reduce_form": context.pop("reduce_form", None)
+        or ReduceForm(seats=max(booking.seats - 1, 1))
+    }
+    if booking.status is BookingStatus.WAITING:
+        extra["position"] = waitlist.position(booking)
+    if booking.holds_seats:
+        extra["qr_code"] = tickets.qr_svg_data_uri(booking.ticket_code)
+    response = make_response(
+        render_template("public/booking.html", booking=booking, **extra, **context), status
+    )
+    return private_page(response)
+
+
 @bp.get(f"/b/{TOKEN_RULE}")
 def booking_page(token: str) -> Response:
-    """A booking's own page: what, when, where, how many seats, status, cancel button."""
+    """A booking's own page: what, when, where, how many seats, status and what to do."""
     booking = booking_service.get_by_token(token)
-    return private_page(make_response(render_template("public/booking.html", booking=booking)))
+    waitlist.expire_before_read(booking.session_id)
+    return render_booking(booking_service.get_by_token(token))
+
+
+@bp.get(f"/b/{TOKEN_RULE}/calendar.ics")
+def booking_calendar(token: str) -> Response:
+    """The booking as an iCalendar file (Europe/Paris)."""
+    booking = booking_service.get_by_token(token)
+    body = tickets.booking_ics(booking, public_url("public.booking_page", token=token))
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="minerales.ics"'
+    return private_page(response)
+
+
+@bp.route(f"/b/{TOKEN_RULE}/accept", methods=["GET", "POST"])
+def accept_offer(token: str) -> Response:
+    """The e-mail's "accept" link: a page with one button (GET), then confirm (POST)."""
+    booking = booking_service.get_by_token(token)
+    waitlist.expire_before_read(booking.session_id)
+    booking = booking_service.get_by_token(token)
+    if request.method == "POST":
+        try:
+            waitlist.accept(token)
+        except DomainError as error:
+            end_write(commit=False)
+            return render_offer(
+                booking_service.get_by_token(token), "accept", error.message(), error.status
+            )
+        flash(gettext("C’est confirmé ! Vos places sont réservées."), "success")
+        return redirect(url_for(".booking_page", token=token), code=303)
+    return render_offer(booking, "accept")
+
+
+@bp.route(f"/b/{TOKEN_RULE}/decline", methods=["GET", "POST"])
+def decline_offer(token: str) -> Response:
+    """The e-mail's "decline" link: a page with one button (GET), then free the seats (POST)."""
+    booking = booking_service.get_by_token(token)
+    if request.method == "POST":
+        try:
+            if booking.status is not BookingStatus.OFFERED:
+                raise NoOfferPending()
+            booking_service.cancel(token)
+        except DomainError as error:
+            end_write(commit=False)
+            return render_offer(
+                booking_service.get_by_token(token), "decline", error.message(), error.status
+            )
+        flash(
+            gettext("C’est noté : les places sont proposées à la personne suivante. Merci !"),
+            "success",
+        )
+        return redirect(url_for(".booking_page", token=token), code=303)
+    return render_offer(booking, "decline")
+
+
+def render_offer(
+    booking: Booking, choice: str, error: str | None = None, status: int = 200
+) -> Response:
+    """The page behind an offer link, with its single POST button."""
+    response = make_response(
+        render_template("public/offer.html", booking=booking, choice=choice, error=error), status
+    )
+    return private_page(response)
+
+
+@bp.post(f"/b/{TOKEN_RULE}/seats")
+def reduce_party(token: str) -> Response:
+    """Make the party smaller; the freed seats go to the waiting list."""
+    booking = booking_service.get_by_token(token)
+    form = ReduceForm()
+    if not form.validate_on_submit():
+        return render_booking(booking, 422, reduce_form=form)
+    try:
+        booking_service.reduce(token, form.seats.data)
+    except DomainError as error:
+        end_write(commit=False)
+        form.seats.errors = [*form.seats.errors, error.message()]
+        return render_booking(booking_service.get_by_token(token), error.status, reduce_form=form)
+    flash(
+        gettext(
+            "C’est noté : votre réservation compte maintenant %(seats)s.",
+            seats=seats_phrase(form.seats.data),
+        ),
+        "success",
+    )
+    return redirect(url_for(".booking_page", token=token), code=303)
 
 
 @bp.route(f"/b/{TOKEN_RULE}/cancel", methods=["GET", "POST"])
@@ -171,7 +280,7 @@ def cancel_booking(token: str) -> Response:
     booking = booking_service.get_by_token(token)
     if request.method == "POST":
         try:
-            booking_service.cancel(token)
+            booking = booking_service.cancel(token)
         except DomainError as error:
             end_write(commit=False)
             response = make_response(

@@ -15,13 +15,16 @@ from sqlalchemy import select
 
 from ..database import begin_write
 from ..extensions import db
-from ..models import AuditEntry, Booking, BookingStatus, EventSession
+from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
-from . import ledger
+from . import ledger, mail, waitlist
+from .audit import audit
 from .errors import (
     AlreadyCancelled,
     BookingNotFound,
+    CannotReduce,
     InvalidSeats,
+    PartyTooLarge,
     SessionFull,
     SessionNotFound,
     SessionStarted,
@@ -66,19 +69,6 @@ class BookingRequest:
     locale: str = "fr"
     nonce: str | None = None
     source: str = "public"
-
-
-def audit(action: str, actor: str, booking: Booking | None = None, **data: object) -> None:
-    """Write an audit entry in the current transaction (no personal data in ``data``)."""
-    db.session.add(
-        AuditEntry(
-            actor=actor,
-            action=action,
-            session_id=booking.session_id if booking else data.pop("session_id", None),
-            booking_id=booking.id if booking else None,
-            data=data,
-        )
-    )
 
 
 def _earlier_booking(request: BookingRequest) -> Booking | None:
@@ -146,6 +136,56 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
     db.session.add(booking)
     db.session.flush()
     audit("booking.confirmed", actor, booking, seats=booking.seats)
+    mail.enqueue("confirmed", booking)
+    return booking
+
+
+def join_waitlist(
+    request: BookingRequest, *, actor: str = "public", now: datetime | None = None
+) -> Booking:
+    """Put a party on the session's waiting list; it may get an offer at once.
+
+    Raises ``SessionNotFound``, ``BookingClosed``, ``InvalidSeats`` or ``PartyTooLarge``.
+    """
+    now = now or utcnow()
+    earlier = _earlier_booking(request)
+    if earlier is not None:
+        return earlier
+    begin_write()
+    session = ledger.lock_session(request.session_id)
+    if session is None:
+        raise SessionNotFound(request.session_id)
+    earlier = _earlier_booking(request)
+    if earlier is not None:
+        return earlier
+    ensure_bookable(session, now)
+    maximum = max_seats_per_booking()
+    if not 1 <= request.seats <= maximum:
+        raise InvalidSeats(maximum)
+    if request.seats > session.capacity:
+        raise PartyTooLarge(session.capacity)
+    booking = Booking(
+        session=session,
+        token=new_token(),
+        ticket_code=new_ticket_code(),
+        request_nonce=request.nonce or None,
+        name=request.name.strip(),
+        email=request.email.strip().lower(),
+        phone=request.phone.strip(),
+        seats=request.seats,
+        status=BookingStatus.WAITING,
+        accessibility_needs=request.accessibility_needs.strip(),
+        locale=request.locale,
+        source=request.source,
+        created_at=now,
+    )
+    db.session.add(booking)
+    ledger.add_waiting(session, booking.seats)
+    db.session.flush()
+    audit("waitlist.joined", actor, booking, seats=booking.seats)
+    waitlist.promote(session, now, actor)
+    if booking.status is BookingStatus.WAITING:
+        mail.enqueue("waitlist_joined", booking, position=waitlist.position(booking))
     return booking
 
 
@@ -157,25 +197,69 @@ def get_by_token(token: str) -> Booking:
     return booking
 
 
-def cancel(token: str, *, actor: str = "public", now: datetime | None = None) -> Booking:
-    """Cancel a booking and give its seats back at once.
-
-    Raises ``BookingNotFound``, ``AlreadyCancelled`` or ``SessionStarted``.
-    """
-    now = now or utcnow()
+def _lock_for_change(token: str) -> tuple[Booking, EventSession]:
+    """Load a booking and lock its session (lock order: session row, then its bookings)."""
     booking = get_by_token(token)
     begin_write()
-    # Lock order everywhere: the session row first, then its bookings.
     session = ledger.lock_session(booking.session_id)
     db.session.refresh(booking)
-    if booking.status is BookingStatus.CANCELLED:
+    return booking, session
+
+
+def cancel(token: str, *, actor: str = "public", now: datetime | None = None) -> Booking:
+    """End a booking: cancel confirmed seats, decline an offer, or leave the waiting list.
+
+    Freed seats go to the waiting list at once. Raises ``BookingNotFound``,
+    ``AlreadyCancelled`` or ``SessionStarted`` (a started session keeps its bookings).
+    """
+    now = now or utcnow()
+    booking, session = _lock_for_change(token)
+    if not booking.is_active:
         raise AlreadyCancelled()
-    if session is not None and now >= session.starts_at:
+    if booking.status is BookingStatus.CONFIRMED and now >= session.starts_at:
         raise SessionStarted()
-    held = booking.holds_seats
+    previous = booking.status
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
-    if held and session is not None:
+    booking.ended_reason = {
+        BookingStatus.CONFIRMED: "cancelled",
+        BookingStatus.OFFERED: "declined",
+        BookingStatus.WAITING: "left",
+    }[previous]
+    if previous is BookingStatus.WAITING:
+        ledger.add_waiting(session, -booking.seats)
+    else:
         ledger.release_seats(session, booking.seats)
-    audit("booking.cancelled", actor, booking, seats=booking.seats)
+    db.session.flush()
+    audit(f"booking.{booking.ended_reason}", actor, booking, seats=booking.seats)
+    mail.enqueue("cancelled", booking)
+    waitlist.promote(session, now, actor)
+    return booking
+
+
+def reduce(
+    token: str, seats: int, *, actor: str = "public", now: datetime | None = None
+) -> Booking:
+    """Make a confirmed or waiting party smaller; freed seats go to the waiting list.
+
+    Raises ``CannotReduce`` unless ``1 <= seats < current``, or ``SessionStarted``.
+    """
+    now = now or utcnow()
+    booking, session = _lock_for_change(token)
+    if (
+        booking.status not in (BookingStatus.CONFIRMED, BookingStatus.WAITING)
+        or not 1 <= seats < booking.seats
+    ):
+        raise CannotReduce(booking.seats)
+    if now >= session.starts_at:
+        raise SessionStarted()
+    freed = booking.seats - seats
+    if booking.status is BookingStatus.WAITING:
+        ledger.add_waiting(session, -freed)
+    else:
+        ledger.release_seats(session, freed)
+    booking.seats = seats
+    db.session.flush()
+    audit("booking.reduced", actor, booking, seats=seats, freed=freed)
+    waitlist.promote(session, now, actor)
     return booking

@@ -125,3 +125,78 @@ class SessionStarted(DomainError):
     def message(self) -> str:
         """Explain in the current language."""
         return gettext("La séance a commencé : la réservation ne peut plus être modifiée.")
+
+
+class NoOfferPending(DomainError):
+    """Accept or decline on a booking that has no open offer."""
+
+    code = "no_offer_pending"
+    status = 409
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext("Aucune proposition de places n’est en attente pour cette réservation.")
+
+
+class OfferExpired(DomainError):
+    """The offer's deadline has passed."""
+
+    code = "offer_expired"
+    status = 409
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext(
+            "Le délai pour accepter ces places est dépassé : elles ont été proposées à d’autres personnes."
+        )
+
+
+class PartyTooLarge(DomainError):
+    """A party larger than the session itself can never be seated."""
+
+    code = "party_too_large"
+    status = 422
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(capacity)
+        self.capacity = capacity
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext("Cette séance n’a que %(num)d places en tout.", num=self.capacity)
+
+
+class CannotReduce(DomainError):
+    """A party can only shrink, to at least one seat, before the session starts."""
+
+    code = "cannot_reduce"
+    status = 422
+
+    def __init__(self, current: int) -> None:
+        super().__init__(current)
+        self.current = current
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext(
+            "Choisissez un nombre de places entre 1 et %(num)d.", num=max(self.current - 1, 1)
+        )
+
+
+class CapacityBelowBooked(DomainError):
+    """Lowering a capacity below the seats already confirmed or offered."""
+
+    code = "capacity_below_booked"
+    status = 409
+
+    def __init__(self, taken: int) -> None:
+        super().__init__(taken)
+        self.taken = taken
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext(
+            "Impossible : %(num)d places sont déjà réservées ou proposées. "
+            "Annulez ou déplacez des réservations d’abord.",
+            num=self.taken,
+        )

@@ -13,7 +13,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
-from ..models import SEAT_HOLDING_STATUSES, SEATS_COUNTER, Booking, ChangeCounter, EventSession
+from ..models import (
+    SEAT_HOLDING_STATUSES,
+    SEATS_COUNTER,
+    Booking,
+    BookingStatus,
+    ChangeCounter,
+    EventSession,
+)
 from .errors import SessionFull
 
 
@@ -88,6 +95,23 @@ def release_seats(session: EventSession, seats: int) -> int:
     return taken
 
 
+def add_waiting(session: EventSession, delta: int) -> int:
+    """Add ``delta`` seats to the session's waiting-list counter; return the new total."""
+    table = EventSession.__table__
+    row = db.session.execute(
+        update(table)
+        .where(table.c.id == session.id, table.c.seats_waiting + delta >= 0)
+        .values(seats_waiting=table.c.seats_waiting + delta, version=table.c.version + 1)
+        .returning(table.c.seats_waiting, table.c.version)
+    ).first()
+    if row is None:
+        raise RuntimeError(f"waiting counter of session {session.id} would go negative")
+    set_committed_value(session, "seats_waiting", row.seats_waiting)
+    set_committed_value(session, "version", row.version)
+    bump_change_counter()
+    return row.seats_waiting
+
+
 @dataclass(frozen=True)
 class LedgerDifference:
     """A session whose stored counter disagrees with its bookings."""
@@ -95,28 +119,35 @@ class LedgerDifference:
     session_id: int
     stored: int
     expected: int
+    counter: str = "seats_taken"
 
 
-def held_seats_by_session() -> dict[int, int]:
-    """Sum the seats held (confirmed or offered) per session, from the bookings."""
+def seats_by_session(statuses: tuple[BookingStatus, ...]) -> dict[int, int]:
+    """Sum the seats of bookings in ``statuses``, per session."""
     rows = db.session.execute(
         select(Booking.session_id, func.coalesce(func.sum(Booking.seats), 0))
-        .where(Booking.status.in_(SEAT_HOLDING_STATUSES))
+        .where(Booking.status.in_(statuses))
         .group_by(Booking.session_id)
     )
     return {session_id: int(total) for session_id, total in rows}
 
 
 def check_ledger() -> list[LedgerDifference]:
-    """Recompute every session's counter from its bookings and list the differences."""
-    expected = held_seats_by_session()
+    """Recompute both counters of every session from its bookings; list the differences."""
+    held = seats_by_session(SEAT_HOLDING_STATUSES)
+    waiting = seats_by_session((BookingStatus.WAITING,))
     differences = []
-    for session_id, stored in db.session.execute(
-        select(EventSession.id, EventSession.seats_taken).order_by(EventSession.id)
+    for session_id, taken, queued in db.session.execute(
+        select(EventSession.id, EventSession.seats_taken, EventSession.seats_waiting).order_by(
+            EventSession.id
+        )
     ):
-        should_be = expected.get(session_id, 0)
-        if stored != should_be:
-            differences.append(LedgerDifference(session_id, stored, should_be))
+        if taken != held.get(session_id, 0):
+            differences.append(LedgerDifference(session_id, taken, held.get(session_id, 0)))
+        if queued != waiting.get(session_id, 0):
+            differences.append(
+                LedgerDifference(session_id, queued, waiting.get(session_id, 0), "seats_waiting")
+            )
     return differences
 
 
@@ -127,7 +158,7 @@ def repair_ledger(differences: list[LedgerDifference]) -> None:
         db.session.execute(
             update(table)
             .where(table.c.id == difference.session_id)
-            .values(seats_taken=difference.expected, version=table.c.version + 1)
+            .values({difference.counter: difference.expected, "version": table.c.version + 1})
         )
     if differences:
         bump_change_counter()

@@ -1,0 +1,323 @@
+"""The mail outbox: e-mails are rows written in the transaction that causes them.
+
+Nothing here talks to SMTP inside a booking's transaction. ``enqueue`` renders the
+message (in the booker's language) and adds it to the outbox; after the commit,
+``send_due`` claims due messages one by one (the claim is its own transaction, so two
+senders never send the same row), sends them, and records the outcome. A failure is
+retried with backoff; ``flask send-mail`` drains whatever is due, for cron.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import logging
+import smtplib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, has_request_context, render_template, request
+from flask_babel import force_locale, gettext
+from flask_mail import Message
+from sqlalchemy import select, update
+
+from ..database import after_commit, begin_write
+from ..extensions import db
+from ..models import Booking, OutboxMessage, OutboxStatus
+from ..timeutil import utcnow
+from . import tickets
+
+log = logging.getLogger(__name__)
+
+# Minutes to wait before each retry; after the last one the message is marked FAILED.
+RETRY_MINUTES = (1, 5, 15, 60, 180, 360, 720)
+STALE_CLAIM = timedelta(minutes=10)
+KINDS_WITH_TICKET = {"confirmed", "reminder"}
+
+# Per process: after a failure to reach the SMTP server, requests stop trying to send
+# for a while (cron and later requests pick the messages up), so a dead server never
+# slows bookings down.
+_smtp_unreachable_until = 0.0
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL for links in e-mails, from ``BASE_URL`` or the current request."""
+    base = current_app.config.get("BASE_URL") or (request.url_root if has_request_context() else "")
+    base = base or "http://127.0.0.1:5000/"
+    parts = urlsplit(base)
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def _subject(kind: str, booking: Booking) -> str:
+    """The subject line of a message kind, in the active language."""
+    title = booking.session.event.title
+    subjects = {
+        "confirmed": gettext("Réservation confirmée : %(title)s", title=title),
+        "waitlist_joined": gettext("Liste d’attente : %(title)s", title=title),
+        "offer": gettext("Des places se libèrent : %(title)s", title=title),
+        "offer_expired": gettext("Proposition expirée : %(title)s", title=title),
+        "cancelled": gettext("Réservation annulée : %(title)s", title=title),
+        "reminder": gettext("C’est demain : %(title)s", title=title),
+        "session_cancelled": gettext("Séance annulée : %(title)s", title=title),
+    }
+    return subjects[kind]
+
+
+def render_message(kind: str, booking: Booking, **extra: Any) -> dict[str, Any]:
+    """Render subject, text and HTML bodies and attachments in the booking's language."""
+    with force_locale(booking.locale or "fr"):
+        links = {
+            "manage": public_url("public.booking_page", token=booking.token),
+            "accept": public_url("public.accept_offer", token=booking.token),
+            "decline": public_url("public.decline_offer", token=booking.token),
+            "calendar": public_url("public.booking_calendar", token=booking.token),
+            "programme": public_url("public.programme"),
+        }
+        context = {
+            "booking": booking,
+            "session": booking.session,
+            "links": links,
+            "kind": kind,
+            **extra,
+        }
+        message = {
+            "subject": _subject(kind, booking),
+            "body_text": render_template(f"emails/{kind}.txt", **context),
+            "body_html": render_template(f"emails/{kind}.html", **context),
+            "attachments": [],
+        }
+    if kind in KINDS_WITH_TICKET:
+        message["attachments"] = [
+            {
+                "filename": "billet-qr.png",
+                "content_type": "image/png",
+                "data": base64.b64encode(tickets.qr_png(booking.ticket_code)).decode(),
+                "inline_id": "ticket-qr",
+            },
+            {
+                "filename": "minerales.ics",
+                "content_type": "text/calendar; charset=utf-8; method=PUBLISH",
+                "data": base64.b64encode(tickets.booking_ics(booking, links["manage"])).decode(),
+            },
+        ]
+    return message
+
+
+def enqueue(
+    kind: str, booking: Booking, *, dedupe_key: str | None = None, **extra: Any
+) -> OutboxMessage:
+    """Add a message for ``booking`` to the outbox, in the caller's transaction.
+
+    It goes out after the commit (or with ``flask send-mail``); if the transaction rolls
+    back, the message never existed.
+    """
+    message = OutboxMessage(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        booking_id=booking.id,
+        recipient=booking.email,
+        locale=booking.locale or "fr",
+        **render_message(kind, booking, **extra),
+    )
+    db.session.add(message)
+    if current_app.config.get("MAIL_SEND_AFTER_COMMIT", True) and not g.get("mail_send_scheduled"):
+        g.mail_send_scheduled = True
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        after_commit(lambda: send_soon(app))
+    return message
+
+
+def send_soon(app: Flask) -> None:
+    """After a commit: deliver what is due, unless the SMTP server was just found down."""
+    if time.monotonic() < _smtp_unreachable_until:
+        return
+    with app.app_context():
+        try:
+            send_due(limit=20)
+        except Exception:  # a sender must never break the request that triggered it
+            log.exception("sending the outbox after commit failed")
+            db.session.rollback()
+
+
+@dataclass
+class SendReport:
+    """What one pass over the outbox did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _build(message: OutboxMessage) -> Message:
+    """The Flask-Mail message for an outbox row, with a stable Message-ID."""
+    mail = Message(
+        subject=message.subject,
+        recipients=[message.recipient],
+        body=message.body_text,
+        html=message.body_html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+    )
+    digest = hashlib.sha256(f"{message.id}:{message.created_at.isoformat()}".encode()).hexdigest()[
+        :16
+    ]
+    # Same row, same Message-ID: if a crash makes us send twice, mail clients merge them.
+    mail.msgId = f"<outbox-{message.id}.{digest}@minerales.mines-ales.fr>"
+    mail.extra_headers = {"Auto-Submitted": "auto-generated", "Content-Language": message.locale}
+    for attachment in message.attachments or []:
+        inline_id = attachment.get("inline_id")
+        mail.attach(
+            filename=attachment["filename"],
+            content_type=attachment["content_type"],
+            data=base64.b64decode(attachment["data"]),
+            disposition="inline" if inline_id else "attachment",
+            headers={"Content-ID": f"<{inline_id}>"} if inline_id else None,
+        )
+    return mail
+
+
+def _connect() -> smtplib.SMTP:
+    """Open an SMTP connection with a timeout (a dead server must not hang a worker)."""
+    config = current_app.config
+    timeout = float(config.get("MAIL_TIMEOUT", 10))
+    if config.get("MAIL_USE_SSL"):
+        connection: smtplib.SMTP = smtplib.SMTP_SSL(
+            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout
+        )
+    else:
+        connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
+        if config.get("MAIL_USE_TLS"):
+            connection.starttls()
+    if config.get("MAIL_USERNAME"):
+        connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+    return connection
+
+
+def _claim(message_id: int, now: datetime) -> bool:
+    """Move one due message to SENDING in its own transaction; False if someone else did."""
+    begin_write()
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _record(
+    message_id: int, *, sent: bool, error: str = "", permanent: bool = False
+) -> OutboxStatus:
+    """Record the outcome of one attempt; schedule the retry or give up."""
+    begin_write()
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    now = utcnow()
+    if sent:
+        message.status, message.sent_at, message.last_error = OutboxStatus.SENT, now, ""
+    elif permanent or message.attempts > len(RETRY_MINUTES):
+        message.status, message.last_error = OutboxStatus.FAILED, error[:2000]
+    else:
+        message.status = OutboxStatus.PENDING
+        message.last_error = error[:2000]
+        message.next_attempt_at = now + timedelta(minutes=RETRY_MINUTES[message.attempts - 1])
+    status = message.status
+    db.session.commit()
+    return status
+
+
+def _release_stale_claims(now: datetime) -> None:
+    """A sender that died mid-send leaves SENDING rows: give them back after a while."""
+    begin_write()
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_at < now - STALE_CLAIM,
+        )
+        .values(status=OutboxStatus.PENDING)
+    )
+    db.session.commit()
+
+
+def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
+    """Send every due message (at most ``limit``), each claimed before it is sent.
+
+    Runs its own short transactions: call it after the caller's work is committed.
+    """
+    global _smtp_unreachable_until
+    now = now or utcnow()
+    report = SendReport()
+    _release_stale_claims(now)
+    due = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    connection: smtplib.SMTP | None = None
+    try:
+        for message_id in due:
+            if not _claim(message_id, now):
+                continue
+            message = db.session.get(OutboxMessage, message_id)
+            try:
+                if connection is None:
+                    connection = _connect()
+                built = _build(message)
+                connection.sendmail(built.sender, [message.recipient], built.as_bytes())
+            except (
+                smtplib.SMTPRecipientsRefused,
+                smtplib.SMTPSenderRefused,
+                smtplib.SMTPDataError,
+            ) as error:
+                code = getattr(error, "smtp_code", None) or _first_code(error)
+                permanent = code is not None and 500 <= code < 600
+                outcome = _record(message_id, sent=False, error=repr(error), permanent=permanent)
+                report.failed += outcome is OutboxStatus.FAILED
+                report.retried += outcome is OutboxStatus.PENDING
+                report.errors.append(repr(error))
+            except (OSError, smtplib.SMTPException) as error:
+                # The server is down or dropped us: retry this one later and stop the pass.
+                _record(message_id, sent=False, error=repr(error))
+                report.retried += 1
+                report.errors.append(repr(error))
+                _smtp_unreachable_until = time.monotonic() + float(
+                    current_app.config.get("MAIL_BACKOFF_SECONDS", 30)
+                )
+                connection = None
+                break
+            else:
+                _record(message_id, sent=True)
+                report.sent += 1
+    finally:
+        if connection is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                connection.quit()
+    return report
+
+
+def _first_code(error: Exception) -> int | None:
+    """The SMTP status code inside a refusal (recipients refused carry one per address)."""
+    recipients = getattr(error, "recipients", None)
+    if recipients:
+        code = next(iter(recipients.values()))[0]
+        return int(code)
+    return None
+
+
+def reset_circuit() -> None:
+    """Forget that the SMTP server was down (``flask send-mail`` always tries)."""
+    global _smtp_unreachable_until
+    _smtp_unreachable_until = 0.0

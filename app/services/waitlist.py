@@ -1,0 +1,240 @@
+"""The waiting list: parties wait in order, freed seats are offered, offers expire.
+
+The rule, in the order the public is told it (README, « Liste d'attente »):
+
+1. Parties wait in order of priority (organisers can raise one, with a reason), then of
+   arrival. While anybody waits, the public joins the list instead of booking directly,
+   so freed seats cannot be taken by someone who arrived later.
+2. When seats free up, the first waiting party that fits in them gets an offer; the seats
+   are held for it (they count in ``seats_taken``) until it accepts, declines or the
+   offer expires. Several parties can get offers in one pass.
+3. A party that does not fit is passed over; once it has been passed over
+   ``WAITLIST_MAX_PASSES`` times, freed seats are held for it (nobody behind it gets an
+   offer) until enough are free for the whole party.
+4. Offers last ``WAITLIST_OFFER_HOURS`` (24 h), less close to the session (half the time
+   left before booking closes, but at least two hours or whatever is left), never past
+   the close of booking. After that, seats go to the door.
+
+Every function runs in the caller's transaction; the ones that change seats lock the
+session row first (``ledger.lock_session``), like every other seat change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select
+
+from ..database import begin_write, end_write
+from ..extensions import db
+from ..models import Booking, BookingStatus, EventSession
+from ..timeutil import utcnow
+from . import ledger, mail
+from .audit import audit
+from .errors import (
+    BookingNotFound,
+    CapacityBelowBooked,
+    NoOfferPending,
+    OfferExpired,
+    SessionNotFound,
+)
+from .programme import default_close
+
+ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.WAITING, BookingStatus.OFFERED)
+
+
+def queue_order() -> tuple:
+    """ORDER BY of the waiting list: priority first, then arrival."""
+    return (Booking.priority.desc(), Booking.created_at, Booking.id)
+
+
+def waiting_parties(session_id: int) -> list[Booking]:
+    """The waiting parties of a session, in queue order."""
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.session_id == session_id, Booking.status == BookingStatus.WAITING)
+            .order_by(*queue_order())
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def position(booking: Booking) -> int:
+    """1 for the party at the head of the list, 2 for the next…"""
+    ahead = db.session.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .where(
+            Booking.session_id == booking.session_id,
+            Booking.status == BookingStatus.WAITING,
+            or_(
+                Booking.priority > booking.priority,
+                and_(
+                    Booking.priority == booking.priority,
+                    or_(
+                        Booking.created_at < booking.created_at,
+                        and_(Booking.created_at == booking.created_at, Booking.id < booking.id),
+                    ),
+                ),
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def offer_deadline(session: EventSession, now: datetime) -> datetime | None:
+    """Until when an offer made ``now`` holds its seats; None once booking has closed."""
+    closes_at = session.closes_at(default_close())
+    remaining = closes_at - now
+    if session.cancelled_at is not None or remaining <= timedelta(0):
+        return None
+    hold = timedelta(hours=float(current_app.config.get("WAITLIST_OFFER_HOURS", 24)))
+    near = max(remaining / 2, min(remaining, timedelta(hours=2)))
+    return now + min(hold, near, remaining)
+
+
+def make_offer(
+    party: Booking, session: EventSession, deadline: datetime, now: datetime, actor: str
+) -> None:
+    """Hold seats for a waiting party and tell it by e-mail."""
+    ledger.take_seats(session, party.seats)
+    ledger.add_waiting(session, -party.seats)
+    party.status = BookingStatus.OFFERED
+    party.offered_at = now
+    party.offer_expires_at = deadline
+    audit("waitlist.offered", actor, party, seats=party.seats, expires_at=deadline.isoformat())
+    mail.enqueue("offer", party)
+
+
+def promote(
+    session: EventSession, now: datetime | None = None, actor: str = "system"
+) -> list[Booking]:
+    """Offer the session's free seats to the waiting list (automatic events only).
+
+    The caller holds the session's lock. Returns the parties that got an offer.
+    """
+    if not session.event.waitlist_auto or session.seats_waiting == 0:
+        return []
+    now = now or utcnow()
+    deadline = offer_deadline(session, now)
+    if deadline is None:
+        return []
+    max_passes = int(current_app.config.get("WAITLIST_MAX_PASSES", 2))
+    free = session.seats_free
+    offered: list[Booking] = []
+    skipped: list[Booking] = []
+    for party in waiting_parties(session.id):
+        if free <= 0:
+            break
+        if party.seats <= free:
+            make_offer(party, session, deadline, now, actor)
+            free -= party.seats
+            offered.append(party)
+            for passed in skipped:
+                passed.passed_over += 1
+            skipped = []
+        elif party.passed_over >= max_passes:
+            break  # the free seats wait for this party
+        else:
+            skipped.append(party)
+    return offered
+
+
+def _booking_by_token(token: str) -> Booking:
+    """The booking behind a token, or ``BookingNotFound``."""
+    booking = db.session.scalar(select(Booking).where(Booking.token == token))
+    if booking is None:
+        raise BookingNotFound()
+    return booking
+
+
+def accept(token: str, *, actor: str = "public", now: datetime | None = None) -> Booking:
+    """Confirm the seats an offer holds. Raises ``NoOfferPending`` or ``OfferExpired``."""
+    now = now or utcnow()
+    booking = _booking_by_token(token)
+    begin_write()
+    ledger.lock_session(booking.session_id)
+    db.session.refresh(booking)
+    if booking.status is not BookingStatus.OFFERED:
+        raise NoOfferPending()
+    if booking.offer_expires_at is not None and booking.offer_expires_at <= now:
+        raise OfferExpired()
+    booking.status = BookingStatus.CONFIRMED
+    audit("waitlist.accepted", actor, booking, seats=booking.seats)
+    mail.enqueue("confirmed", booking)
+    return booking
+
+
+def expire_due(now: datetime | None = None, session_id: int | None = None) -> int:
+    """Expire lapsed offers, give their seats to the next parties; return how many expired."""
+    now = now or utcnow()
+    stmt = select(Booking.session_id).where(
+        Booking.status == BookingStatus.OFFERED, Booking.offer_expires_at <= now
+    )
+    if session_id is not None:
+        stmt = stmt.where(Booking.session_id == session_id)
+    session_ids = sorted(set(db.session.scalars(stmt)))
+    if not session_ids:
+        return 0
+    begin_write()
+    expired = 0
+    for locked_id in session_ids:  # in id order: the same lock order as every writer
+        session = ledger.lock_session(locked_id)
+        lapsed = db.session.scalars(
+            select(Booking)
+            .where(
+                Booking.session_id == locked_id,
+                Booking.status == BookingStatus.OFFERED,
+                Booking.offer_expires_at <= now,
+            )
+            .execution_options(populate_existing=True)
+        ).all()
+        for booking in lapsed:
+            booking.status = BookingStatus.EXPIRED
+            booking.ended_reason = "expired"
+            ledger.release_seats(session, booking.seats)
+            audit("waitlist.expired", "system", booking, seats=booking.seats)
+            mail.enqueue("offer_expired", booking)
+            expired += 1
+        db.session.flush()
+        promote(session, now)
+    return expired
+
+
+def expire_before_read(session_id: int | None = None) -> None:
+    """Process lapsed offers before a page shows seats, in a short transaction of its own.
+
+    The check is one indexed read; only when something lapsed does the page pay for a
+    write, committed at once so the page shows the outcome.
+    """
+    stmt = select(Booking.id).where(
+        Booking.status == BookingStatus.OFFERED, Booking.offer_expires_at <= utcnow()
+    )
+    if session_id is not None:
+        stmt = stmt.where(Booking.session_id == session_id)
+    if db.session.execute(stmt.limit(1)).first() is None:
+        return
+    expire_due(session_id=session_id)
+    end_write(commit=True)
+
+
+def set_capacity(
+    session_id: int, capacity: int, *, actor: str, now: datetime | None = None
+) -> EventSession:
+    """Change a session's capacity; raising it makes offers, lowering below taken is refused."""
+    begin_write()
+    session = ledger.lock_session(session_id)
+    if session is None:
+        raise SessionNotFound(session_id)
+    if capacity < session.seats_taken:
+        raise CapacityBelowBooked(session.seats_taken)
+    previous = session.capacity
+    session.capacity = capacity
+    db.session.flush()
+    ledger.bump_change_counter()
+    audit("session.capacity", actor, session_id=session.id, before=previous, after=capacity)
+    if capacity > previous:
+        promote(session, now, actor)
+    return session
