@@ -262,3 +262,93 @@ def book_form(client: Any) -> Any:
         return form_fields(response.get_data(as_text=True))
 
     return fetch
+
+
+class SmtpSink:
+    """An aiosmtpd handler that keeps what it receives; it can also refuse on demand."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.envelopes: list[Any] = []
+        self.refuse_next: list[str] = []  # e.g. ["451 4.3.0 Try again later"]
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        """Store the message, or answer the next scripted refusal."""
+        import email
+        import email.policy
+
+        with self._lock:
+            if self.refuse_next:
+                return self.refuse_next.pop(0)
+            self.envelopes.append(envelope)
+            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted"
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Any]:
+        """Wait until ``count`` messages arrived (the sender runs after the response)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            time.sleep(0.05)
+        return list(self.messages)
+
+    def to(self, address: str) -> list[Any]:
+        """The messages sent to ``address``."""
+        return [m for m in self.messages if m["To"] == address]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SmtpServer:
+    """A real SMTP server on localhost (aiosmtpd), which tests can stop and start again."""
+
+    def __init__(self, port: int) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.port = port
+        self.sink = SmtpSink()
+        self._controller_class = Controller
+        self.controller: Any = None
+
+    def start(self) -> None:
+        """Start listening."""
+        self.controller = self._controller_class(self.sink, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        """Stop listening (connections are then refused)."""
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_server(app: Any) -> Iterator[SmtpServer]:
+    """A real SMTP server, not started: the test decides when it is up."""
+    from app.services.mail import reset_circuit
+
+    server = SmtpServer(free_port())
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_BACKOFF_SECONDS=0)
+    reset_circuit()
+    yield server
+    server.stop()
+    reset_circuit()
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpServer) -> SmtpSink:
+    """A running SMTP server's sink: every mail the app sends lands here."""
+    smtp_server.start()
+    return smtp_server.sink
