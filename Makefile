@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install assets db lint format bench screenshots clean
+.PHONY: run test install assets translations extract db lint format bench screenshots clean
 
 run: db ## Set everything up and serve the app on http://127.0.0.1:5000 (SQLite)
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -14,7 +14,7 @@ run: db ## Set everything up and serve the app on http://127.0.0.1:5000 (SQLite)
 test: install ## Set everything up and run every test
 	$(BIN)/pytest
 
-install: $(VENV)/.installed assets ## Virtualenv, Python packages, front-end files
+install: $(VENV)/.installed assets translations ## Virtualenv, Python packages, front-end files, catalogues
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ node_modules/.installed: package.json package-lock.json
 static/vendor/htmx.min.js: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# Catalogues are compiled by the install, never committed as binaries.
+translations: $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations -l $*
+
+extract: install ## Refresh translations/messages.pot and the catalogues from the code
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations
 
 db: install ## Apply the migrations and load the demo programme
 	$(FLASK) db upgrade

@@ -73,3 +73,57 @@ def test_booking_errors_come_back_next_to_the_field(make_session, live_server, p
     expect(page.locator("#email-error")).to_contain_text("n’est pas valide")
     expect(page.get_by_label("Nom et prénom")).to_have_value("Pierre")
     assert errors == []
+
+
+def test_waiting_list_offer_by_mail_accepted_in_the_browser(app, make_session, live_server, page_factory, smtp):
+    """Full session; a visitor waits; a seat frees; the mailed link is accepted; counts stay right."""
+    import requests
+
+    from app.extensions import db
+    from app.services import booking as booking_service
+
+    from .helpers import form_fields
+
+    session_id = make_session(capacity=1, title="Exposition commentée")
+    with app.app_context():
+        first = booking_service.book(booking_service.BookingRequest(session_id, "Anne", "anne@example.fr", 1))
+        db.session.commit()
+        first_token = first.token
+
+    programme = page_factory(width=1024, height=800)
+    programme_errors = collect_errors(programme)
+    programme.goto(f"{live_server}/")
+    badge = programme.locator(f"#avail-{session_id} .avail__label")
+    expect(badge).to_have_text("Complet – liste d’attente")
+
+    visitor = page_factory(width=390, height=844)
+    visitor_errors = collect_errors(visitor)
+    visitor.goto(f"{live_server}/sessions/{session_id}")
+    visitor.get_by_label("Nom et prénom").fill("Lise Meitner")
+    visitor.get_by_label("Adresse e-mail").fill("lise@example.fr")
+    visitor.get_by_role("button", name="Rejoindre la liste d’attente").click()
+    expect(visitor.get_by_role("heading", name="Vous êtes sur la liste d’attente")).to_be_visible()
+
+    http = requests.Session()
+    cancel_url = f"{live_server}/b/{first_token}/cancel"
+    fields = form_fields(http.get(cancel_url, timeout=10).text)
+    assert http.post(cancel_url, data=fields, allow_redirects=False, timeout=10).status_code == 303
+
+    smtp.wait_for(3)  # Anne's cancellation, Lise's "joined", then Lise's offer
+    offer = next(m for m in smtp.to("lise@example.fr") if m["Subject"].startswith("Des places se libèrent"))
+    text = offer.get_body(preferencelist=("plain",)).get_content()
+    accept_url = next(word for word in text.split() if word.endswith("/accept"))
+    assert accept_url.startswith(live_server)
+
+    programme.wait_for_timeout(2500)  # two polls: the freed seat is held for Lise, not sold
+    expect(badge).to_have_text("Complet – liste d’attente")
+
+    visitor.goto(accept_url)
+    visitor.get_by_role("button", name="Oui, je confirme mes places").click()
+    expect(visitor.locator(".status")).to_have_text("Confirmée")
+    expect(visitor.locator(".ticket__code")).to_be_visible()
+    expect(visitor.get_by_role("img", name=re.compile("QR code du billet"))).to_be_visible()
+
+    programme.wait_for_timeout(1500)
+    expect(badge).to_have_text("Complet – liste d’attente")
+    assert programme_errors == [] and visitor_errors == []
