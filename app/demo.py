@@ -237,7 +237,7 @@ PROGRAMME: list[DemoEvent] = [
         capacity=25,
         accessibility_notes=HIKE_NOTE,
         distance_km=6.0,
-        difficulty="moyenne",
+        difficulty="moderate",
         sessions=[DemoSession(date(2023, 5, 27), time(14, 0), time(17, 30))],
     ),
     DemoEvent(
@@ -250,7 +250,7 @@ PROGRAMME: list[DemoEvent] = [
         capacity=25,
         accessibility_notes=HIKE_NOTE,
         distance_km=5.0,
-        difficulty="facile",
+        difficulty="easy",
         sessions=[DemoSession(date(2023, 5, 28), time(14, 0), time(17, 0))],
     ),
     DemoEvent(
@@ -263,7 +263,7 @@ PROGRAMME: list[DemoEvent] = [
         capacity=25,
         accessibility_notes=HIKE_NOTE + " Prévoir un pique-nique.",
         distance_km=12.0,
-        difficulty="moyenne",
+        difficulty="moderate",
         sessions=[DemoSession(date(2023, 5, 29), time(10, 0), time(17, 0))],
     ),
 ]

@@ -46,10 +46,10 @@ def _explanations() -> dict[int, str]:
             "Vous avez fait trop de demandes en peu de temps. Patientez un instant, puis réessayez."
         ),
         500: gettext(
-            "Une erreur inattendue s’est produite. L’équipe a été prévenue ; réessayez dans un instant."
+            "Une erreur inattendue s’est produite. L’équipe a été prévenue ; réessayez dans un instant."
         ),
         503: gettext(
-            "Le service est très sollicité en ce moment. Réessayez dans quelques secondes : rien n’a été enregistré."
+            "Le service est très sollicité en ce moment. Réessayez dans quelques secondes : rien n’a été enregistré."
         ),
     }
 

@@ -29,6 +29,11 @@ def current_language() -> str:
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+def colon() -> str:
+    """The colon after a label: « Date : » in French, "Date:" in English."""
+    return f"{NNBSP}:" if current_language() == "fr" else ":"
+
+
 def clock(moment: datetime) -> str:
     """Format a time of day: « 14 h », « 12 h 45 » in French; "2 pm", "12:45 pm" in English."""
     local = paris(moment)
@@ -79,3 +84,4 @@ def init_i18n(app: Flask) -> None:
         seats_phrase=seats_phrase,
     )
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["colon"] = colon

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import flask_migrate
-from flask.testing import FlaskClient
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text, update
 from werkzeug.serving import make_server
 
@@ -288,7 +288,7 @@ class SmtpSink:
         self.refuse_next: list[str] = []  # e.g. ["451 4.3.0 Try again later"]
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """Store the message, or answer the next scripted refusal."""
         import email
         import email.policy
@@ -297,7 +297,9 @@ class SmtpSink:
             if self.refuse_next:
                 return self.refuse_next.pop(0)
             self.envelopes.append(envelope)
-            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            self.messages.append(
+                email.message_from_bytes(envelope.content, policy=email.policy.default)
+            )
         return "250 Message accepted"
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Any]:

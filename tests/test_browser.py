@@ -75,7 +75,9 @@ def test_booking_errors_come_back_next_to_the_field(make_session, live_server, p
     assert errors == []
 
 
-def test_waiting_list_offer_by_mail_accepted_in_the_browser(app, make_session, live_server, page_factory, smtp):
+def test_waiting_list_offer_by_mail_accepted_in_the_browser(
+    app, make_session, live_server, page_factory, smtp
+):
     """Full session; a visitor waits; a seat frees; the mailed link is accepted; counts stay right."""
     import requests
 
@@ -86,7 +88,9 @@ def test_waiting_list_offer_by_mail_accepted_in_the_browser(app, make_session, l
 
     session_id = make_session(capacity=1, title="Exposition commentée")
     with app.app_context():
-        first = booking_service.book(booking_service.BookingRequest(session_id, "Anne", "anne@example.fr", 1))
+        first = booking_service.book(
+            booking_service.BookingRequest(session_id, "Anne", "anne@example.fr", 1)
+        )
         db.session.commit()
         first_token = first.token
 
@@ -110,7 +114,9 @@ def test_waiting_list_offer_by_mail_accepted_in_the_browser(app, make_session, l
     assert http.post(cancel_url, data=fields, allow_redirects=False, timeout=10).status_code == 303
 
     smtp.wait_for(3)  # Anne's cancellation, Lise's "joined", then Lise's offer
-    offer = next(m for m in smtp.to("lise@example.fr") if m["Subject"].startswith("Des places se libèrent"))
+    offer = next(
+        m for m in smtp.to("lise@example.fr") if m["Subject"].startswith("Des places se libèrent")
+    )
     text = offer.get_body(preferencelist=("plain",)).get_content()
     accept_url = next(word for word in text.split() if word.endswith("/accept"))
     assert accept_url.startswith(live_server)

@@ -25,7 +25,9 @@ PARTY = {"name": "Marie Curie", "email": "marie@example.fr", "seats": "2"}
 
 def book_via_form(client, session_id, book_form, **overrides) -> str:
     """Book through the public form; return the booking page path."""
-    response = client.post(f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, **overrides})
+    response = client.post(
+        f"/sessions/{session_id}", data={**book_form(session_id), **PARTY, **overrides}
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     return response.headers["Location"]
 
@@ -49,10 +51,15 @@ def parts(message) -> dict[str, object]:
 def outbox(app) -> list[tuple[str, OutboxStatus]]:
     """(kind, status) of every outbox row."""
     with app.app_context():
-        return [(m.kind, m.status) for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+        return [
+            (m.kind, m.status)
+            for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
 
 
-def test_confirmation_mail_has_the_link_qr_code_and_calendar_file(app, client, smtp, make_session, book_form):
+def test_confirmation_mail_has_the_link_qr_code_and_calendar_file(
+    app, client, smtp, make_session, book_form
+):
     session_id = make_session(capacity=10)
     booking_path = book_via_form(client, session_id, book_form)
     [message] = smtp.wait_for(1)
@@ -74,7 +81,10 @@ def test_confirmation_mail_has_the_link_qr_code_and_calendar_file(app, client, s
     [event] = calendar.walk("VEVENT")
     assert event.decoded("dtstart") == starts_at.replace(microsecond=0)  # iCalendar has seconds
     assert str(event["dtstart"].params["TZID"]) == "Europe/Paris"
-    assert event.decoded("dtstart").astimezone(PARIS).utcoffset() == starts_at.astimezone(PARIS).utcoffset()
+    assert (
+        event.decoded("dtstart").astimezone(PARIS).utcoffset()
+        == starts_at.astimezone(PARIS).utcoffset()
+    )
     assert outbox(app) == [("confirmed", OutboxStatus.SENT)]
     assert client.get(booking_path).status_code == 200  # the manage link works
 
@@ -94,10 +104,14 @@ def test_english_booking_gets_english_mail(app, client, smtp, make_session, book
     assert "Hello Marie Curie" in parts(message)["text"]
 
 
-def test_waiting_list_offer_mail_links_accept_and_decline(app, client, smtp, make_session, book_form):
+def test_waiting_list_offer_mail_links_accept_and_decline(
+    app, client, smtp, make_session, book_form
+):
     session_id = make_session(capacity=2)
     first = book_via_form(client, session_id, book_form)
-    waiting = book_via_form(client, session_id, book_form, email="lise@example.fr", name="Lise", action="waitlist")
+    waiting = book_via_form(
+        client, session_id, book_form, email="lise@example.fr", name="Lise", action="waitlist"
+    )
     joined = smtp.wait_for(2)[-1]
     assert joined["To"] == "lise@example.fr"
     assert joined["Subject"].startswith("Liste d’attente")
@@ -115,7 +129,12 @@ def test_waiting_list_offer_mail_links_accept_and_decline(app, client, smtp, mak
 
     accept_page = client.get(accept_url.removeprefix("http://localhost"))
     assert accept_page.status_code == 200
-    assert client.post(f"{waiting}/accept", data=form_fields(accept_page.get_data(as_text=True))).status_code == 303
+    assert (
+        client.post(
+            f"{waiting}/accept", data=form_fields(accept_page.get_data(as_text=True))
+        ).status_code
+        == 303
+    )
     smtp.wait_for(len(messages) + 1)
     confirmed = smtp.to("lise@example.fr")[-1]
     assert confirmed["Subject"].startswith("Réservation confirmée")
@@ -125,11 +144,18 @@ def test_waiting_list_offer_mail_links_accept_and_decline(app, client, smtp, mak
 def test_declining_by_the_mail_link_frees_the_seats(app, client, smtp, make_session, book_form):
     session_id = make_session(capacity=2)
     first = book_via_form(client, session_id, book_form)
-    waiting = book_via_form(client, session_id, book_form, email="lise@example.fr", name="Lise", action="waitlist")
-    client.post(f"{first}/cancel", data=form_fields(client.get(f"{first}/cancel").get_data(as_text=True)))
+    waiting = book_via_form(
+        client, session_id, book_form, email="lise@example.fr", name="Lise", action="waitlist"
+    )
+    client.post(
+        f"{first}/cancel", data=form_fields(client.get(f"{first}/cancel").get_data(as_text=True))
+    )
     page = client.get(f"{waiting}/decline")
     assert page.status_code == 200 and "Oui, libérer les places" in page.get_data(as_text=True)
-    assert client.post(f"{waiting}/decline", data=form_fields(page.get_data(as_text=True))).status_code == 303
+    assert (
+        client.post(f"{waiting}/decline", data=form_fields(page.get_data(as_text=True))).status_code
+        == 303
+    )
     with app.app_context():
         assert db.session.get(EventSession, session_id).seats_taken == 0
 
@@ -137,8 +163,12 @@ def test_declining_by_the_mail_link_frees_the_seats(app, client, smtp, make_sess
 def test_offer_expired_mail(app, runner, smtp, make_session):
     session_id = make_session(capacity=1)
     with app.app_context():
-        first = booking_service.book(booking_service.BookingRequest(session_id, "A", "a@example.fr", 1))
-        waiting = booking_service.join_waitlist(booking_service.BookingRequest(session_id, "W", "w@example.fr", 1))
+        first = booking_service.book(
+            booking_service.BookingRequest(session_id, "A", "a@example.fr", 1)
+        )
+        waiting = booking_service.join_waitlist(
+            booking_service.BookingRequest(session_id, "W", "w@example.fr", 1)
+        )
         db.session.commit()
         booking_service.cancel(first.token)
         db.session.commit()
@@ -161,7 +191,10 @@ def test_reminders_go_out_once_the_day_before(app, runner, smtp, make_session):
 
         start, _ = tomorrow_bounds(utcnow())
         session = db.session.get(EventSession, tomorrow)
-        session.starts_at, session.ends_at = start + timedelta(hours=15), start + timedelta(hours=16)
+        session.starts_at, session.ends_at = (
+            start + timedelta(hours=15),
+            start + timedelta(hours=16),
+        )
         db.session.commit()
         for session_id in (tomorrow, later):
             booking_service.book(booking_service.BookingRequest(session_id, "R", "r@example.fr", 1))
@@ -196,10 +229,14 @@ def test_with_smtp_down_bookings_succeed_and_every_mail_goes_out_once_it_is_back
     assert "3 sent" in result.output
     again = runner.invoke(args=["send-mail"])
     assert "0 sent" in again.output
-    assert sorted(m["To"] for m in smtp_server.sink.messages) == [f"p{i}@example.fr" for i in range(3)]
+    assert sorted(m["To"] for m in smtp_server.sink.messages) == [
+        f"p{i}@example.fr" for i in range(3)
+    ]
 
 
-def test_a_temporary_refusal_is_retried_later_and_sent_once(app, client, smtp, make_session, book_form):
+def test_a_temporary_refusal_is_retried_later_and_sent_once(
+    app, client, smtp, make_session, book_form
+):
     smtp.refuse_next = ["451 4.3.0 Try again later"]
     session_id = make_session(capacity=5)
     book_via_form(client, session_id, book_form)
@@ -228,7 +265,9 @@ def test_two_senders_at_once_never_send_a_message_twice(app, smtp, make_session)
     session_id = make_session(capacity=30)
     with app.app_context():
         for index in range(12):
-            booking_service.book(booking_service.BookingRequest(session_id, f"P{index}", f"p{index}@example.fr", 1))
+            booking_service.book(
+                booking_service.BookingRequest(session_id, f"P{index}", f"p{index}@example.fr", 1)
+            )
         db.session.commit()
     barrier = threading.Barrier(2)
 
@@ -246,6 +285,11 @@ def test_two_senders_at_once_never_send_a_message_twice(app, smtp, make_session)
     recipients = [m["To"] for m in smtp.messages]
     assert sorted(recipients) == sorted(f"p{i}@example.fr" for i in range(12))
     with app.app_context():
-        assert db.session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)
-        ) == 12
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.SENT)
+            )
+            == 12
+        )

@@ -68,7 +68,13 @@ def test_a_full_session_takes_a_party_on_its_waiting_list(app, client, make_sess
     form = book_form(session_id)
     response = client.post(
         f"/sessions/{session_id}",
-        data={**form, "name": "Lise", "email": "lise@example.fr", "seats": "2", "action": "waitlist"},
+        data={
+            **form,
+            "name": "Lise",
+            "email": "lise@example.fr",
+            "seats": "2",
+            "action": "waitlist",
+        },
     )
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -95,7 +101,9 @@ def test_while_anyone_waits_the_public_cannot_jump_the_queue(app, make_session):
     join(app, session_id, 3, "big")
     with app.app_context():
         with pytest.raises(SessionFull):
-            booking_service.book(booking_service.BookingRequest(session_id, "late", "late@example.fr", 1))
+            booking_service.book(
+                booking_service.BookingRequest(session_id, "late", "late@example.fr", 1)
+            )
         db.session.rollback()
 
 
@@ -212,7 +220,11 @@ def test_a_party_passed_over_too_often_has_the_next_seats_held_for_it(app, make_
     cancel(app, singles[0])  # w0 fits, big passed over once
     cancel(app, singles[1])  # w1 fits, big passed over twice
     cancel(app, singles[2])  # big has been passed over enough: the seat waits for it
-    assert [state(app, t)[0] for t in small] == [BookingStatus.OFFERED, BookingStatus.OFFERED, BookingStatus.WAITING]
+    assert [state(app, t)[0] for t in small] == [
+        BookingStatus.OFFERED,
+        BookingStatus.OFFERED,
+        BookingStatus.WAITING,
+    ]
     assert state(app, big)[0] is BookingStatus.WAITING
     assert counters(app, session_id) == (2, 4, 0)
 
@@ -244,7 +256,9 @@ def test_reducing_a_waiting_party_can_make_it_fit(app, client, make_session):
     cancel(app, booking_token_of(app, "b"))  # 1 free: the party of 3 does not fit
     assert state(app, waiting)[0] is BookingStatus.WAITING
     page = client.get(f"/b/{waiting}").get_data(as_text=True)
-    response = client.post(f"/b/{waiting}/seats", data={**form_fields(page, "/seats"), "seats": "1"})
+    response = client.post(
+        f"/b/{waiting}/seats", data={**form_fields(page, "/seats"), "seats": "1"}
+    )
     assert response.status_code == 303
     assert state(app, waiting) == (BookingStatus.OFFERED, 1)
     assert counters(app, session_id) == (3, 0, 0)
@@ -269,7 +283,10 @@ def test_leaving_the_waiting_list(app, client, make_session):
 
 
 def test_offers_never_outlive_booking_close_and_shrink_near_the_session(app, make_session):
-    far, near = make_session(starts_in=timedelta(hours=72)), make_session(starts_in=timedelta(hours=5))
+    far, near = (
+        make_session(starts_in=timedelta(hours=72)),
+        make_session(starts_in=timedelta(hours=5)),
+    )
     closed = make_session(starts_in=timedelta(minutes=30))
     with app.app_context():
         for session_id, longest in ((far, timedelta(hours=24)), (near, timedelta(hours=2))):
@@ -277,7 +294,9 @@ def test_offers_never_outlive_booking_close_and_shrink_near_the_session(app, mak
             now = utcnow()
             deadline = waitlist.offer_deadline(session, now)
             assert deadline - now <= longest
-            assert deadline <= session.starts_at - timedelta(minutes=app.config["BOOKING_CLOSE_MINUTES"])
+            assert deadline <= session.starts_at - timedelta(
+                minutes=app.config["BOOKING_CLOSE_MINUTES"]
+            )
         assert waitlist.offer_deadline(db.session.get(EventSession, closed), utcnow()) is None
 
 
@@ -304,7 +323,11 @@ def test_a_cancellation_racing_an_acceptance_keeps_the_ledger_exact(app, make_se
     def run(http: requests.Session, path: str, fields: dict[str, str]) -> None:
         """Post at the same instant as the other action."""
         barrier.wait(timeout=30)
-        statuses.append(http.post(live_server + path, data=fields, allow_redirects=False, timeout=30).status_code)
+        statuses.append(
+            http.post(
+                live_server + path, data=fields, allow_redirects=False, timeout=30
+            ).status_code
+        )
 
     threads = [threading.Thread(target=run, args=client) for client in clients]
     for thread in threads:
@@ -319,10 +342,14 @@ def test_a_cancellation_racing_an_acceptance_keeps_the_ledger_exact(app, make_se
         assert check_ledger() == []
         session = db.session.get(EventSession, session_id)
         confirmed = db.session.scalars(
-            select(Booking.seats).where(Booking.session_id == session_id, Booking.status == BookingStatus.CONFIRMED)
+            select(Booking.seats).where(
+                Booking.session_id == session_id, Booking.status == BookingStatus.CONFIRMED
+            )
         ).all()
         held = db.session.scalars(
-            select(Booking.seats).where(Booking.session_id == session_id, Booking.status == BookingStatus.OFFERED)
+            select(Booking.seats).where(
+                Booking.session_id == session_id, Booking.status == BookingStatus.OFFERED
+            )
         ).all()
         assert session.seats_free == session.capacity - sum(confirmed) - sum(held) == 0
 

@@ -54,7 +54,7 @@ class Event(db.Model):
     venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"))
     accessibility_notes: Mapped[str] = mapped_column(Text, default="")
     distance_km: Mapped[float | None] = mapped_column(default=None)
-    difficulty: Mapped[str] = mapped_column(String(50), default="")
+    difficulty: Mapped[str] = mapped_column(String(50), default="")  # easy, moderate, hard
     # True: freed seats are offered to the waiting list automatically; False: by hand only.
     waitlist_auto: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,6 +9,7 @@ from . import routes  # noqa: E402,F401  (routes attach themselves to bp)
 from .labels import (  # noqa: E402
     availability_label,
     booking_status_label,
+    difficulty_label,
     kind_label,
     kind_plural,
     meter_bounds,
@@ -19,6 +20,7 @@ for _helper in (
     availability,
     availability_label,
     booking_status_label,
+    difficulty_label,
     kind_label,
     kind_plural,
     meter_bounds,

@@ -79,3 +79,12 @@ def ordinal(number: int) -> str:
         "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     )
     return f"{number}{suffix}"
+
+
+def difficulty_label(code: str) -> str:
+    """« facile », « moyenne », « difficile » for a hike's difficulty code."""
+    return {
+        "easy": gettext("facile"),
+        "moderate": gettext("moyenne"),
+        "hard": gettext("difficile"),
+    }.get(code, code)

@@ -158,7 +158,7 @@ def booking_confirmed(booking: Booking) -> Response:
         return private_page(response)
     flash(
         gettext(
-            "C’est réservé ! Gardez ce lien : il permet de retrouver ou d’annuler votre réservation."
+            "C’est réservé ! Gardez ce lien : il permet de retrouver ou d’annuler votre réservation."
         ),
         "success",
     )
@@ -234,7 +234,7 @@ def decline_offer(token: str) -> Response:
                 booking_service.get_by_token(token), "decline", error.message(), error.status
             )
         flash(
-            gettext("C’est noté : les places sont proposées à la personne suivante. Merci !"),
+            gettext("C’est noté : les places sont proposées à la personne suivante. Merci !"),
             "success",
         )
         return redirect(url_for(".booking_page", token=token), code=303)
@@ -266,7 +266,7 @@ def reduce_party(token: str) -> Response:
         return render_booking(booking_service.get_by_token(token), error.status, reduce_form=form)
     flash(
         gettext(
-            "C’est noté : votre réservation compte maintenant %(seats)s.",
+            "C’est noté : votre réservation compte maintenant %(seats)s.",
             seats=seats_phrase(form.seats.data),
         ),
         "success",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import format_datetime, gettext, ngettext
+from flask_babel import gettext, ngettext
+
+from ..i18n import full_date
 
 
 class DomainError(Exception):
@@ -60,7 +62,7 @@ class BookingClosed(DomainError):
         if self.reason == "not_yet_open" and self.opens_at is not None:
             return gettext(
                 "Les réservations ouvriront le %(when)s.",
-                when=format_datetime(self.opens_at, "EEEE d MMMM 'à' HH:mm"),
+                when=full_date(self.opens_at),
             )
         return gettext(
             "Les réservations en ligne sont closes pour cette séance. "

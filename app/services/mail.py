@@ -59,13 +59,13 @@ def _subject(kind: str, booking: Booking) -> str:
     """The subject line of a message kind, in the active language."""
     title = booking.session.event.title
     subjects = {
-        "confirmed": gettext("Réservation confirmée : %(title)s", title=title),
-        "waitlist_joined": gettext("Liste d’attente : %(title)s", title=title),
-        "offer": gettext("Des places se libèrent : %(title)s", title=title),
-        "offer_expired": gettext("Proposition expirée : %(title)s", title=title),
-        "cancelled": gettext("Réservation annulée : %(title)s", title=title),
-        "reminder": gettext("C’est demain : %(title)s", title=title),
-        "session_cancelled": gettext("Séance annulée : %(title)s", title=title),
+        "confirmed": gettext("Réservation confirmée : %(title)s", title=title),
+        "waitlist_joined": gettext("Liste d’attente : %(title)s", title=title),
+        "offer": gettext("Des places se libèrent : %(title)s", title=title),
+        "offer_expired": gettext("Proposition expirée : %(title)s", title=title),
+        "cancelled": gettext("Réservation annulée : %(title)s", title=title),
+        "reminder": gettext("C’est demain : %(title)s", title=title),
+        "session_cancelled": gettext("Séance annulée : %(title)s", title=title),
     }
     return subjects[kind]
 
@@ -93,21 +93,26 @@ def render_message(kind: str, booking: Booking, **extra: Any) -> dict[str, Any]:
             "body_html": render_template(f"emails/{kind}.html", **context),
             "attachments": [],
         }
-    if kind in KINDS_WITH_TICKET:
-        message["attachments"] = [
-            {
-                "filename": "billet-qr.png",
-                "content_type": "image/png",
-                "data": base64.b64encode(tickets.qr_png(booking.ticket_code)).decode(),
-                "inline_id": "ticket-qr",
-            },
-            {
-                "filename": "minerales.ics",
-                "content_type": "text/calendar; charset=utf-8; method=PUBLISH",
-                "data": base64.b64encode(tickets.booking_ics(booking, links["manage"])).decode(),
-            },
-        ]
+        if kind in KINDS_WITH_TICKET:
+            message["attachments"] = ticket_attachments(booking, links["manage"])
     return message
+
+
+def ticket_attachments(booking: Booking, manage_url: str) -> list[dict[str, str]]:
+    """The QR code (shown inline) and the calendar file, base64-encoded for the outbox."""
+    return [
+        {
+            "filename": "billet-qr.png",
+            "content_type": "image/png",
+            "data": base64.b64encode(tickets.qr_png(booking.ticket_code)).decode(),
+            "inline_id": "ticket-qr",
+        },
+        {
+            "filename": "minerales.ics",
+            "content_type": "text/calendar; charset=utf-8; method=PUBLISH",
+            "data": base64.b64encode(tickets.booking_ics(booking, manage_url)).decode(),
+        },
+    ]
 
 
 def enqueue(

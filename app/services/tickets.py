@@ -6,7 +6,9 @@ import io
 
 import icalendar
 import segno
+from flask_babel import gettext
 
+from ..i18n import colon, seats_phrase
 from ..models import Booking
 from ..timeutil import paris, utcnow
 
@@ -42,12 +44,18 @@ def booking_ics(booking: Booking, manage_url: str) -> bytes:
     entry.add("dtstamp", utcnow())
     entry.add("dtstart", paris(session.starts_at))
     entry.add("dtend", paris(session.ends_at))
-    entry.add("summary", f"Minér'Alès : {event.title}")
+    entry.add("summary", f"Minér’Alès{colon()} {event.title}")
     entry.add(
         "location", ", ".join(part for part in (venue.name, venue.address, venue.city) if part)
     )
     entry.add(
-        "description", f"{booking.seats} place(s), billet {booking.ticket_code}.\n{manage_url}"
+        "description",
+        gettext(
+            "%(seats)s, billet %(code)s.",
+            seats=seats_phrase(booking.seats),
+            code=booking.ticket_code,
+        )
+        + f"\n{manage_url}",
     )
     entry.add("url", manage_url)
     calendar.add_component(entry)
