@@ -11,14 +11,14 @@ For each database (SQLite, PostgreSQL) the script:
 
 1. starts gunicorn (sync workers, 127.0.0.1, a free port) on a fresh database holding one
    session of capacity C;
-2. lets N clients (one thread and one cookie jar each) load the session page, parse the
-   CSRF token and the form nonce, wait on a barrier, then POST one seat each at once.
-   It counts confirmations (303), refusals (409), other 4xx and 5xx, and the POST
+2. lets N clients (one thread each) load the session page, parse the CSRF token and the
+   form nonce, keep the session cookie, wait on a barrier, then POST one seat each at
+   once. It counts confirmations (303), refusals (409), other 4xx and 5xx, and the POST
    latency (p50, p99). Exactly min(N, C) confirmations are expected: more is an
    oversell, fewer an undersell (people refused while seats were left);
 3. runs ``flask check-ledger``: every seat counter must equal what its bookings add up to;
 4. measures the live-count poll that every open programme page sends every few seconds:
-   K keep-alive clients send ``GET /live/seats`` with ``If-None-Match`` (the 304 path)
+   K clients send ``GET /live/seats`` with ``If-None-Match`` (the 304 path)
    for a few seconds, then the same for ``GET /bench/hello``, a route doing no work at
    all. The ratio poll/hello says how close the poll is to the cost of a bare request;
    the client threads share the machine's cores with gunicorn, so only the ratio is
@@ -28,6 +28,12 @@ For each database (SQLite, PostgreSQL) the script:
 
 The exit code is 0 when every target is met on every database run, 1 otherwise. Nothing
 is asserted on timings inside the script: the figures are printed and compared once.
+
+The rush and the poll use the standard library's ``http.client`` (a new connection per
+request, as gunicorn's sync workers close it after each response anyway), not
+``requests``: the clients share the machine's cores and the GIL with nothing else to do
+than wait, and ``requests`` costs several times more CPU per request, which ended up in
+the measured latency. ``requests`` only serves the health check and the API read.
 
 Run from the repository root: ``.venv/bin/python bench/ticket_rush.py --help``.
 """

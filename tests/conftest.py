@@ -314,6 +314,19 @@ class SmtpSink:
             time.sleep(0.05)
         return list(self.messages)
 
+    def wait_for_mail(self, to: str, subject_prefix: str, timeout: float = 10.0) -> Any:
+        """Wait for the first message to ``to`` whose subject starts with ``subject_prefix``."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                for message in self.messages:
+                    if message["To"] == to and str(message["Subject"]).startswith(subject_prefix):
+                        return message
+            time.sleep(0.05)
+        raise AssertionError(f"no mail to {to} starting with {subject_prefix!r}: {[m['Subject'] for m in self.messages]}")
+
     def to(self, address: str) -> list[Any]:
         """The messages sent to ``address``."""
         return [m for m in self.messages if m["To"] == address]
