@@ -325,7 +325,9 @@ class SmtpSink:
                     if message["To"] == to and str(message["Subject"]).startswith(subject_prefix):
                         return message
             time.sleep(0.05)
-        raise AssertionError(f"no mail to {to} starting with {subject_prefix!r}: {[m['Subject'] for m in self.messages]}")
+        raise AssertionError(
+            f"no mail to {to} starting with {subject_prefix!r}: {[m['Subject'] for m in self.messages]}"
+        )
 
     def to(self, address: str) -> list[Any]:
         """The messages sent to ``address``."""

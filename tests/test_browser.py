@@ -53,6 +53,9 @@ def test_booking_in_one_page_updates_the_count_in_another_without_reload(
     expect(booker.get_by_role("heading", name=re.compile("C’est réservé"))).to_be_visible()
     expect(booker).to_have_url(re.compile(r"/b/[A-Za-z0-9_-]{43}$"))
     expect(booker.locator(".ticket__code")).to_have_text(re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}$"))
+    qr = booker.get_by_role("img", name=re.compile("QR code du billet"))
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")  # the SVG really decodes
 
     expect(badge).to_have_text("7 places", timeout=8000)
     assert watcher.evaluate("window.__sameDocument") is True  # updated in place, not reloaded

@@ -78,6 +78,8 @@ def test_a_full_session_takes_a_party_on_its_waiting_list(app, client, make_sess
     )
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Vous êtes sur la liste d’attente. Nous vous écrirons" in page  # the flash
+    assert "C’est réservé" not in page
     assert "Vous êtes en tête de la liste d’attente." in page
     assert "En liste d’attente" in page
     assert counters(app, session_id) == (2, 2, 0)
@@ -278,6 +280,9 @@ def test_leaving_the_waiting_list(app, client, make_session):
     assert "Quitter la liste d’attente" in page
     response = client.post(f"/b/{waiting}/cancel", data=form_fields(page))
     assert response.status_code == 303
+    assert "Vous avez quitté la liste d’attente." in client.get(f"/b/{waiting}").get_data(
+        as_text=True
+    )
     assert state(app, waiting)[0] is BookingStatus.CANCELLED
     assert counters(app, session_id) == (2, 0, 0)
 

@@ -148,21 +148,30 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
 
 
 def booking_confirmed(booking: Booking) -> Response:
-    """After a booking: 303 to its page, or for htmx the same content as a fragment."""
+    """After booking or joining the list: 303 to its page, or for htmx the same content."""
     url = url_for(".booking_page", token=booking.token)
     if is_htmx_request():
+        qr_code = tickets.qr_svg_data_uri(booking.ticket_code) if booking.holds_seats else None
         response = make_response(
-            render_template("public/_booking_done.html", booking=booking, just_booked=True)
+            render_template("public/_booking_done.html", booking=booking, qr_code=qr_code)
         )
         response.headers["HX-Push-Url"] = url
         return private_page(response)
-    flash(
-        gettext(
-            "C’est réservé ! Gardez ce lien : il permet de retrouver ou d’annuler votre réservation."
-        ),
-        "success",
-    )
+    flash(outcome_message(booking), "success")
     return redirect(url, code=303)
+
+
+def outcome_message(booking: Booking) -> str:
+    """What just happened to a new booking, in one sentence."""
+    if booking.status is BookingStatus.WAITING:
+        return gettext(
+            "Vous êtes sur la liste d’attente. Nous vous écrirons dès que des places se libèrent."
+        )
+    if booking.status is BookingStatus.OFFERED:
+        return gettext("Des places viennent de se libérer pour vous : confirmez-les ci-dessous.")
+    return gettext(
+        "C’est réservé ! Gardez ce lien : il permet de retrouver ou d’annuler votre réservation."
+    )
 
 
 def render_booking(booking: Booking, status: int = 200, **context: object) -> Response:
@@ -288,11 +297,14 @@ def cancel_booking(token: str) -> Response:
                 error.status,
             )
             return private_page(response)
-        flash(
-            gettext(
-                "Votre réservation est annulée. Les places sont libérées pour d’autres visiteurs."
-            ),
-            "success",
-        )
+        if booking.ended_reason == "left":
+            flash(gettext("Vous avez quitté la liste d’attente."), "success")
+        else:
+            flash(
+                gettext(
+                    "Votre réservation est annulée. Les places sont libérées pour d’autres visiteurs."
+                ),
+                "success",
+            )
         return redirect(url_for(".booking_page", token=token), code=303)
     return private_page(make_response(render_template("public/cancel.html", booking=booking)))
