@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..timeutil import utcnow
 from .programme import EventSession
-from .types import UTCDateTime
+from .types import UTCDateTime, enum_column
 
 
 class BookingStatus(enum.StrEnum):
@@ -49,12 +49,7 @@ class Booking(db.Model):
     phone: Mapped[str] = mapped_column(String(40), default="")
     seats: Mapped[int]
     status: Mapped[BookingStatus] = mapped_column(
-        db.Enum(
-            BookingStatus,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        enum_column(BookingStatus),
         default=BookingStatus.CONFIRMED,
     )
     accessibility_needs: Mapped[str] = mapped_column(Text, default="")

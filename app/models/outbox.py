@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from ..timeutil import utcnow
-from .types import UTCDateTime
+from .types import UTCDateTime, enum_column
 
 
 class OutboxStatus(enum.StrEnum):
@@ -45,12 +45,7 @@ class OutboxMessage(db.Model):
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     locale: Mapped[str] = mapped_column(String(8), default="fr")
     status: Mapped[OutboxStatus] = mapped_column(
-        db.Enum(
-            OutboxStatus,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        enum_column(OutboxStatus),
         default=OutboxStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(default=0)

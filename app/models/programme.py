@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import utcnow
-from .types import UTCDateTime
+from .types import UTCDateTime, enum_column
 
 
 class EventKind(enum.StrEnum):
@@ -41,11 +41,7 @@ class Event(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
-    kind: Mapped[EventKind] = mapped_column(
-        db.Enum(
-            EventKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-        )
-    )
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 from ..timeutil import as_utc
+
+
+def enum_column(enum_class: type[enum.Enum]) -> Enum:
+    """Store a Python enum by its values as a short string (portable, no native ENUM type)."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

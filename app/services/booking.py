@@ -81,6 +81,27 @@ def _earlier_booking(request: BookingRequest) -> Booking | None:
     return earlier if earlier is not None and earlier.session_id == request.session_id else None
 
 
+def _new_booking(
+    session: EventSession, request: BookingRequest, status: BookingStatus, now: datetime
+) -> Booking:
+    """A booking row for ``request`` with fresh secrets (the caller adds it)."""
+    return Booking(
+        session=session,
+        token=new_token(),
+        ticket_code=new_ticket_code(),
+        request_nonce=request.nonce or None,
+        name=request.name.strip(),
+        email=request.email.strip().lower(),
+        phone=request.phone.strip(),
+        seats=request.seats,
+        status=status,
+        accessibility_needs=request.accessibility_needs.strip(),
+        locale=request.locale,
+        source=request.source,
+        created_at=now,
+    )
+
+
 def _check_request(session: EventSession, request: BookingRequest, now: datetime) -> None:
     """Raise why ``request`` cannot be confirmed on ``session`` as it stands."""
     ensure_bookable(session, now)
@@ -119,20 +140,7 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
         return earlier
     _check_request(session, request, now)
     ledger.take_seats(session, request.seats)
-    booking = Booking(
-        session=session,
-        token=new_token(),
-        ticket_code=new_ticket_code(),
-        request_nonce=request.nonce or None,
-        name=request.name.strip(),
-        email=request.email.strip().lower(),
-        phone=request.phone.strip(),
-        seats=request.seats,
-        status=BookingStatus.CONFIRMED,
-        accessibility_needs=request.accessibility_needs.strip(),
-        locale=request.locale,
-        source=request.source,
-    )
+    booking = _new_booking(session, request, BookingStatus.CONFIRMED, now)
     db.session.add(booking)
     db.session.flush()
     audit("booking.confirmed", actor, booking, seats=booking.seats)
@@ -164,21 +172,7 @@ def join_waitlist(
         raise InvalidSeats(maximum)
     if request.seats > session.capacity:
         raise PartyTooLarge(session.capacity)
-    booking = Booking(
-        session=session,
-        token=new_token(),
-        ticket_code=new_ticket_code(),
-        request_nonce=request.nonce or None,
-        name=request.name.strip(),
-        email=request.email.strip().lower(),
-        phone=request.phone.strip(),
-        seats=request.seats,
-        status=BookingStatus.WAITING,
-        accessibility_needs=request.accessibility_needs.strip(),
-        locale=request.locale,
-        source=request.source,
-        created_at=now,
-    )
+    booking = _new_booking(session, request, BookingStatus.WAITING, now)
     db.session.add(booking)
     ledger.add_waiting(session, booking.seats)
     db.session.flush()
