@@ -45,7 +45,7 @@ def _init_extensions(app: Flask) -> None:
     from .assets import init_assets
     from .database import engine_options, init_database
     from .errors import register_error_handlers
-    from .extensions import csrf, db, limiter, mail, migrate
+    from .extensions import csrf, db, limiter, login_manager, mail, migrate
     from .i18n import init_i18n
     from .security import init_security_headers
 
@@ -55,6 +55,10 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page itself says what to do
+    login_manager.session_protection = "basic"  # a tablet's Wi-Fi may change its address
     init_i18n(app)
     init_assets(app)
     init_security_headers(app)
@@ -64,11 +68,17 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Mount one blueprint per area."""
+    from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .checkin import bp as checkin_bp
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(checkin_bp)
     if app.config["BENCH_ROUTES"]:
         from .bench_routes import bp as bench_bp
 

@@ -56,6 +56,26 @@ def register_cli(app: Flask) -> None:
         report = send_due(limit=10_000)
         click.echo(f"{queued} reminder(s) queued; {report.sent} mail(s) sent.")
 
+    @app.cli.command("create-user")
+    @click.option("--email", required=True, help="The staff member's e-mail address.")
+    @click.option("--role", required=True, type=click.Choice(["admin", "organiser", "checkin"]))
+    @click.option("--name", default="", help="Full name, shown in the audit log.")
+    @click.option("--password", help="Prompted for (hidden) when not given.")
+    def create_user_command(email: str, role: str, name: str, password: str | None) -> None:
+        """Create a staff account, or reset its role and password."""
+        from .models import Role
+        from .services.accounts import create_user
+        from .services.errors import DomainError
+
+        if not password:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = create_user(email, Role(role), password, name)
+        except DomainError as error:
+            raise click.ClickException(error.message()) from None
+        db.session.commit()
+        click.echo(f"Account {user.email} ({user.role.value}) saved.")
+
     @app.cli.command("check-ledger")
     @click.option("--fix", is_flag=True, help="Repair the counters that differ.")
     def check_ledger_command(fix: bool) -> None:

@@ -384,3 +384,26 @@ def smtp(smtp_server: SmtpServer) -> SmtpSink:
     """A running SMTP server's sink: every mail the app sends lands here."""
     smtp_server.start()
     return smtp_server.sink
+
+
+STAFF_PASSWORD = "a-long-enough-password"
+
+
+@pytest.fixture
+def staff_login(app: Any) -> Any:
+    """Sign a client in as a new staff member of a given role; returns the client."""
+    from app.models import Role
+    from app.services.accounts import create_user
+
+    def sign_in(client: Any, role: str = "organiser", email: str | None = None) -> Any:
+        """Create the account (once) and post the login form with its CSRF token."""
+        email = email or f"{role}@mines-ales.fr"
+        with app.app_context():
+            create_user(email, Role(role), STAFF_PASSWORD, role.title())
+            db.session.commit()
+        fields = form_fields(client.get("/login").get_data(as_text=True))
+        response = client.post("/login", data={**fields, "email": email, "password": STAFF_PASSWORD})
+        assert response.status_code == 303, response.get_data(as_text=True)[:300]
+        return client
+
+    return sign_in

@@ -5,6 +5,7 @@ from .booking import SEAT_HOLDING_STATUSES, Booking, BookingStatus
 from .live import SEATS_COUNTER, ChangeCounter
 from .outbox import OutboxMessage, OutboxStatus
 from .programme import Event, EventKind, EventSession, Venue
+from .staff import Role, StaffUser
 
 __all__ = [
     "SEATS_COUNTER",
@@ -18,5 +19,7 @@ __all__ = [
     "EventSession",
     "OutboxMessage",
     "OutboxStatus",
+    "Role",
+    "StaffUser",
     "Venue",
 ]

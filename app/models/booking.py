@@ -64,6 +64,8 @@ class Booking(db.Model):
     # Why a booking ended: cancelled, declined, expired, left, session_cancelled.
     ended_reason: Mapped[str] = mapped_column(String(30), default="")
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # How many of the party's seats were checked in at the door (0 = nobody yet).
+    checked_in_seats: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

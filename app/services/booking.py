@@ -21,6 +21,7 @@ from . import ledger, mail, waitlist
 from .audit import audit
 from .errors import (
     AlreadyCancelled,
+    BookingClosed,
     BookingNotFound,
     CannotReduce,
     InvalidSeats,
@@ -69,6 +70,9 @@ class BookingRequest:
     locale: str = "fr"
     nonce: str | None = None
     source: str = "public"
+    # Organisers taking a booking by phone may book outside the online window and beyond
+    # the public's party limit, and ahead of the waiting list; never beyond capacity.
+    by_organiser: bool = False
 
 
 def _earlier_booking(request: BookingRequest) -> Booking | None:
@@ -104,6 +108,14 @@ def _new_booking(
 
 def _check_request(session: EventSession, request: BookingRequest, now: datetime) -> None:
     """Raise why ``request`` cannot be confirmed on ``session`` as it stands."""
+    if request.by_organiser:
+        if session.cancelled_at is not None or now >= session.ends_at:
+            raise BookingClosed("cancelled" if session.cancelled_at else "past")
+        if not 1 <= request.seats <= session.capacity:
+            raise InvalidSeats(session.capacity)
+        if request.seats > session.seats_free:
+            raise SessionFull(seats_left=session.seats_free, seats_wanted=request.seats)
+        return
     ensure_bookable(session, now)
     maximum = max_seats_per_booking()
     if not 1 <= request.seats <= maximum:

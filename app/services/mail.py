@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 
 from ..database import after_commit, begin_write
 from ..extensions import db
+from ..i18n import colon
 from ..models import Booking, OutboxMessage, OutboxStatus
 from ..timeutil import utcnow
 from . import tickets
@@ -55,8 +56,10 @@ def public_url(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def _subject(kind: str, booking: Booking) -> str:
+def _subject(kind: str, booking: Booking, custom_subject: str = "") -> str:
     """The subject line of a message kind, in the active language."""
+    if kind == "message":
+        return f"Minér’Alès{colon()} {custom_subject}"
     title = booking.session.event.title
     subjects = {
         "confirmed": gettext("Réservation confirmée : %(title)s", title=title),
@@ -88,7 +91,7 @@ def render_message(kind: str, booking: Booking, **extra: Any) -> dict[str, Any]:
             **extra,
         }
         message = {
-            "subject": _subject(kind, booking),
+            "subject": _subject(kind, booking, extra.get("custom_subject", "")),
             "body_text": render_template(f"emails/{kind}.txt", **context),
             "body_html": render_template(f"emails/{kind}.html", **context),
             "attachments": [],

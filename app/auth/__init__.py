@@ -1,0 +1,7 @@
+"""Staff sign-in and the role guard shared by the staff areas."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from . import routes  # noqa: E402,F401

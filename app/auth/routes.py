@@ -1,0 +1,70 @@
+"""URL rules of staff sign-in: /login and /logout."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_user, logout_user
+
+from ..database import end_write
+from ..extensions import db, login_manager
+from ..models import Role, StaffUser
+from ..services import accounts
+from ..services.errors import DomainError
+from . import bp
+from .forms import LoginForm
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> StaffUser | None:
+    """Flask-Login: the signed-in account, if it still exists and is active."""
+    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only follow a ``next`` that stays on this site (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def home_for(user: StaffUser) -> str:
+    """Where a staff member lands after signing in."""
+    return url_for("checkin.index") if user.role is Role.CHECKIN else url_for("admin.overview")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int] | str:
+    """Sign in; repeated failures are slowed down, then the account is locked."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm(next=request.args.get("next", ""))
+    error = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                user = accounts.authenticate(form.email.data, form.password.data)
+            except DomainError as failure:
+                # Record the failure (counts and locks) even though the answer is an error.
+                end_write(commit=True)
+                error, status = failure.message(), failure.status
+            else:
+                login_user(user, remember=False)
+                return redirect(safe_next(form.next.data) or home_for(user), code=303)
+        else:
+            status = 422
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out (a POST, so that no link or image can sign someone out)."""
+    logout_user()
+    flash(gettext("Vous êtes déconnecté·e."), "success")
+    return redirect(url_for("public.programme"), code=303)

@@ -1,0 +1,305 @@
+"""What organisers do from the dashboard, through the same rules as the public.
+
+Every seat change goes through the ledger and the waiting list's promotion, with the
+session rows locked in id order; every change is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..database import begin_write
+from ..extensions import db
+from ..models import Booking, BookingStatus, Event, EventKind, EventSession, Venue
+from ..timeutil import utcnow
+from . import ledger, mail, waitlist
+from .audit import audit
+from .errors import BookingNotFound, DomainError, SessionFull, SessionNotFound
+
+
+class NotSameEvent(DomainError):
+    """A booking can only move to another session of its own event."""
+
+    code = "not_same_event"
+    status = 409
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        from flask_babel import gettext
+
+        return gettext(
+            "Une réservation ne peut être déplacée que vers une séance du même événement."
+        )
+
+
+class NotMovable(DomainError):
+    """Only confirmed bookings move."""
+
+    code = "not_movable"
+    status = 409
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        from flask_babel import gettext
+
+        return gettext("Seules les réservations confirmées peuvent être déplacées.")
+
+
+class NotWaiting(DomainError):
+    """Offers and priorities are for parties on the waiting list."""
+
+    code = "not_waiting"
+    status = 409
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        from flask_babel import gettext
+
+        return gettext("Cette personne n’est pas (ou plus) sur la liste d’attente.")
+
+
+class OfferImpossible(DomainError):
+    """No offer can be made now (booking closed)."""
+
+    code = "offer_impossible"
+    status = 409
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        from flask_babel import gettext
+
+        return gettext(
+            "Les réservations sont closes pour cette séance : plus aucune proposition n’est possible."
+        )
+
+
+def booking_by_id(booking_id: int) -> Booking:
+    """A booking by id (organisers see ids, not tokens)."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        raise BookingNotFound()
+    return booking
+
+
+def lock_sessions(*session_ids: int) -> dict[int, EventSession]:
+    """Lock several sessions in id order (the order every writer uses, so no deadlock)."""
+    locked = {}
+    for session_id in sorted(set(session_ids)):
+        session = ledger.lock_session(session_id)
+        if session is None:
+            raise SessionNotFound(session_id)
+        locked[session_id] = session
+    return locked
+
+
+def cancel_session(session_id: int, *, actor: str, now: datetime | None = None) -> int:
+    """Cancel a session: every booking and waiting party ends, and is told by e-mail."""
+    now = now or utcnow()
+    begin_write()
+    session = lock_sessions(session_id)[session_id]
+    if session.cancelled_at is not None:
+        return 0
+    session.cancelled_at = now
+    affected = db.session.scalars(
+        select(Booking)
+        .where(Booking.session_id == session_id, Booking.status.in_(waitlist.ACTIVE_STATUSES))
+        .execution_options(populate_existing=True)
+    ).all()
+    for booking in affected:
+        if booking.status is BookingStatus.WAITING:
+            ledger.add_waiting(session, -booking.seats)
+        else:
+            ledger.release_seats(session, booking.seats)
+        booking.status = BookingStatus.CANCELLED
+        booking.ended_reason = "session_cancelled"
+        booking.cancelled_at = now
+        mail.enqueue("session_cancelled", booking)
+    ledger.bump_change_counter()
+    audit("session.cancelled", actor, session_id=session_id, bookings=len(affected))
+    return len(affected)
+
+
+def duplicate_session(session_id: int, starts_at: datetime, *, actor: str) -> EventSession:
+    """A new session of the same event, same length and capacity, at ``starts_at``."""
+    begin_write()
+    source = db.session.get(EventSession, session_id)
+    if source is None:
+        raise SessionNotFound(session_id)
+    copy = EventSession(
+        event_id=source.event_id,
+        starts_at=starts_at,
+        ends_at=starts_at + (source.ends_at - source.starts_at),
+        capacity=source.capacity,
+        note=source.note,
+    )
+    db.session.add(copy)
+    db.session.flush()
+    ledger.bump_change_counter()
+    audit("session.duplicated", actor, session_id=copy.id, source=session_id)
+    return copy
+
+
+@dataclass(frozen=True)
+class SessionFields:
+    """What an organiser sets on a session."""
+
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    booking_opens_at: datetime | None = None
+    booking_closes_at: datetime | None = None
+    note: str = ""
+
+
+def save_session(
+    event_id: int, fields: SessionFields, *, actor: str, session_id: int | None = None
+) -> EventSession:
+    """Create a session, or update one; capacity changes go through the waiting list."""
+    begin_write()
+    if session_id is None:
+        session = EventSession(
+            event_id=event_id,
+            capacity=fields.capacity,
+            starts_at=fields.starts_at,
+            ends_at=fields.ends_at,
+        )
+        db.session.add(session)
+    else:
+        session = lock_sessions(session_id)[session_id]
+    session.starts_at, session.ends_at = fields.starts_at, fields.ends_at
+    session.booking_opens_at, session.booking_closes_at = (
+        fields.booking_opens_at,
+        fields.booking_closes_at,
+    )
+    session.note = fields.note
+    db.session.flush()
+    if session_id is not None and fields.capacity != session.capacity:
+        waitlist.set_capacity(session.id, fields.capacity, actor=actor)
+    ledger.bump_change_counter()
+    audit("session.saved", actor, session_id=session.id)
+    return session
+
+
+@dataclass(frozen=True)
+class EventFields:
+    """What an organiser sets on an event."""
+
+    title: str
+    kind: EventKind
+    venue_id: int
+    summary: str = ""
+    description: str = ""
+    speakers: str = ""
+    organisers: str = ""
+    accessibility_notes: str = ""
+    distance_km: float | None = None
+    difficulty: str = ""
+    waitlist_auto: bool = True
+
+
+def save_event(fields: EventFields, *, actor: str, event_id: int | None = None) -> Event:
+    """Create or update an event."""
+    begin_write()
+    if db.session.get(Venue, fields.venue_id) is None:
+        raise SessionNotFound(fields.venue_id)
+    event = db.session.get(Event, event_id) if event_id else None
+    if event is None:
+        event = Event(
+            slug=unique_slug(fields.title),
+            kind=fields.kind,
+            title=fields.title,
+            venue_id=fields.venue_id,
+        )
+        db.session.add(event)
+    for name, value in fields.__dict__.items():
+        setattr(event, name, value)
+    db.session.flush()
+    ledger.bump_change_counter()
+    audit("event.saved", actor, event_id=event.id)
+    return event
+
+
+def unique_slug(title: str) -> str:
+    """A URL-friendly slug from a title, unique among events."""
+    import re
+    import unicodedata
+
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:100] or "evenement"
+    slug, number = base, 2
+    while db.session.scalar(select(Event.id).where(Event.slug == slug)) is not None:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+def move_booking(
+    booking_id: int, target_session_id: int, *, actor: str, now: datetime | None = None
+) -> Booking:
+    """Move a confirmed booking to another session of the same event, seats and all."""
+    now = now or utcnow()
+    booking = booking_by_id(booking_id)
+    begin_write()
+    sessions = lock_sessions(booking.session_id, target_session_id)
+    db.session.refresh(booking)
+    source, target = sessions[booking.session_id], sessions[target_session_id]
+    if booking.status is not BookingStatus.CONFIRMED:
+        raise NotMovable()
+    if target.event_id != source.event_id or target.id == source.id:
+        raise NotSameEvent()
+    if target.cancelled_at is not None or booking.seats > target.seats_free:
+        raise SessionFull(seats_left=target.seats_free, seats_wanted=booking.seats)
+    ledger.take_seats(target, booking.seats)
+    ledger.release_seats(source, booking.seats)
+    booking.session_id = target.id
+    booking.reminder_sent_at = None
+    db.session.flush()
+    db.session.expire(booking, ["session"])
+    audit("booking.moved", actor, booking, seats=booking.seats, source=source.id, target=target.id)
+    mail.enqueue("confirmed", booking)
+    waitlist.promote(source, now, actor)
+    return booking
+
+
+def offer_by_hand(booking_id: int, *, actor: str, now: datetime | None = None) -> Booking:
+    """Offer free seats to one waiting party, whatever its place in the queue."""
+    now = now or utcnow()
+    booking = booking_by_id(booking_id)
+    begin_write()
+    session = lock_sessions(booking.session_id)[booking.session_id]
+    db.session.refresh(booking)
+    if booking.status is not BookingStatus.WAITING:
+        raise NotWaiting()
+    if booking.seats > session.seats_free:
+        raise SessionFull(seats_left=session.seats_free, seats_wanted=booking.seats)
+    deadline = waitlist.offer_deadline(session, now)
+    if deadline is None:
+        raise OfferImpossible()
+    waitlist.make_offer(booking, session, deadline, now, actor)
+    audit("waitlist.offered_by_hand", actor, booking, seats=booking.seats)
+    return booking
+
+
+def set_priority(booking_id: int, priority: int, reason: str, *, actor: str) -> Booking:
+    """Move a waiting party up (or down) the queue, saying why."""
+    booking = booking_by_id(booking_id)
+    begin_write()
+    session = lock_sessions(booking.session_id)[booking.session_id]
+    db.session.refresh(booking)
+    if booking.status is not BookingStatus.WAITING:
+        raise NotWaiting()
+    previous = booking.priority
+    booking.priority, booking.priority_reason = priority, reason.strip()
+    db.session.flush()
+    audit(
+        "waitlist.priority", actor, booking, before=previous, after=priority, reason=reason.strip()
+    )
+    waitlist.promote(session, actor=actor)
+    return booking
+
+
+def default_duplicate_start(session: EventSession) -> datetime:
+    """Where a duplicated session goes by default: one hour after the original ends."""
+    return session.ends_at + timedelta(minutes=15)

@@ -1,0 +1,410 @@
+"""The organisers' statistics: bookings over time, fill rates and no-shows.
+
+Everything here only reads. Every figure is a count taken from booking and session rows
+(seats, statuses, checked-in seats, dates) and event titles and kinds; nothing reads a
+name, an e-mail address or a phone number. The figures therefore stay the same after a
+GDPR purge blanks the people's details.
+
+Definitions, as shown on the page:
+
+* **Booked seats (over time).** The seats of every booking that was confirmed at some
+  point, on the Paris date of its ``created_at``: bookings still ``confirmed``, and
+  ``cancelled`` ones whose ``ended_reason`` is ``cancelled`` (cancelled by the holder, so
+  once confirmed) or ``session_cancelled`` (their session was cancelled). The rows keep no
+  earlier status, so a party that was still *waiting* when its session was cancelled is
+  counted too; a party that came in from the waiting list counts on the day it joined the
+  list. Seats are the booking's current seats (after any reduction).
+* **Fill rate of a session.** (confirmed + offered seats) / capacity, for sessions that
+  are not cancelled. Offered seats are held for a waiting party, so they are taken.
+* **Fill rate of a kind.** The same sums over every non-cancelled session of that kind.
+* **No-show rate.** For sessions that have ended: 1 − checked-in seats / confirmed seats
+  (``None`` when nobody was confirmed). Checked-in seats are capped at each booking's seats.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import format_decimal, format_percent, gettext
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+
+from ..extensions import db
+from ..models import Booking, BookingStatus, Event, EventKind, EventSession
+from ..timeutil import PARIS, paris, utcnow
+from .attendees import to_csv
+
+# Why a cancelled booking ended, when it was confirmed before (see the module docstring).
+ONCE_CONFIRMED_REASONS = ("cancelled", "session_cancelled")
+
+
+# ---------------------------------------------------------------------------------------
+# Bookings over time
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayBookings:
+    """Seats booked on one Paris day, and the running total up to that day."""
+
+    day: date
+    seats: int
+    bookings: int
+    cumulative: int
+
+    @property
+    def moment(self) -> datetime:
+        """Noon of the day in Paris, for the date filters (``short_day``) that want a moment."""
+        return datetime.combine(self.day, time(12), tzinfo=PARIS)
+
+
+def once_confirmed() -> ColumnElement[bool]:
+    """SQL condition: the booking is confirmed, or was before it was cancelled."""
+    return or_(
+        Booking.status == BookingStatus.CONFIRMED,
+        and_(
+            Booking.status == BookingStatus.CANCELLED,
+            Booking.ended_reason.in_(ONCE_CONFIRMED_REASONS),
+        ),
+    )
+
+
+def _utc_hour_bucket() -> ColumnElement[str]:
+    """SQL text ``YYYY-MM-DD HH`` of ``Booking.created_at`` in UTC, on either database.
+
+    Paris is a whole number of hours from UTC, so counting per UTC hour in SQL and then
+    mapping each hour to its Paris date in Python gives exact Paris days, without time
+    zone support in SQLite.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", Booking.created_at), "YYYY-MM-DD HH24")
+    return func.strftime("%Y-%m-%d %H", Booking.created_at)
+
+
+def bookings_per_day() -> list[DayBookings]:
+    """Seats booked per Paris day (see the module docstring), with the cumulative total.
+
+    One grouped query (per UTC hour); days without bookings between the first and the
+    last booking day are included with zero seats, so the days are evenly spaced on a chart.
+    """
+    hours = (
+        select(_utc_hour_bucket().label("hour"), Booking.seats.label("seats"))
+        .where(once_confirmed())
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(hours.c.hour, func.sum(hours.c.seats), func.count())
+        .group_by(hours.c.hour)
+        .order_by(hours.c.hour)
+    )
+    seats: dict[date, int] = defaultdict(int)
+    parties: dict[date, int] = defaultdict(int)
+    for hour, total, count in rows:
+        moment = datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC)
+        day = paris(moment).date()
+        seats[day] += int(total or 0)
+        parties[day] += int(count)
+    if not seats:
+        return []
+    first, last = min(seats), max(seats)
+    result: list[DayBookings] = []
+    running = 0
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        running += seats.get(day, 0)
+        result.append(DayBookings(day, seats.get(day, 0), parties.get(day, 0), running))
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Per session, per kind, no-shows
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionStats:
+    """The counts of one session (plain values: no ORM object, no personal data)."""
+
+    session_id: int
+    starts_at: datetime
+    ends_at: datetime
+    title: str
+    kind: EventKind
+    capacity: int
+    confirmed: int
+    offered: int
+    waiting: int
+    checked_in: int
+    ended: bool
+
+    @property
+    def booked(self) -> int:
+        """Seats taken: confirmed plus offered to a waiting party."""
+        return self.confirmed + self.offered
+
+    @property
+    def fill(self) -> float | None:
+        """(confirmed + offered) / capacity, or ``None`` for a session without seats."""
+        return self.booked / self.capacity if self.capacity else None
+
+    @property
+    def attendance(self) -> float | None:
+        """Checked-in / confirmed seats of an ended session (``None`` if not applicable)."""
+        if not self.ended or not self.confirmed:
+            return None
+        return min(self.checked_in / self.confirmed, 1.0)
+
+    @property
+    def no_show(self) -> float | None:
+        """1 − checked-in / confirmed for an ended session; ``None`` when nobody was confirmed."""
+        attendance = self.attendance
+        return None if attendance is None else 1.0 - attendance
+
+
+@dataclass(frozen=True)
+class SessionDay:
+    """The sessions of one Paris day, in start order."""
+
+    day: date
+    sessions: list[SessionStats]
+
+
+def session_stats(now: datetime | None = None) -> list[SessionStats]:
+    """Every session that is not cancelled, in start order, with its seat counts.
+
+    One query: the bookings are summed per session and status in a grouped subquery,
+    joined to the sessions and their events.
+    """
+    now = now or utcnow()
+    status = Booking.status
+
+    def seats_when(wanted: BookingStatus) -> ColumnElement[int]:
+        """Sum of seats of the bookings in status ``wanted``."""
+        return func.sum(case((status == wanted, Booking.seats), else_=0))
+
+    checked = case(
+        (Booking.checked_in_seats > Booking.seats, Booking.seats),
+        else_=Booking.checked_in_seats,
+    )
+    per_session = (
+        select(
+            Booking.session_id.label("session_id"),
+            seats_when(BookingStatus.CONFIRMED).label("confirmed"),
+            seats_when(BookingStatus.OFFERED).label("offered"),
+            seats_when(BookingStatus.WAITING).label("waiting"),
+            func.sum(case((status == BookingStatus.CONFIRMED, checked), else_=0)).label(
+                "checked_in"
+            ),
+        )
+        .group_by(Booking.session_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            EventSession.id,
+            EventSession.starts_at,
+            EventSession.ends_at,
+            EventSession.capacity,
+            Event.title,
+            Event.kind,
+            per_session.c.confirmed,
+            per_session.c.offered,
+            per_session.c.waiting,
+            per_session.c.checked_in,
+        )
+        .join(Event, EventSession.event_id == Event.id)
+        .outerjoin(per_session, per_session.c.session_id == EventSession.id)
+        .where(EventSession.cancelled_at.is_(None))
+        .order_by(EventSession.starts_at, Event.title, EventSession.id)
+    )
+    return [
+        SessionStats(
+            session_id=row.id,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            title=row.title,
+            kind=EventKind(row.kind),
+            capacity=int(row.capacity),
+            confirmed=int(row.confirmed or 0),
+            offered=int(row.offered or 0),
+            waiting=int(row.waiting or 0),
+            checked_in=int(row.checked_in or 0),
+            ended=row.ends_at <= now,
+        )
+        for row in rows
+    ]
+
+
+def by_day(sessions: list[SessionStats]) -> list[SessionDay]:
+    """Group sessions (already in start order) by their Paris day."""
+    days: dict[date, list[SessionStats]] = {}
+    for item in sessions:
+        days.setdefault(paris(item.starts_at).date(), []).append(item)
+    return [SessionDay(day, items) for day, items in days.items()]
+
+
+@dataclass(frozen=True)
+class KindStats:
+    """Seats and capacity summed over the non-cancelled sessions of one kind."""
+
+    kind: EventKind
+    sessions: int
+    capacity: int
+    booked: int
+
+    @property
+    def fill(self) -> float | None:
+        """Booked seats / capacity, or ``None`` when the kind has no seats."""
+        return self.booked / self.capacity if self.capacity else None
+
+
+def kind_stats(sessions: list[SessionStats]) -> list[KindStats]:
+    """Fill rate per kind of event, in the kinds' declared order (kinds with sessions only)."""
+    sums: dict[EventKind, list[int]] = {}
+    for item in sessions:
+        entry = sums.setdefault(item.kind, [0, 0, 0])
+        entry[0] += 1
+        entry[1] += item.capacity
+        entry[2] += item.booked
+    return [KindStats(kind, *sums[kind]) for kind in EventKind if kind in sums]
+
+
+@dataclass(frozen=True)
+class NoShowStats:
+    """No-shows of the sessions that have ended, one by one and overall."""
+
+    sessions: list[SessionStats]
+    confirmed: int
+    checked_in: int
+
+    @property
+    def rate(self) -> float | None:
+        """Overall 1 − checked-in / confirmed seats; ``None`` when nobody was confirmed."""
+        if not self.confirmed:
+            return None
+        return 1.0 - min(self.checked_in / self.confirmed, 1.0)
+
+
+def no_show_stats(sessions: list[SessionStats]) -> NoShowStats:
+    """No-shows of the ended sessions among ``sessions``."""
+    ended = [item for item in sessions if item.ended]
+    return NoShowStats(
+        sessions=ended,
+        confirmed=sum(item.confirmed for item in ended),
+        checked_in=sum(min(item.checked_in, item.confirmed) for item in ended),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The page
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A value axis starting at 0: its top value and evenly spaced ticks."""
+
+    top: int
+    ticks: list[int]
+
+
+def axis(maximum: int, steps: int = 4) -> Axis:
+    """An axis from 0 with ``steps`` round intervals (1, 2, 2.5, 5 × 10ⁿ, whole numbers)."""
+    needed = max(maximum, 1) / steps
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 2.5, 5):
+            step = factor * magnitude
+            if step >= needed and step == int(step):
+                step = int(step)
+                return Axis(top=step * steps, ticks=[step * i for i in range(steps + 1)])
+        magnitude *= 10
+
+
+@dataclass
+class Statistics:
+    """Everything the statistics page shows."""
+
+    days: list[DayBookings]
+    sessions: list[SessionStats]
+    session_days: list[SessionDay]
+    kinds: list[KindStats]
+    no_show: NoShowStats
+    day_axis: Axis
+    cumulative_axis: Axis
+    capacity: int = 0
+    booked: int = 0
+
+    @property
+    def fill(self) -> float | None:
+        """Booked seats / capacity over every non-cancelled session."""
+        return self.booked / self.capacity if self.capacity else None
+
+    @property
+    def total_booked(self) -> int:
+        """Seats booked over time (the last cumulative value)."""
+        return self.days[-1].cumulative if self.days else 0
+
+
+def statistics(now: datetime | None = None) -> Statistics:
+    """Every figure of the statistics page, from two queries."""
+    days = bookings_per_day()
+    sessions = session_stats(now)
+    return Statistics(
+        days=days,
+        sessions=sessions,
+        session_days=by_day(sessions),
+        kinds=kind_stats(sessions),
+        no_show=no_show_stats(sessions),
+        day_axis=axis(max((d.seats for d in days), default=0)),
+        cumulative_axis=axis(days[-1].cumulative if days else 0),
+        capacity=sum(item.capacity for item in sessions),
+        booked=sum(item.booked for item in sessions),
+    )
+
+
+def percent(value: float | None) -> str:
+    """A rate as « 85 % » (in the interface's language); « — » when there is none."""
+    return "—" if value is None else format_percent(value)
+
+
+def percent_number(value: float | None) -> str:
+    """A rate as a number of percent for a spreadsheet (« 85,5 »); empty when there is none."""
+    return "" if value is None else format_decimal(round(value * 100, 1), "0.#")
+
+
+def statistics_csv(now: datetime | None = None) -> str:
+    """Per-session statistics as CSV (UTF-8 with a BOM, semicolons, formula-safe)."""
+    header = [
+        gettext("Date"),
+        gettext("Heure"),
+        gettext("Événement"),
+        gettext("Type"),
+        gettext("Capacité"),
+        gettext("Places confirmées"),
+        gettext("Places proposées"),
+        gettext("Places en attente"),
+        gettext("Remplissage (%)"),
+        gettext("Places accueillies"),
+        gettext("Absences (%)"),
+    ]
+    from ..public.labels import kind_label
+
+    rows = (
+        [
+            paris(item.starts_at).strftime("%Y-%m-%d"),
+            paris(item.starts_at).strftime("%H:%M"),
+            item.title,
+            kind_label(item.kind),
+            item.capacity,
+            item.confirmed,
+            item.offered,
+            item.waiting,
+            percent_number(item.fill),
+            item.checked_in,
+            percent_number(item.no_show),
+        ]
+        for item in session_stats(now)
+    )
+    return to_csv(header, rows)
