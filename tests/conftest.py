@@ -402,7 +402,9 @@ def staff_login(app: Any) -> Any:
             create_user(email, Role(role), STAFF_PASSWORD, role.title())
             db.session.commit()
         fields = form_fields(client.get("/login").get_data(as_text=True))
-        response = client.post("/login", data={**fields, "email": email, "password": STAFF_PASSWORD})
+        response = client.post(
+            "/login", data={**fields, "email": email, "password": STAFF_PASSWORD}
+        )
         assert response.status_code == 303, response.get_data(as_text=True)[:300]
         return client
 

@@ -33,7 +33,9 @@ def sample_ids(app, make_session):
     """Ids to fill rule arguments with: a session, its event, a booking."""
     session_id = make_session(capacity=10)
     with app.app_context():
-        booking = booking_service.book(booking_service.BookingRequest(session_id, "Ada", "ada@example.fr", 2))
+        booking = booking_service.book(
+            booking_service.BookingRequest(session_id, "Ada", "ada@example.fr", 2)
+        )
         db.session.commit()
         event_id = db.session.get(EventSession, session_id).event_id
         return {"session_id": session_id, "event_id": event_id, "booking_id": booking.id}
@@ -55,7 +57,9 @@ def test_there_are_staff_routes_to_check(app):
 
 
 def test_anonymous_visitors_are_sent_to_login(app, client, sample_ids):
-    token = form_fields(client.get(f"/sessions/{sample_ids['session_id']}").get_data(as_text=True))["csrf_token"]
+    token = form_fields(client.get(f"/sessions/{sample_ids['session_id']}").get_data(as_text=True))[
+        "csrf_token"
+    ]
     for rule in staff_rules(app):
         url = build(app, rule, sample_ids)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
@@ -68,7 +72,9 @@ def test_anonymous_visitors_are_sent_to_login(app, client, sample_ids):
 @pytest.mark.parametrize("role", ["checkin", "organiser", "admin"])
 def test_each_role_gets_exactly_its_pages(app, client, staff_login, sample_ids, role):
     staff_login(client, role)
-    token = form_fields(client.get("/login", follow_redirects=True).get_data(as_text=True)).get("csrf_token")
+    token = form_fields(client.get("/login", follow_redirects=True).get_data(as_text=True)).get(
+        "csrf_token"
+    )
     for rule in staff_rules(app):
         url = build(app, rule, sample_ids)
         allowed = role in allowed_roles(rule.endpoint)
@@ -83,7 +89,10 @@ def test_each_role_gets_exactly_its_pages(app, client, staff_login, sample_ids, 
             else:
                 assert response.status_code == 403, (role, url, response.status_code)
     with app.app_context():  # no POST above changed seats without a real form
-        assert db.session.get(Booking, sample_ids["booking_id"]).status.value in ("confirmed", "cancelled")
+        assert db.session.get(Booking, sample_ids["booking_id"]).status.value in (
+            "confirmed",
+            "cancelled",
+        )
 
 
 def test_the_login_page_and_logout_are_public(client):

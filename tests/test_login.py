@@ -72,9 +72,17 @@ def test_repeated_failures_are_slowed_down_then_locked(app, client):
 
 def test_next_only_follows_local_paths(app, client):
     account(app)
-    assert attempt(client, "marie@mines-ales.fr", STAFF_PASSWORD, "/admin/events").headers["Location"] == "/admin/events"
+    assert (
+        attempt(client, "marie@mines-ales.fr", STAFF_PASSWORD, "/admin/events").headers["Location"]
+        == "/admin/events"
+    )
     other = app.test_client()
-    assert attempt(other, "marie@mines-ales.fr", STAFF_PASSWORD, "https://evil.example/").headers["Location"] == "/admin/"
+    assert (
+        attempt(other, "marie@mines-ales.fr", STAFF_PASSWORD, "https://evil.example/").headers[
+            "Location"
+        ]
+        == "/admin/"
+    )
 
 
 def test_logout_is_a_post_and_ends_the_session(app, client, staff_login):
@@ -86,13 +94,31 @@ def test_logout_is_a_post_and_ends_the_session(app, client, staff_login):
 
 
 def test_create_user_command(app, runner):
-    result = runner.invoke(args=["create-user", "--email", "Ana@Mines-Ales.fr", "--role", "checkin", "--password", "long-enough-1"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "Ana@Mines-Ales.fr",
+            "--role",
+            "checkin",
+            "--password",
+            "long-enough-1",
+        ]
+    )
     assert result.exit_code == 0, result.output
-    weak = runner.invoke(args=["create-user", "--email", "b@mines-ales.fr", "--role", "admin", "--password", "short"])
+    weak = runner.invoke(
+        args=["create-user", "--email", "b@mines-ales.fr", "--role", "admin", "--password", "short"]
+    )
     assert weak.exit_code != 0 and "10 caractères" in weak.output
-    prompted = runner.invoke(args=["create-user", "--email", "c@mines-ales.fr", "--role", "organiser"], input="long-enough-2\nlong-enough-2\n")
+    prompted = runner.invoke(
+        args=["create-user", "--email", "c@mines-ales.fr", "--role", "organiser"],
+        input="long-enough-2\nlong-enough-2\n",
+    )
     assert prompted.exit_code == 0, prompted.output
     with app.app_context():
         roles = {u.email: u.role for u in db.session.scalars(select(StaffUser))}
         assert roles == {"ana@mines-ales.fr": Role.CHECKIN, "c@mines-ales.fr": Role.ORGANISER}
-        assert all(u.password_hash.startswith(("scrypt:", "pbkdf2:")) for u in db.session.scalars(select(StaffUser)))
+        assert all(
+            u.password_hash.startswith(("scrypt:", "pbkdf2:"))
+            for u in db.session.scalars(select(StaffUser))
+        )

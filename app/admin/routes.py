@@ -202,10 +202,14 @@ def new_booking(session_id: int) -> Response | tuple[str, int]:
     return render_template("admin/booking_new.html", session=session, form=form), status
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
-def cancel_booking(booking_id: int) -> Response:
-    """Cancel a booking (or take a party off the waiting list); freed seats are offered."""
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+def cancel_booking(booking_id: int) -> Response | str:
+    """Confirm (GET), then cancel a booking or take a party off the list; seats are offered."""
     booking = organiser.booking_by_id(booking_id)
+    if request.method == "GET":
+        return render_template(
+            "admin/confirm_cancel_booking.html", booking=booking, form=ConfirmForm()
+        )
     if ConfirmForm().validate_on_submit():
         try:
             booking_service.cancel(booking.token, actor=actor())

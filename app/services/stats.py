@@ -342,6 +342,11 @@ class Statistics:
         return self.booked / self.capacity if self.capacity else None
 
     @property
+    def full_sessions(self) -> int:
+        """How many sessions have every seat taken."""
+        return sum(1 for item in self.sessions if item.capacity and item.booked >= item.capacity)
+
+    @property
     def total_booked(self) -> int:
         """Seats booked over time (the last cumulative value)."""
         return self.days[-1].cumulative if self.days else 0
