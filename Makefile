@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
 	touch $@
 
 # htmx comes from the npm registry (pinned in package-lock.json), never from the repo.
-assets: static/vendor/htmx.min.js
+assets: static/vendor/htmx.min.js static/vendor/jsQR.js
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -34,6 +34,11 @@ node_modules/.installed: package.json package-lock.json
 static/vendor/htmx.min.js: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# The door tablet's camera falls back to jsQR where the browser has no BarcodeDetector.
+static/vendor/jsQR.js: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/jsqr/dist/jsQR.js $@
 
 # Catalogues are compiled by the install, never committed as binaries.
 translations: $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))

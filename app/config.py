@@ -90,6 +90,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Waiting list (see app/services/waitlist.py for the rule).
         "WAITLIST_OFFER_HOURS": float(os.environ.get("WAITLIST_OFFER_HOURS", "24")),
         "WAITLIST_MAX_PASSES": env_int("WAITLIST_MAX_PASSES", 2),
+        # Door: from how long before the start absent parties' seats may be released.
+        "DOOR_RELEASE_MINUTES": env_int("DOOR_RELEASE_MINUTES", 10),
+        # Staff stay signed in for a whole day at the door (a browser session otherwise).
+        "PERMANENT_SESSION_LIFETIME": env_int("STAFF_SESSION_HOURS", 16) * 3600,
         # Live seat counts: how often an open programme page asks for changes.
         "LIVE_POLL_SECONDS": env_int("LIVE_POLL_SECONDS", 5),
         # htmx: "cdn" (with Subresource Integrity) or "local" (the npm copy, for tests and

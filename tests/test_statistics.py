@@ -13,7 +13,7 @@ from sqlalchemy import event, update
 
 from app.extensions import db
 from app.i18n import clock, short_day
-from app.models import Booking, EventKind, EventSession, Role
+from app.models import Booking, BookingStatus, EventKind, EventSession, Role
 from app.services import accounts, organiser, stats
 from app.services import booking as booking_service
 from app.services.booking import BookingRequest
@@ -177,9 +177,51 @@ def test_no_show_rate_per_past_session_and_overall(app, make_session):
     assert [s.session_id for s in no_show.sessions] == [empty, extra, ids["hike"]]
     rates = {s.session_id: s.no_show for s in no_show.sessions}
     assert rates == {empty: None, extra: 0.0, ids["hike"]: 0.375}
-    assert (no_show.confirmed, no_show.checked_in) == (10, 7)
+    assert (no_show.expected, no_show.arrived, no_show.missing) == (10, 7, 3)
     assert no_show.rate == pytest.approx(0.3)
     assert by_id(sessions)[ids["visit_a"]].no_show is None  # not over yet
+
+
+def test_released_parties_are_no_shows_and_walk_ins_are_not_bookings(app, make_session):
+    """Released seats count as booked and missing; walk-ins fill seats but book nothing."""
+    session_id = make_session(capacity=10, title="Conférence de Laurence Maurice")
+    noon = datetime.combine(utcnow().date() - timedelta(days=2), time(12), tzinfo=UTC)
+    came = book(app, session_id, 3, now=noon)
+    released = book(app, session_id, 2, now=noon)
+    move_to_past(app, session_id)
+    check_in(app, came, 3)
+    with app.app_context():
+        # What the door does: nobody of the party came by the start, the seats go to the
+        # door, and two people without a booking are let in.
+        db.session.execute(
+            update(Booking)
+            .where(Booking.token == released)
+            .values(status=BookingStatus.RELEASED, name="", email="")
+        )
+        db.session.add(
+            Booking(
+                session_id=session_id,
+                token=booking_service.new_token(),
+                ticket_code=booking_service.new_ticket_code(),
+                name="Sans réservation",
+                email="",
+                seats=2,
+                status=BookingStatus.CONFIRMED,
+                source="walkin",
+                checked_in_seats=2,
+                created_at=utcnow(),
+            )
+        )
+        db.session.commit()
+        (figures,) = stats.session_stats()
+        no_show = stats.no_show_stats([figures])
+        days = stats.bookings_per_day()
+
+    assert (figures.confirmed, figures.checked_in, figures.fill) == (5, 5, 0.5)
+    assert (figures.expected, figures.arrived, figures.walk_ins) == (5, 3, 2)
+    assert figures.no_show == 0.4
+    assert (no_show.expected, no_show.missing, no_show.walk_ins, no_show.rate) == (5, 2, 2, 0.4)
+    assert [(d.seats, d.bookings) for d in days] == [(5, 2)]  # the walk-in is not a booking
 
 
 def test_bookings_per_day_counts_once_confirmed_seats_on_paris_days(app, make_session):
@@ -338,6 +380,7 @@ def test_statistics_csv_has_one_row_per_session(app, client, make_session):
         "Remplissage (%)",
         "Places accueillies",
         "Absences (%)",
+        "Entrées sans réservation",
     ]
     by_title = {row[2]: row for row in rows[1:]}
     assert len(rows) == 5  # header + 4 sessions: the cancelled talk is left out
@@ -358,6 +401,7 @@ def test_statistics_csv_has_one_row_per_session(app, client, make_session):
         "80",
         "5",
         "37,5",
+        "0",
     ]
     assert by_title["Géologie des Cévennes"][3:] == [
         "Visite commentée",
@@ -368,6 +412,7 @@ def test_statistics_csv_has_one_row_per_session(app, client, make_session):
         "50",
         "0",
         "",
+        "0",
     ]
     # A title starting with "=" is not run as a formula by a spreadsheet.
     assert by_title["'=Volcans d’Auvergne"][4:9] == ["4", "1", "2", "0", "75"]

@@ -518,3 +518,19 @@ def staff() -> Response | tuple[str, int]:
 def sessions_for_select() -> list[EventSession]:
     """All sessions, for the message form's choice of scope."""
     return list_sessions()
+
+
+@bp.get("/statistics")
+def statistics() -> str:
+    """Bookings over time, fill rates per session and per kind, no-shows: charts and tables."""
+    from ..services import stats
+
+    return render_template("admin/statistics.html", stats=stats.statistics(), percent=stats.percent)
+
+
+@bp.get("/statistics.csv")
+def statistics_csv() -> Response:
+    """Per-session statistics as CSV (UTF-8 with BOM, semicolons); counts only, no names."""
+    from ..services import stats
+
+    return csv_response(stats.statistics_csv(), "statistiques-seances.csv")

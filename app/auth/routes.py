@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
@@ -55,6 +55,7 @@ def login() -> Response | tuple[str, int] | str:
                 end_write(commit=True)
                 error, status = failure.message(), failure.status
             else:
+                session.permanent = True  # a door tablet stays signed in all day
                 login_user(user, remember=False)
                 return redirect(safe_next(form.next.data) or home_for(user), code=303)
         else:

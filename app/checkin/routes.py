@@ -1,28 +1,278 @@
-"""URL rules of the check-in area."""
+"""URL rules of the check-in area: the door tablet.
+
+Every action is a small POST (with a nonce, so a retry after a dropped connection is
+harmless) answered, for htmx, by the refreshed board; without JavaScript by a 303 back to
+the page with a message.
+"""
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
-from flask import abort, render_template, request
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
+from flask_login import current_user
 
-from ..services import dashboard
+from ..database import end_write
+from ..htmx import is_htmx_request
+from ..models import Booking, BookingStatus, EventSession
+from ..services import attendees, checkin, dashboard
+from ..services.errors import DomainError
+from ..services.programme import get_session
 from ..timeutil import paris, utcnow
 from . import bp
 
 
+def actor() -> str:
+    """Who is at the tablet, for the audit log and "checked in by"."""
+    return current_user.email
+
+
 @bp.get("/")
 def index() -> str:
-    """The sessions of a day (today by default), with who is expected and who came."""
+    """The sessions of a day (today by default): the current or next one first."""
     raw = request.args.get("day")
     try:
         day = date.fromisoformat(raw) if raw else paris(utcnow()).date()
     except ValueError:
         abort(400)
     week = dashboard.week_figures()
-    sessions = [
-        figures
-        for figures in week.by_session.values()
-        if paris(figures.session.starts_at).date() == day
-    ]
-    return render_template("checkin/index.html", day=day, sessions=sessions)
+    sessions = sorted(
+        (
+            figures
+            for figures in week.by_session.values()
+            if paris(figures.session.starts_at).date() == day
+        ),
+        key=lambda figures: figures.session.starts_at,
+    )
+    now = utcnow()
+    upcoming = [f for f in sessions if f.session.ends_at > now]
+    ordered = upcoming + [f for f in sessions if f.session.ends_at <= now]
+    return render_template("checkin/index.html", day=day, sessions=ordered, now=now)
+
+
+def board_context(
+    session: EventSession, result: str | None = None, result_kind: str = "ok"
+) -> dict[str, object]:
+    """Everything the door board shows."""
+    query = request.values.get("q", "")
+    people = attendees.matching(door_list(session.id), query)
+    return {
+        "session": session,
+        "counters": checkin.counters(session),
+        "people": people,
+        "standby": checkin.standby_queue(session.id),
+        "query": query,
+        "result": result,
+        "result_kind": result_kind,
+        "release_opens_at": checkin.release_opens_at(session),
+        "release_open": utcnow() >= checkin.release_opens_at(session),
+        "new_nonce": lambda: secrets.token_urlsafe(16),
+        "last_check_ins": last_check_ins(session.id),
+    }
+
+
+def door_list(session_id: int) -> list[Booking]:
+    """Everyone who may come through the door: confirmed, offered and released parties."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(
+                Booking.session_id == session_id,
+                Booking.status.in_(
+                    (BookingStatus.CONFIRMED, BookingStatus.OFFERED, BookingStatus.RELEASED)
+                ),
+            )
+            .order_by(Booking.checked_in_seats >= Booking.seats, Booking.name, Booking.id)
+        )
+    )
+
+
+def last_check_ins(session_id: int) -> dict[int, object]:
+    """The latest standing check-in per booking (for "undo" and "in at 14:02 by…")."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..models import CheckIn
+
+    latest: dict[int, object] = {}
+    for entry in db.session.scalars(
+        select(CheckIn)
+        .where(CheckIn.session_id == session_id, CheckIn.undone_at.is_(None))
+        .order_by(CheckIn.at, CheckIn.id)
+    ):
+        latest[entry.booking_id] = entry
+    return latest
+
+
+@bp.get("/sessions/<int:session_id>")
+def session_page(session_id: int) -> str:
+    """The door board of a session: counters, search, the list, walk-ins and standby."""
+    session = get_session(session_id)
+    context = board_context(session)
+    if is_htmx_request() and request.headers.get("HX-Target") == "board":
+        return render_template("checkin/_board.html", **context)
+    return render_template("checkin/session.html", **context)
+
+
+@bp.get("/sessions/<int:session_id>/counters")
+def counters(session_id: int) -> str:
+    """The counters alone: every tablet polls them, so all stay in step."""
+    session = get_session(session_id)
+    return render_template(
+        "checkin/_counters.html", session=session, counters=checkin.counters(session)
+    )
+
+
+def answer(session_id: int, message: str, kind: str, status: int = 200) -> Response:
+    """Reply to a door action: the refreshed board for htmx, else 303 back with a message."""
+    if is_htmx_request():
+        session = get_session(session_id)
+        response = make_response(
+            render_template("checkin/_board.html", **board_context(session, message, kind)), status
+        )
+        return response
+    flash(message, "success" if kind == "ok" else "error")
+    return redirect(
+        url_for(".session_page", session_id=session_id, q=request.values.get("q") or None), code=303
+    )
+
+
+def refusal(session_id: int, error: DomainError) -> Response:
+    """A rule said no: roll back, and say why on the board."""
+    end_write(commit=False)
+    kind = "info" if isinstance(error, checkin.AlreadyCheckedIn) else "error"
+    return answer(session_id, error.message(), kind, error.status)
+
+
+def seats_value() -> int | None:
+    """The optional seat count of a door form; None means the whole party."""
+    raw = (request.form.get("seats") or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return -1  # refused by the service with a clear message
+
+
+def welcome(entry: object) -> str:
+    """« Bienvenue : Marie Curie, 2 places. »"""
+    return ngettext(
+        "Entrée enregistrée : %(name)s, %(num)d place.",
+        "Entrée enregistrée : %(name)s, %(num)d places.",
+        entry.seats,
+        name=entry.booking.name,
+    )
+
+
+@bp.post("/sessions/<int:session_id>/scan")
+def scan(session_id: int) -> Response:
+    """A ticket code typed, scanned by a USB/Bluetooth scanner, or read by the camera."""
+    code = request.form.get("code") or request.form.get("q") or ""
+    if not code.strip():
+        return answer(session_id, gettext("Saisissez ou scannez un code de billet."), "error", 422)
+    try:
+        entry = checkin.check_in(
+            session_id, ticket_code=code, actor=actor(), nonce=request.form.get("nonce") or None
+        )
+    except DomainError as error:
+        return refusal(session_id, error)
+    return answer(session_id, welcome(entry), "ok")
+
+
+@bp.post("/sessions/<int:session_id>/bookings/<int:booking_id>")
+def tap(session_id: int, booking_id: int) -> Response:
+    """One tap: the whole party in (or the number of seats chosen)."""
+    try:
+        entry = checkin.check_in(
+            session_id,
+            booking_id=booking_id,
+            seats=seats_value(),
+            actor=actor(),
+            nonce=request.form.get("nonce") or None,
+        )
+    except DomainError as error:
+        return refusal(session_id, error)
+    return answer(session_id, welcome(entry), "ok")
+
+
+@bp.post("/check-ins/<int:check_in_id>/undo")
+def undo(check_in_id: int) -> Response:
+    """Take back a check-in made by mistake."""
+    session_id = request.form.get("session", type=int) or 0
+    try:
+        entry = checkin.undo(check_in_id, actor=actor())
+    except DomainError as error:
+        return refusal(session_id, error)
+    return answer(
+        entry.session_id, gettext("Entrée annulée : %(name)s.", name=entry.booking.name), "ok"
+    )
+
+
+@bp.post("/sessions/<int:session_id>/walk-in")
+def walk_in(session_id: int) -> Response:
+    """People without a booking, while seats are free."""
+    seats = seats_value() or 1
+    try:
+        entry = checkin.walk_in(
+            session_id,
+            seats,
+            request.form.get("name", "")[:120],
+            actor=actor(),
+            nonce=request.form.get("nonce") or None,
+        )
+    except DomainError as error:
+        return refusal(session_id, error)
+    return answer(session_id, welcome(entry), "ok")
+
+
+@bp.post("/sessions/<int:session_id>/standby")
+def standby(session_id: int) -> Response:
+    """Someone waiting at the door for a seat to free up (in order of arrival)."""
+    seats = seats_value() or 1
+    try:
+        entry = checkin.add_standby(
+            session_id,
+            seats,
+            request.form.get("name", "")[:120],
+            actor=actor(),
+            nonce=request.form.get("nonce") or None,
+        )
+    except DomainError as error:
+        return refusal(session_id, error)
+    if entry.status.value == "admitted":
+        return answer(session_id, gettext("Des places étaient libres : entrée enregistrée."), "ok")
+    return answer(session_id, gettext("Ajouté à la file d’attente de la porte."), "ok")
+
+
+@bp.post("/standby/<int:entry_id>/leave")
+def leave_standby(entry_id: int) -> Response:
+    """Someone on the door's queue left."""
+    try:
+        entry = checkin.leave_standby(entry_id, actor=actor())
+    except DomainError as error:
+        return refusal(request.form.get("session", type=int) or 0, error)
+    return answer(entry.session_id, gettext("Retiré de la file de la porte."), "ok")
+
+
+@bp.route("/sessions/<int:session_id>/release", methods=["GET", "POST"])
+def release(session_id: int) -> Response | str:
+    """Confirm (GET), then give the seats of absent parties to the people at the door."""
+    session = get_session(session_id)
+    if request.method == "GET":
+        return render_template(
+            "checkin/release.html", session=session, opens_at=checkin.release_opens_at(session)
+        )
+    try:
+        freed = checkin.release_no_shows(session_id, actor=actor())
+    except DomainError as error:
+        return refusal(session_id, error)
+    return answer(
+        session_id, ngettext("%(num)d place libérée.", "%(num)d places libérées.", freed), "ok"
+    )

@@ -2,6 +2,7 @@
 
 from .audit import AuditEntry
 from .booking import SEAT_HOLDING_STATUSES, Booking, BookingStatus
+from .checkin import CheckIn, StandbyEntry, StandbyStatus
 from .live import SEATS_COUNTER, ChangeCounter
 from .outbox import OutboxMessage, OutboxStatus
 from .programme import Event, EventKind, EventSession, Venue
@@ -14,6 +15,7 @@ __all__ = [
     "Booking",
     "BookingStatus",
     "ChangeCounter",
+    "CheckIn",
     "Event",
     "EventKind",
     "EventSession",
@@ -21,5 +23,7 @@ __all__ = [
     "OutboxStatus",
     "Role",
     "StaffUser",
+    "StandbyEntry",
+    "StandbyStatus",
     "Venue",
 ]

@@ -22,6 +22,7 @@ class BookingStatus(enum.StrEnum):
     OFFERED = "offered"
     CANCELLED = "cancelled"
     EXPIRED = "expired"  # a waiting-list offer that was not accepted in time
+    RELEASED = "released"  # did not come by the start: seats given to people at the door
 
 
 SEAT_HOLDING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.OFFERED)

@@ -66,6 +66,7 @@ def booking_status_label(booking: Booking) -> str:
         BookingStatus.OFFERED: gettext("Places proposées, en attente de votre réponse"),
         BookingStatus.CANCELLED: gettext("Annulée"),
         BookingStatus.EXPIRED: gettext("Proposition expirée"),
+        BookingStatus.RELEASED: gettext("Places libérées (arrivée après le début)"),
     }[booking.status]
 
 

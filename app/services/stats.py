@@ -7,18 +7,22 @@ GDPR purge blanks the people's details.
 
 Definitions, as shown on the page:
 
-* **Booked seats (over time).** The seats of every booking that was confirmed at some
-  point, on the Paris date of its ``created_at``: bookings still ``confirmed``, and
-  ``cancelled`` ones whose ``ended_reason`` is ``cancelled`` (cancelled by the holder, so
-  once confirmed) or ``session_cancelled`` (their session was cancelled). The rows keep no
-  earlier status, so a party that was still *waiting* when its session was cancelled is
-  counted too; a party that came in from the waiting list counts on the day it joined the
-  list. Seats are the booking's current seats (after any reduction).
+* **Booked seats (over time).** The seats of every booking made ahead (not a walk-in at
+  the door) that was confirmed at some point, on the Paris date of its ``created_at``:
+  bookings still ``confirmed``, ``released`` ones (nobody came by the start, the seats went
+  to the door), and ``cancelled`` ones whose ``ended_reason`` is ``cancelled`` (cancelled by
+  the holder, so once confirmed) or ``session_cancelled`` (their session was cancelled).
+  The rows keep no earlier status, so a party that was still *waiting* when its session was
+  cancelled is counted too; a party that came in from the waiting list counts on the day it
+  joined the list. Seats are the booking's current seats (after any reduction).
 * **Fill rate of a session.** (confirmed + offered seats) / capacity, for sessions that
-  are not cancelled. Offered seats are held for a waiting party, so they are taken.
+  are not cancelled: the seat ledger's view. Offered seats are held for a waiting party,
+  and walk-ins admitted at the door are confirmed seats, so both count.
 * **Fill rate of a kind.** The same sums over every non-cancelled session of that kind.
-* **No-show rate.** For sessions that have ended: 1 − checked-in seats / confirmed seats
-  (``None`` when nobody was confirmed). Checked-in seats are capped at each booking's seats.
+* **No-show rate.** For sessions that have ended, over the seats booked ahead and due at
+  the door (``confirmed`` and ``released`` bookings, walk-ins left out):
+  1 − checked-in seats / those seats (``None`` when there were none). Checked-in seats are
+  capped at each booking's seats.
 """
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ from .attendees import to_csv
 
 # Why a cancelled booking ended, when it was confirmed before (see the module docstring).
 ONCE_CONFIRMED_REASONS = ("cancelled", "session_cancelled")
+# Seats booked ahead that were due at the door: kept, or released when nobody came.
+DUE_AT_DOOR = (BookingStatus.CONFIRMED, BookingStatus.RELEASED)
+# ``Booking.source`` of people let in at the door without a booking (services/checkin.py).
+WALK_IN_SOURCE = "walkin"
 
 
 # ---------------------------------------------------------------------------------------
@@ -60,12 +68,15 @@ class DayBookings:
 
 
 def once_confirmed() -> ColumnElement[bool]:
-    """SQL condition: the booking is confirmed, or was before it was cancelled."""
-    return or_(
-        Booking.status == BookingStatus.CONFIRMED,
-        and_(
-            Booking.status == BookingStatus.CANCELLED,
-            Booking.ended_reason.in_(ONCE_CONFIRMED_REASONS),
+    """SQL condition: a booking made ahead that is confirmed, or was at some point."""
+    return and_(
+        Booking.source != WALK_IN_SOURCE,
+        or_(
+            Booking.status.in_(DUE_AT_DOOR),
+            and_(
+                Booking.status == BookingStatus.CANCELLED,
+                Booking.ended_reason.in_(ONCE_CONFIRMED_REASONS),
+            ),
         ),
     )
 
@@ -124,7 +135,13 @@ def bookings_per_day() -> list[DayBookings]:
 
 @dataclass(frozen=True)
 class SessionStats:
-    """The counts of one session (plain values: no ORM object, no personal data)."""
+    """The counts of one session (plain values: no ORM object, no personal data).
+
+    ``confirmed``, ``offered``, ``waiting``: seats by booking status (walk-ins are
+    confirmed). ``checked_in``: every seat let in at the door. ``expected``: seats booked
+    ahead and due at the door (confirmed or released, not walk-ins); ``arrived``: how many
+    of those were checked in. ``walk_ins``: seats of people let in without a booking.
+    """
 
     session_id: int
     starts_at: datetime
@@ -136,6 +153,9 @@ class SessionStats:
     offered: int
     waiting: int
     checked_in: int
+    expected: int
+    arrived: int
+    walk_ins: int
     ended: bool
 
     @property
@@ -149,17 +169,16 @@ class SessionStats:
         return self.booked / self.capacity if self.capacity else None
 
     @property
-    def attendance(self) -> float | None:
-        """Checked-in / confirmed seats of an ended session (``None`` if not applicable)."""
-        if not self.ended or not self.confirmed:
-            return None
-        return min(self.checked_in / self.confirmed, 1.0)
+    def missing(self) -> int:
+        """Seats booked ahead whose people were not checked in."""
+        return max(self.expected - self.arrived, 0)
 
     @property
     def no_show(self) -> float | None:
-        """1 − checked-in / confirmed for an ended session; ``None`` when nobody was confirmed."""
-        attendance = self.attendance
-        return None if attendance is None else 1.0 - attendance
+        """1 − arrived / expected seats of an ended session; ``None`` if not applicable."""
+        if not self.ended or not self.expected:
+            return None
+        return self.missing / self.expected
 
 
 @dataclass(frozen=True)
@@ -173,28 +192,33 @@ class SessionDay:
 def session_stats(now: datetime | None = None) -> list[SessionStats]:
     """Every session that is not cancelled, in start order, with its seat counts.
 
-    One query: the bookings are summed per session and status in a grouped subquery,
-    joined to the sessions and their events.
+    One query: the bookings are summed per session in a grouped subquery (conditional
+    sums), joined to the sessions and their events.
     """
     now = now or utcnow()
     status = Booking.status
-
-    def seats_when(wanted: BookingStatus) -> ColumnElement[int]:
-        """Sum of seats of the bookings in status ``wanted``."""
-        return func.sum(case((status == wanted, Booking.seats), else_=0))
-
+    walk_in = Booking.source == WALK_IN_SOURCE
+    due = and_(status.in_(DUE_AT_DOOR), ~walk_in)
     checked = case(
         (Booking.checked_in_seats > Booking.seats, Booking.seats),
         else_=Booking.checked_in_seats,
     )
+
+    def total(condition: ColumnElement[bool], value: ColumnElement[int]) -> ColumnElement[int]:
+        """Sum of ``value`` over the bookings that meet ``condition``."""
+        return func.sum(case((condition, value), else_=0))
+
     per_session = (
         select(
             Booking.session_id.label("session_id"),
-            seats_when(BookingStatus.CONFIRMED).label("confirmed"),
-            seats_when(BookingStatus.OFFERED).label("offered"),
-            seats_when(BookingStatus.WAITING).label("waiting"),
-            func.sum(case((status == BookingStatus.CONFIRMED, checked), else_=0)).label(
-                "checked_in"
+            total(status == BookingStatus.CONFIRMED, Booking.seats).label("confirmed"),
+            total(status == BookingStatus.OFFERED, Booking.seats).label("offered"),
+            total(status == BookingStatus.WAITING, Booking.seats).label("waiting"),
+            total(status.in_(DUE_AT_DOOR), checked).label("checked_in"),
+            total(due, Booking.seats).label("expected"),
+            total(due, checked).label("arrived"),
+            total(and_(status == BookingStatus.CONFIRMED, walk_in), Booking.seats).label(
+                "walk_ins"
             ),
         )
         .group_by(Booking.session_id)
@@ -212,6 +236,9 @@ def session_stats(now: datetime | None = None) -> list[SessionStats]:
             per_session.c.offered,
             per_session.c.waiting,
             per_session.c.checked_in,
+            per_session.c.expected,
+            per_session.c.arrived,
+            per_session.c.walk_ins,
         )
         .join(Event, EventSession.event_id == Event.id)
         .outerjoin(per_session, per_session.c.session_id == EventSession.id)
@@ -230,6 +257,9 @@ def session_stats(now: datetime | None = None) -> list[SessionStats]:
             offered=int(row.offered or 0),
             waiting=int(row.waiting or 0),
             checked_in=int(row.checked_in or 0),
+            expected=int(row.expected or 0),
+            arrived=int(row.arrived or 0),
+            walk_ins=int(row.walk_ins or 0),
             ended=row.ends_at <= now,
         )
         for row in rows
@@ -275,15 +305,19 @@ class NoShowStats:
     """No-shows of the sessions that have ended, one by one and overall."""
 
     sessions: list[SessionStats]
-    confirmed: int
-    checked_in: int
+    expected: int
+    arrived: int
+    walk_ins: int
+
+    @property
+    def missing(self) -> int:
+        """Seats booked ahead whose people were not checked in, over every ended session."""
+        return max(self.expected - self.arrived, 0)
 
     @property
     def rate(self) -> float | None:
-        """Overall 1 − checked-in / confirmed seats; ``None`` when nobody was confirmed."""
-        if not self.confirmed:
-            return None
-        return 1.0 - min(self.checked_in / self.confirmed, 1.0)
+        """Overall missing / expected seats; ``None`` when no seat was booked ahead."""
+        return self.missing / self.expected if self.expected else None
 
 
 def no_show_stats(sessions: list[SessionStats]) -> NoShowStats:
@@ -291,8 +325,9 @@ def no_show_stats(sessions: list[SessionStats]) -> NoShowStats:
     ended = [item for item in sessions if item.ended]
     return NoShowStats(
         sessions=ended,
-        confirmed=sum(item.confirmed for item in ended),
-        checked_in=sum(min(item.checked_in, item.confirmed) for item in ended),
+        expected=sum(item.expected for item in ended),
+        arrived=sum(item.arrived for item in ended),
+        walk_ins=sum(item.walk_ins for item in ended),
     )
 
 
@@ -393,6 +428,7 @@ def statistics_csv(now: datetime | None = None) -> str:
         gettext("Remplissage (%)"),
         gettext("Places accueillies"),
         gettext("Absences (%)"),
+        gettext("Entrées sans réservation"),
     ]
     from ..public.labels import kind_label
 
@@ -409,6 +445,7 @@ def statistics_csv(now: datetime | None = None) -> str:
             percent_number(item.fill),
             item.checked_in,
             percent_number(item.no_show),
+            item.walk_ins,
         ]
         for item in session_stats(now)
     )

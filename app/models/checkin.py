@@ -1,0 +1,57 @@
+"""Check-in at the door: who came in, when, through which tablet; and the standby queue."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .booking import Booking
+from .types import UTCDateTime, enum_column
+
+
+class CheckIn(db.Model):
+    """Seats of a booking let in at the door. An undone check-in stays, marked undone."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_session.id"), index=True)
+    seats: Mapped[int]
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by: Mapped[str] = mapped_column(String(254))
+    # Sent by the tablet with every tap: a retry after a dropped connection is recognised.
+    nonce: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    undone_by: Mapped[str] = mapped_column(String(254), default="")
+
+    booking: Mapped[Booking] = relationship(lazy="joined", innerjoin=True)
+
+
+class StandbyStatus(enum.StrEnum):
+    """Where a person waiting at the door stands."""
+
+    WAITING = "waiting"
+    ADMITTED = "admitted"
+    GONE = "gone"
+
+
+class StandbyEntry(db.Model):
+    """Someone without a seat waiting at the door, in order of arrival (shared by all tablets)."""
+
+    __table_args__ = (Index("ix_standby_entry_session_status", "session_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_session.id"))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    seats: Mapped[int]
+    status: Mapped[StandbyStatus] = mapped_column(
+        enum_column(StandbyStatus), default=StandbyStatus.WAITING
+    )
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(254))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), default=None)
+    nonce: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)

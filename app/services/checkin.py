@@ -1,0 +1,487 @@
+"""Check-in at the door: tickets, partial parties, undo, walk-ins, no-shows and standby.
+
+Like every seat change, each function locks the session row first and works in the
+caller's transaction. Taps from a tablet carry a nonce: a retry after a dropped
+connection returns the first result instead of checking in twice. Two tablets checking in
+the same party at once: the second is told who did it first, and when.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext, ngettext
+from sqlalchemy import func, select
+
+from ..database import begin_write
+from ..extensions import db
+from ..i18n import clock, full_date
+from ..models import Booking, BookingStatus, CheckIn, EventSession, StandbyEntry, StandbyStatus
+from ..timeutil import utcnow
+from . import ledger
+from .audit import audit
+from .booking import new_ticket_code, new_token
+from .errors import DomainError, SessionNotFound
+
+
+class UnknownTicket(DomainError):
+    """No booking has this ticket code."""
+
+    code = "unknown_ticket"
+    status = 404
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext("Billet inconnu : vérifiez le code.")
+
+
+class WrongSession(DomainError):
+    """The ticket is for another session (or another day)."""
+
+    code = "wrong_session"
+    status = 409
+
+    def __init__(self, booking: Booking) -> None:
+        super().__init__(booking.id)
+        self.title = booking.session.event.title
+        self.starts_at = booking.session.starts_at
+
+    def message(self) -> str:
+        """Say which session the ticket is for."""
+        return gettext(
+            "Ce billet est pour une autre séance : « %(title)s », %(when)s.",
+            title=self.title,
+            when=full_date(self.starts_at),
+        )
+
+
+class AlreadyCheckedIn(DomainError):
+    """Every seat of the party is already in: say when and by whom."""
+
+    code = "already_checked_in"
+    status = 409
+
+    def __init__(self, at: datetime, by: str, seats: int) -> None:
+        super().__init__(at)
+        self.at, self.by, self.seats = at, by, seats
+
+    def message(self) -> str:
+        """Say when, by whom."""
+        return ngettext(
+            "Déjà entré : %(num)d place à %(time)s (par %(by)s).",
+            "Déjà entrés : %(num)d places à %(time)s (par %(by)s).",
+            self.seats,
+            time=clock(self.at),
+            by=self.by,
+        )
+
+
+class NotAdmissible(DomainError):
+    """The booking does not give entry (cancelled, still on the waiting list…)."""
+
+    code = "not_admissible"
+    status = 409
+
+    def __init__(self, status: BookingStatus) -> None:
+        super().__init__(status)
+        self.booking_status = status
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        if self.booking_status is BookingStatus.WAITING:
+            return gettext("Cette personne est sur la liste d’attente, sans place confirmée.")
+        if self.booking_status is BookingStatus.EXPIRED:
+            return gettext("La proposition de places de ce billet a expiré.")
+        return gettext("Ce billet a été annulé.")
+
+
+class NoSeatsAtDoor(DomainError):
+    """Not enough free seats for this party."""
+
+    code = "no_seats_at_door"
+    status = 409
+
+    def __init__(self, free: int) -> None:
+        super().__init__(free)
+        self.free = free
+
+    def message(self) -> str:
+        """Say how many seats are free."""
+        if self.free == 0:
+            return gettext("Plus aucune place libre.")
+        return ngettext(
+            "Il ne reste qu’une place libre.", "Il ne reste que %(num)d places libres.", self.free
+        )
+
+
+class BadSeatCount(DomainError):
+    """A number of seats outside what the party (or the door) allows."""
+
+    code = "bad_seat_count"
+    status = 422
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(maximum)
+        self.maximum = maximum
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext("Choisissez entre 1 et %(num)d places.", num=self.maximum)
+
+
+class ReleaseTooEarly(DomainError):
+    """No-shows can only be released shortly before the start."""
+
+    code = "release_too_early"
+    status = 409
+
+    def __init__(self, from_time: datetime) -> None:
+        super().__init__(from_time)
+        self.from_time = from_time
+
+    def message(self) -> str:
+        """Say from when."""
+        return gettext(
+            "Trop tôt : les places des absents peuvent être libérées à partir de %(time)s.",
+            time=clock(self.from_time),
+        )
+
+
+class NothingToUndo(DomainError):
+    """That check-in was already undone."""
+
+    code = "nothing_to_undo"
+    status = 409
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext("Cette entrée a déjà été annulée.")
+
+
+def normalise_code(raw: str) -> str:
+    """« k7mq 3xpa », « K7MQ-3XPA », « k7mq3xpa » all become « K7MQ-3XPA »."""
+    compact = re.sub(r"[^A-Za-z0-9]", "", raw or "").upper()
+    return f"{compact[:4]}-{compact[4:]}" if len(compact) == 8 else compact
+
+
+def release_opens_at(session: EventSession) -> datetime:
+    """From when the seats of absent parties may go to the door."""
+    return session.starts_at - timedelta(
+        minutes=int(current_app.config.get("DOOR_RELEASE_MINUTES", 10))
+    )
+
+
+@dataclass(frozen=True)
+class DoorCounters:
+    """What the door tablet shows in big numbers."""
+
+    expected: int
+    checked_in: int
+    free: int
+    waiting: int
+    standby: int
+
+    @property
+    def to_come(self) -> int:
+        """Expected seats not in yet."""
+        return max(self.expected - self.checked_in, 0)
+
+
+def counters(session: EventSession) -> DoorCounters:
+    """The door's counters, in two small queries."""
+    expected, checked_in = db.session.execute(
+        select(
+            func.coalesce(func.sum(Booking.seats), 0),
+            func.coalesce(func.sum(Booking.checked_in_seats), 0),
+        ).where(
+            Booking.session_id == session.id,
+            Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.OFFERED)),
+        )
+    ).one()
+    standby = db.session.scalar(
+        select(func.coalesce(func.sum(StandbyEntry.seats), 0)).where(
+            StandbyEntry.session_id == session.id, StandbyEntry.status == StandbyStatus.WAITING
+        )
+    )
+    return DoorCounters(
+        int(expected), int(checked_in), session.seats_free, session.seats_waiting, int(standby or 0)
+    )
+
+
+def _locked(session_id: int) -> EventSession:
+    """Lock a session for a door action."""
+    begin_write()
+    session = ledger.lock_session(session_id)
+    if session is None:
+        raise SessionNotFound(session_id)
+    return session
+
+
+def _earlier(nonce: str | None) -> CheckIn | None:
+    """The check-in this same tap already made (a retry), if any."""
+    return db.session.scalar(select(CheckIn).where(CheckIn.nonce == nonce)) if nonce else None
+
+
+def _first_check_in(booking: Booking) -> CheckIn | None:
+    """The earliest check-in still standing for a booking."""
+    return db.session.scalar(
+        select(CheckIn)
+        .where(CheckIn.booking_id == booking.id, CheckIn.undone_at.is_(None))
+        .order_by(CheckIn.at, CheckIn.id)
+    )
+
+
+def check_in(
+    session_id: int,
+    *,
+    actor: str,
+    booking_id: int | None = None,
+    ticket_code: str | None = None,
+    seats: int | None = None,
+    nonce: str | None = None,
+    now: datetime | None = None,
+) -> CheckIn:
+    """Let a party (or some of its seats) in, by booking id (a tap) or ticket code (a scan)."""
+    now = now or utcnow()
+    earlier = _earlier(nonce)
+    if earlier is not None:
+        return earlier
+    session = _locked(session_id)
+    earlier = _earlier(nonce)
+    if earlier is not None:
+        return earlier
+    if booking_id is not None:
+        booking = db.session.get(Booking, booking_id, populate_existing=True)
+    else:
+        code = normalise_code(ticket_code or "")
+        booking = db.session.scalar(
+            select(Booking)
+            .where(Booking.ticket_code == code)
+            .execution_options(populate_existing=True)
+        )
+    if booking is None:
+        raise UnknownTicket()
+    if booking.session_id != session.id:
+        raise WrongSession(booking)
+    if booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED, BookingStatus.WAITING):
+        raise NotAdmissible(booking.status)
+    if booking.status is BookingStatus.RELEASED:
+        wanted = seats or booking.seats
+        if not 1 <= wanted <= booking.seats:
+            raise BadSeatCount(booking.seats)
+        if wanted > session.seats_free:
+            raise NoSeatsAtDoor(session.seats_free)
+        ledger.take_seats(session, wanted)
+        booking.seats, booking.status = wanted, BookingStatus.CONFIRMED
+        audit("checkin.readmitted", actor, booking, seats=wanted)
+    elif booking.status is BookingStatus.OFFERED:
+        booking.status = BookingStatus.CONFIRMED  # came to the door with an open offer: it holds
+    remaining = booking.seats - booking.checked_in_seats
+    if remaining <= 0:
+        first = _first_check_in(booking)
+        raise AlreadyCheckedIn(
+            first.at if first else now, first.by if first else "?", booking.checked_in_seats
+        )
+    count = seats or remaining
+    if not 1 <= count <= remaining:
+        raise BadSeatCount(remaining)
+    entry = CheckIn(
+        booking=booking, session_id=session.id, seats=count, at=now, by=actor, nonce=nonce
+    )
+    booking.checked_in_seats += count
+    db.session.add(entry)
+    db.session.flush()
+    ledger.bump_change_counter()
+    audit("checkin.in", actor, booking, seats=count)
+    return entry
+
+
+def undo(check_in_id: int, *, actor: str, now: datetime | None = None) -> CheckIn:
+    """Take back a check-in (a wrong tap). Undoing a walk-in gives its seats back."""
+    now = now or utcnow()
+    entry = db.session.get(CheckIn, check_in_id)
+    if entry is None:
+        raise UnknownTicket()
+    session = _locked(entry.session_id)
+    db.session.refresh(entry)
+    if entry.undone_at is not None:
+        raise NothingToUndo()
+    booking = db.session.get(Booking, entry.booking_id, populate_existing=True)
+    entry.undone_at, entry.undone_by = now, actor
+    booking.checked_in_seats -= entry.seats
+    if (
+        booking.source == "walkin"
+        and booking.checked_in_seats == 0
+        and booking.status is BookingStatus.CONFIRMED
+    ):
+        booking.status, booking.ended_reason, booking.cancelled_at = (
+            BookingStatus.CANCELLED,
+            "cancelled",
+            now,
+        )
+        ledger.release_seats(session, booking.seats)
+    db.session.flush()
+    ledger.bump_change_counter()
+    audit("checkin.undone", actor, booking, seats=entry.seats)
+    return entry
+
+
+def _walk_in_booking(
+    session: EventSession, seats: int, name: str, actor: str, now: datetime
+) -> Booking:
+    """A booking for people who came without one, already holding its seats."""
+    ledger.take_seats(session, seats)
+    booking = Booking(
+        session=session,
+        token=new_token(),
+        ticket_code=new_ticket_code(),
+        name=name.strip() or gettext("Sans réservation"),
+        email="",
+        seats=seats,
+        status=BookingStatus.CONFIRMED,
+        source="walkin",
+        created_at=now,
+    )
+    db.session.add(booking)
+    db.session.flush()
+    return booking
+
+
+def walk_in(
+    session_id: int,
+    seats: int,
+    name: str = "",
+    *,
+    actor: str,
+    nonce: str | None = None,
+    now: datetime | None = None,
+) -> CheckIn:
+    """Register and let in people without a booking, while seats are free."""
+    now = now or utcnow()
+    earlier = _earlier(nonce)
+    if earlier is not None:
+        return earlier
+    session = _locked(session_id)
+    earlier = _earlier(nonce)
+    if earlier is not None:
+        return earlier
+    if not 1 <= seats <= max(session.capacity, 1):
+        raise BadSeatCount(session.capacity)
+    if seats > session.seats_free:
+        raise NoSeatsAtDoor(session.seats_free)
+    booking = _walk_in_booking(session, seats, name, actor, now)
+    audit("checkin.walk_in", actor, booking, seats=seats)
+    return check_in(session_id, actor=actor, booking_id=booking.id, nonce=nonce, now=now)
+
+
+def add_standby(
+    session_id: int,
+    seats: int,
+    name: str = "",
+    *,
+    actor: str,
+    nonce: str | None = None,
+    now: datetime | None = None,
+) -> StandbyEntry:
+    """Put people on the door's standby queue; they are let in at once if seats are free."""
+    now = now or utcnow()
+    if nonce and (
+        earlier := db.session.scalar(select(StandbyEntry).where(StandbyEntry.nonce == nonce))
+    ):
+        return earlier
+    session = _locked(session_id)
+    if not 1 <= seats <= max(session.capacity, 1):
+        raise BadSeatCount(session.capacity)
+    entry = StandbyEntry(
+        session_id=session.id,
+        name=name.strip(),
+        seats=seats,
+        added_by=actor,
+        arrived_at=now,
+        nonce=nonce,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    audit("standby.added", actor, session_id=session.id, seats=seats)
+    admit_standby(session, actor=actor, now=now)
+    return entry
+
+
+def standby_queue(session_id: int) -> list[StandbyEntry]:
+    """People waiting at the door, in order of arrival."""
+    return list(
+        db.session.scalars(
+            select(StandbyEntry)
+            .where(
+                StandbyEntry.session_id == session_id, StandbyEntry.status == StandbyStatus.WAITING
+            )
+            .order_by(StandbyEntry.arrived_at, StandbyEntry.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def admit_standby(session: EventSession, *, actor: str, now: datetime) -> list[StandbyEntry]:
+    """Give free seats to the standby queue in order of arrival (the first that fits)."""
+    admitted = []
+    for entry in standby_queue(session.id):
+        if session.seats_free <= 0:
+            break
+        if entry.seats > session.seats_free:
+            continue
+        booking = _walk_in_booking(session, entry.seats, entry.name, actor, now)
+        db.session.add(
+            CheckIn(booking=booking, session_id=session.id, seats=entry.seats, at=now, by=actor)
+        )
+        booking.checked_in_seats = entry.seats
+        entry.status, entry.booking_id = StandbyStatus.ADMITTED, booking.id
+        audit("standby.admitted", actor, booking, seats=entry.seats)
+        admitted.append(entry)
+    db.session.flush()
+    return admitted
+
+
+def leave_standby(entry_id: int, *, actor: str) -> StandbyEntry:
+    """Someone on the standby queue gave up and left."""
+    entry = db.session.get(StandbyEntry, entry_id)
+    if entry is None:
+        raise UnknownTicket()
+    _locked(entry.session_id)
+    db.session.refresh(entry)
+    if entry.status is StandbyStatus.WAITING:
+        entry.status = StandbyStatus.GONE
+        audit("standby.left", actor, session_id=entry.session_id, seats=entry.seats)
+    return entry
+
+
+def release_no_shows(session_id: int, *, actor: str, now: datetime | None = None) -> int:
+    """Free the seats of parties nobody of which has arrived; give them to the standby queue.
+
+    Only from ``DOOR_RELEASE_MINUTES`` before the start. A released party that turns up
+    later is still let in if seats remain (see ``check_in``). Returns the seats freed.
+    """
+    now = now or utcnow()
+    session = _locked(session_id)
+    if now < release_opens_at(session):
+        raise ReleaseTooEarly(release_opens_at(session))
+    absent = db.session.scalars(
+        select(Booking)
+        .where(
+            Booking.session_id == session_id,
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.checked_in_seats == 0,
+        )
+        .execution_options(populate_existing=True)
+    ).all()
+    freed = 0
+    for booking in absent:
+        booking.status = BookingStatus.RELEASED
+        ledger.release_seats(session, booking.seats)
+        freed += booking.seats
+    db.session.flush()
+    audit("checkin.released", actor, session_id=session_id, parties=len(absent), seats=freed)
+    admit_standby(session, actor=actor, now=now)
+    return freed
