@@ -7,6 +7,7 @@ import pytest
 from app.extensions import db
 from app.models import Booking, EventSession
 from app.services import booking as booking_service
+from app.services import checkin
 
 from .helpers import form_fields
 
@@ -38,7 +39,16 @@ def sample_ids(app, make_session):
         )
         db.session.commit()
         event_id = db.session.get(EventSession, session_id).event_id
-        return {"session_id": session_id, "event_id": event_id, "booking_id": booking.id}
+        entry = checkin.check_in(session_id, booking_id=booking.id, seats=1, actor="setup")
+        standby = checkin.add_standby(session_id, 10, "Nobody", actor="setup")  # waits: 9 free
+        db.session.commit()
+        return {
+            "session_id": session_id,
+            "event_id": event_id,
+            "booking_id": booking.id,
+            "check_in_id": entry.id,
+            "entry_id": standby.id,
+        }
 
 
 def build(app, rule, ids) -> str:
