@@ -790,9 +790,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def exit_on_sigterm(signum: int, _frame: object) -> None:
+    """Turn SIGTERM into ``SystemExit``, so gunicorn is stopped and the database dropped."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the bench on the chosen databases; 0 when every target is met."""
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     runners = {"sqlite": run_sqlite, "postgresql": run_postgresql}
     labels = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     results = []

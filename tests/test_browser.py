@@ -133,3 +133,72 @@ def test_waiting_list_offer_by_mail_accepted_in_the_browser(
     programme.wait_for_timeout(1500)
     expect(badge).to_have_text("Complet – liste d’attente")
     assert programme_errors == [] and visitor_errors == []
+
+
+def sign_in(page, live_server, email, password):
+    """Sign in through the real login form."""
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def test_door_tablet_search_check_in_undo_walk_in_and_a_second_tablet_follows(
+    app, make_session, live_server, page_factory
+):
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.models import Role
+    from app.services import booking as booking_service
+    from app.services.accounts import create_user
+
+    from .conftest import STAFF_PASSWORD
+
+    session_id = make_session(
+        capacity=8, starts_in=timedelta(minutes=20), title="Exposition commentée"
+    )
+    with app.app_context():
+        for name, seats in (("Marie Curie", 2), ("Jean Moulin", 1)):
+            booking_service.book(
+                booking_service.BookingRequest(
+                    session_id, name, "x@example.fr", seats, by_organiser=True
+                )
+            )
+        create_user("door1@mines-ales.fr", Role.CHECKIN, STAFF_PASSWORD)
+        create_user("door2@mines-ales.fr", Role.CHECKIN, STAFF_PASSWORD)
+        db.session.commit()
+
+    tablet = page_factory(width=768, height=1024, has_touch=True)
+    errors = collect_errors(tablet)
+    sign_in(tablet, live_server, "door1@mines-ales.fr", STAFF_PASSWORD)
+    tablet.goto(f"{live_server}/checkin/sessions/{session_id}")
+    other = page_factory(width=1024, height=768, has_touch=True)
+    sign_in(other, live_server, "door2@mines-ales.fr", STAFF_PASSWORD)
+    other.goto(f"{live_server}/checkin/sessions/{session_id}")
+    arrived_elsewhere = other.locator("#counters li").nth(1).locator(".door-counters__value")
+    expect(arrived_elsewhere).to_have_text("0")
+
+    tablet.get_by_label("Nom ou code du billet").press_sequentially("curie", delay=30)
+    expect(tablet.locator(".door-row")).to_have_count(1)
+    expect(tablet.locator(".door-row__name")).to_have_text("Marie Curie")
+    tablet.get_by_role("button", name=re.compile("Entrée \\(2\\)")).click()
+    expect(tablet.locator("#door-result")).to_contain_text("Marie Curie, 2 places")
+    expect(arrived_elsewhere).to_have_text("2", timeout=8000)  # the other tablet follows
+
+    tablet.get_by_role("button", name=re.compile("Annuler l’entrée")).click()
+    expect(tablet.locator("#door-result")).to_contain_text("Entrée annulée")
+    expect(arrived_elsewhere).to_have_text("0", timeout=8000)
+
+    tablet.get_by_label("Places", exact=True).first.fill("3")
+    tablet.get_by_role("button", name="Faire entrer").click()
+    expect(tablet.locator("#door-result")).to_contain_text("Sans réservation, 3 places")
+    expect(other.locator("#counters li").nth(3).locator(".door-counters__value")).to_have_text(
+        "2", timeout=8000
+    )  # 8 - 3 - 3
+
+    for button in tablet.locator(".door-button").all():
+        if button.is_visible():
+            box = button.bounding_box()
+            assert box["height"] >= 44 and box["width"] >= 44  # touch targets
+    assert errors == []

@@ -50,7 +50,9 @@ def token(door, session_id) -> str:
 
 def result(response) -> str:
     """The message of the board after an action."""
-    match = re.search(r'class="door-result[^"]*"[^>]*>([^<]*)<', response.get_data(as_text=True))
+    match = re.search(
+        r'class="door-result__message[^"]*"[^>]*>([^<]*)<', response.get_data(as_text=True)
+    )
     return match.group(1).strip() if match else ""
 
 
@@ -261,7 +263,7 @@ def test_two_tablets_checking_in_the_same_party_at_once(app, make_session, live_
             headers={"HX-Request": "true"},
             timeout=30,
         )
-        match = re.search(r'class="door-result[^"]*"[^>]*>([^<]*)<', response.text)
+        match = re.search(r'class="door-result__message[^"]*"[^>]*>([^<]*)<', response.text)
         answers.append((response.status_code, match.group(1) if match else ""))
 
     threads = [
@@ -286,3 +288,10 @@ def test_door_staff_stay_signed_in_all_day(app, door):
     cookie = next(c for c in door._cookies.values() if c.key == "session")
     assert cookie.expires is not None  # a permanent session, not a browser-session cookie
     assert app.permanent_session_lifetime.total_seconds() >= 12 * 3600
+
+
+def test_the_door_page_has_one_set_of_counters_and_no_dashboard_links(app, door, make_session):
+    session_id = make_session(capacity=5, starts_in=timedelta(minutes=20))
+    html = door.get(f"/checkin/sessions/{session_id}").get_data(as_text=True)
+    assert html.count('id="counters"') == 1
+    assert "/admin/" not in html  # door staff only see what they may use

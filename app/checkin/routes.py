@@ -116,7 +116,7 @@ def session_page(session_id: int) -> str:
     session = get_session(session_id)
     context = board_context(session)
     if is_htmx_request() and request.headers.get("HX-Target") == "board":
-        return render_template("checkin/_board.html", **context)
+        return render_template("checkin/_board.html", fragment=True, **context)
     return render_template("checkin/session.html", **context)
 
 
@@ -134,7 +134,10 @@ def answer(session_id: int, message: str, kind: str, status: int = 200) -> Respo
     if is_htmx_request():
         session = get_session(session_id)
         response = make_response(
-            render_template("checkin/_board.html", **board_context(session, message, kind)), status
+            render_template(
+                "checkin/_board.html", fragment=True, **board_context(session, message, kind)
+            ),
+            status,
         )
         return response
     flash(message, "success" if kind == "ok" else "error")
