@@ -222,9 +222,20 @@ def live_server(app: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (``playwright install`` cannot download here)."""
+def playwright_driver() -> Iterator[Any]:
+    """Playwright itself, for Debian's Chromium (``playwright install`` cannot download here)."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         if IN_CI:
             pytest.fail(f"Chromium not found at {CHROMIUM} (CI=true: this is a failure)")
@@ -232,20 +243,15 @@ def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_driver: Any) -> Iterator[Any]:
+    """One headless Chromium for the whole run."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

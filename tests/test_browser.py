@@ -202,3 +202,55 @@ def test_door_tablet_search_check_in_undo_walk_in_and_a_second_tablet_follows(
             box = button.bounding_box()
             assert box["height"] >= 44 and box["width"] >= 44  # touch targets
     assert errors == []
+
+
+def test_the_tablet_camera_reads_a_ticket_qr_code(
+    app, make_session, live_server, playwright_driver, tmp_path
+):
+    """Chromium's fake camera shows a ticket's QR code; the page decodes it and checks the party in."""
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.models import Role
+    from app.services import booking as booking_service
+    from app.services.accounts import create_user
+
+    from .conftest import CHROMIUM, CHROMIUM_ARGS, STAFF_PASSWORD
+    from .fake_camera import qr_video
+
+    session_id = make_session(capacity=8, starts_in=timedelta(minutes=20))
+    with app.app_context():
+        booking = booking_service.book(
+            booking_service.BookingRequest(
+                session_id, "Lise Meitner", "l@example.fr", 2, by_organiser=True
+            )
+        )
+        create_user("camera@mines-ales.fr", Role.CHECKIN, STAFF_PASSWORD)
+        db.session.commit()
+        code = booking.ticket_code
+    video = qr_video(code, tmp_path / "ticket.y4m")
+    browser = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = browser.new_context(
+            viewport={"width": 768, "height": 1024}, locale="fr-FR", permissions=["camera"]
+        )
+        page = context.new_page()
+        errors = collect_errors(page)
+        sign_in(page, live_server, "camera@mines-ales.fr", STAFF_PASSWORD)
+        page.goto(f"{live_server}/checkin/sessions/{session_id}")
+        page.get_by_role("button", name="Scanner avec la caméra").click()
+        expect(page.locator("#door-result")).to_contain_text(
+            "Lise Meitner, 2 places", timeout=15000
+        )
+        expect(page.locator("#camera-dialog")).not_to_be_visible()
+        assert errors == []
+    finally:
+        browser.close()
