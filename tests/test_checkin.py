@@ -156,6 +156,8 @@ def test_walk_ins_count_everywhere_and_stop_when_full(app, client, door, make_se
         door, f"/checkin/sessions/{session_id}/walk-in", session_id, seats="x", nonce="c3"
     )
     assert not_a_number.status_code == 422
+    zero = post(door, f"/checkin/sessions/{session_id}/walk-in", session_id, seats="0", nonce="c4")
+    assert zero.status_code == 422 and "Choisissez entre 1 et" in result(zero)
 
 
 def test_releasing_no_shows_admits_the_door_queue_in_order(app, door, make_session):

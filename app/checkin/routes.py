@@ -221,7 +221,8 @@ def undo(check_in_id: int) -> Response:
 @bp.post("/sessions/<int:session_id>/walk-in")
 def walk_in(session_id: int) -> Response:
     """People without a booking, while seats are free."""
-    seats = seats_value() or 1
+    seats = seats_value()
+    seats = 1 if seats is None else seats
     try:
         entry = checkin.walk_in(
             session_id,
@@ -238,7 +239,8 @@ def walk_in(session_id: int) -> Response:
 @bp.post("/sessions/<int:session_id>/standby")
 def standby(session_id: int) -> Response:
     """Someone waiting at the door for a seat to free up (in order of arrival)."""
-    seats = seats_value() or 1
+    seats = seats_value()
+    seats = 1 if seats is None else seats
     try:
         entry = checkin.add_standby(
             session_id,

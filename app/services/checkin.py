@@ -225,6 +225,21 @@ def _earlier(nonce: str | None) -> CheckIn | None:
     return db.session.scalar(select(CheckIn).where(CheckIn.nonce == nonce)) if nonce else None
 
 
+def _lock_unless_retried(
+    session_id: int, nonce: str | None
+) -> tuple[EventSession | None, CheckIn | None]:
+    """Lock the session, unless this tap was already handled (then return its check-in).
+
+    The nonce is looked up before the lock (a retry costs no lock) and again under it
+    (two copies of the same tap racing each other).
+    """
+    earlier = _earlier(nonce)
+    if earlier is not None:
+        return None, earlier
+    session = _locked(session_id)
+    return session, _earlier(nonce)
+
+
 def _first_check_in(booking: Booking) -> CheckIn | None:
     """The earliest check-in still standing for a booking."""
     return db.session.scalar(
@@ -246,11 +261,7 @@ def check_in(
 ) -> CheckIn:
     """Let a party (or some of its seats) in, by booking id (a tap) or ticket code (a scan)."""
     now = now or utcnow()
-    earlier = _earlier(nonce)
-    if earlier is not None:
-        return earlier
-    session = _locked(session_id)
-    earlier = _earlier(nonce)
+    session, earlier = _lock_unless_retried(session_id, nonce)
     if earlier is not None:
         return earlier
     if booking_id is not None:
@@ -361,11 +372,7 @@ def walk_in(
 ) -> CheckIn:
     """Register and let in people without a booking, while seats are free."""
     now = now or utcnow()
-    earlier = _earlier(nonce)
-    if earlier is not None:
-        return earlier
-    session = _locked(session_id)
-    earlier = _earlier(nonce)
+    session, earlier = _lock_unless_retried(session_id, nonce)
     if earlier is not None:
         return earlier
     if not 1 <= seats <= max(session.capacity, 1):
