@@ -405,3 +405,15 @@ def test_cancel_links_ask_first_and_never_cancel_on_get(app, organiser, make_ses
         as_text=True
     )
     assert status_of(app, booked) is BookingStatus.CONFIRMED
+
+
+def test_the_overview_warns_about_mail_that_could_not_be_sent(app, organiser, make_session):
+    from app.models import OutboxStatus
+
+    session_id = make_session(capacity=3)
+    book(app, session_id, 1)
+    with app.app_context():
+        message = db.session.scalar(select(OutboxMessage))
+        message.status = OutboxStatus.FAILED
+        db.session.commit()
+    assert "1 e-mail n’a pas pu être envoyé" in organiser.get("/admin/").get_data(as_text=True)

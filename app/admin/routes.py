@@ -22,8 +22,6 @@ from ..models import (
     Event,
     EventKind,
     EventSession,
-    OutboxMessage,
-    OutboxStatus,
     Role,
     StaffUser,
     Venue,
@@ -74,11 +72,7 @@ def refused(error: DomainError) -> None:
 @bp.get("/")
 def overview() -> str:
     """Every session by day: booked/capacity, waiting, checked in; the week's totals."""
-    failed_mail = db.session.scalar(
-        select(db.func.count())
-        .select_from(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.FAILED)
-    )
+    failed_mail = dashboard.failed_mail_count()
     return render_template(
         "admin/overview.html", week=dashboard.week_figures(), failed_mail=failed_mail
     )

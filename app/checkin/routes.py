@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from ..database import end_write
 from ..htmx import is_htmx_request
-from ..models import Booking, BookingStatus, EventSession
+from ..models import EventSession
 from ..services import attendees, checkin, dashboard
 from ..services.errors import DomainError
 from ..services.programme import get_session
@@ -57,7 +57,7 @@ def board_context(
 ) -> dict[str, object]:
     """Everything the door board shows."""
     query = request.values.get("q", "")
-    people = attendees.matching(door_list(session.id), query)
+    people = attendees.matching(checkin.door_list(session.id), query)
     return {
         "session": session,
         "counters": checkin.counters(session),
@@ -69,45 +69,8 @@ def board_context(
         "release_opens_at": checkin.release_opens_at(session),
         "release_open": utcnow() >= checkin.release_opens_at(session),
         "new_nonce": lambda: secrets.token_urlsafe(16),
-        "last_check_ins": last_check_ins(session.id),
+        "last_check_ins": checkin.last_check_ins(session.id),
     }
-
-
-def door_list(session_id: int) -> list[Booking]:
-    """Everyone who may come through the door: confirmed, offered and released parties."""
-    from sqlalchemy import select
-
-    from ..extensions import db
-
-    return list(
-        db.session.scalars(
-            select(Booking)
-            .where(
-                Booking.session_id == session_id,
-                Booking.status.in_(
-                    (BookingStatus.CONFIRMED, BookingStatus.OFFERED, BookingStatus.RELEASED)
-                ),
-            )
-            .order_by(Booking.checked_in_seats >= Booking.seats, Booking.name, Booking.id)
-        )
-    )
-
-
-def last_check_ins(session_id: int) -> dict[int, object]:
-    """The latest standing check-in per booking (for "undo" and "in at 14:02 by…")."""
-    from sqlalchemy import select
-
-    from ..extensions import db
-    from ..models import CheckIn
-
-    latest: dict[int, object] = {}
-    for entry in db.session.scalars(
-        select(CheckIn)
-        .where(CheckIn.session_id == session_id, CheckIn.undone_at.is_(None))
-        .order_by(CheckIn.at, CheckIn.id)
-    ):
-        latest[entry.booking_id] = entry
-    return latest
 
 
 @bp.get("/sessions/<int:session_id>")

@@ -211,6 +211,34 @@ def counters(session: EventSession) -> DoorCounters:
     )
 
 
+def door_list(session_id: int) -> list[Booking]:
+    """Everyone who may come through the door (confirmed, offered, released), not yet in first."""
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(
+                Booking.session_id == session_id,
+                Booking.status.in_(
+                    (BookingStatus.CONFIRMED, BookingStatus.OFFERED, BookingStatus.RELEASED)
+                ),
+            )
+            .order_by(Booking.checked_in_seats >= Booking.seats, Booking.name, Booking.id)
+        )
+    )
+
+
+def last_check_ins(session_id: int) -> dict[int, CheckIn]:
+    """The latest check-in still standing per booking (for "undo" and "in at 14 h 02 by…")."""
+    latest: dict[int, CheckIn] = {}
+    for entry in db.session.scalars(
+        select(CheckIn)
+        .where(CheckIn.session_id == session_id, CheckIn.undone_at.is_(None))
+        .order_by(CheckIn.at, CheckIn.id)
+    ):
+        latest[entry.booking_id] = entry
+    return latest
+
+
 def _locked(session_id: int) -> EventSession:
     """Lock a session for a door action."""
     begin_write()

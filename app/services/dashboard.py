@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Booking, BookingStatus, EventSession
+from ..models import Booking, BookingStatus, EventSession, OutboxMessage, OutboxStatus
 from .programme import ProgrammeDay, group_by_day, list_sessions
 
 NEARLY_FULL = 0.85
@@ -99,3 +99,15 @@ def week_figures() -> WeekFigures:
             week.waiting += figures.waiting
             week.checked_in += figures.checked_in
     return week
+
+
+def failed_mail_count() -> int:
+    """E-mails the SMTP server refused for good: the organisers should know."""
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.FAILED)
+        )
+        or 0
+    )
