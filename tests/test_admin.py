@@ -417,3 +417,27 @@ def test_the_overview_warns_about_mail_that_could_not_be_sent(app, organiser, ma
         message.status = OutboxStatus.FAILED
         db.session.commit()
     assert "1 e-mail n’a pas pu être envoyé" in organiser.get("/admin/").get_data(as_text=True)
+
+
+def test_admins_create_staff_accounts_from_the_dashboard(app, client, staff_login):
+    from app.models import Role, StaffUser
+
+    staff_login(client, "admin")
+    fields = form_fields(client.get("/admin/staff").get_data(as_text=True), "")
+    data = {
+        "csrf_token": fields["csrf_token"],
+        "email": "porte@mines-ales.fr",
+        "name": "Porte",
+        "role": "checkin",
+    }
+    short = client.post("/admin/staff", data={**data, "password": "court"})
+    assert short.status_code == 422 and "au moins 10 caractères" in short.get_data(as_text=True)
+    assert (
+        client.post(
+            "/admin/staff", data={**data, "password": "assez-long-pour-la-porte"}
+        ).status_code
+        == 303
+    )
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == "porte@mines-ales.fr"))
+        assert user.role is Role.CHECKIN and user.password_hash != "assez-long-pour-la-porte"

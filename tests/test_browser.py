@@ -254,3 +254,48 @@ def test_the_tablet_camera_reads_a_ticket_qr_code(
         assert errors == []
     finally:
         browser.close()
+
+
+def test_a_check_in_made_offline_waits_visibly_and_is_sent_once_back_online(
+    app, make_session, live_server, page_factory
+):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Booking, CheckIn, Role
+    from app.services import booking as booking_service
+    from app.services.accounts import create_user
+
+    from .conftest import STAFF_PASSWORD
+
+    session_id = make_session(capacity=8, starts_in=timedelta(minutes=20))
+    with app.app_context():
+        booking_service.book(
+            booking_service.BookingRequest(
+                session_id, "Irène Joliot-Curie", "i@example.fr", 2, by_organiser=True
+            )
+        )
+        create_user("wifi@mines-ales.fr", Role.CHECKIN, STAFF_PASSWORD)
+        db.session.commit()
+    tablet = page_factory(width=768, height=1024, has_touch=True)
+    sign_in(tablet, live_server, "wifi@mines-ales.fr", STAFF_PASSWORD)
+    tablet.goto(f"{live_server}/checkin/sessions/{session_id}")
+
+    tablet.context.set_offline(True)
+    tablet.get_by_role("button", name=re.compile("Entrée \\(2\\)")).click()
+    banner = tablet.locator("#door-queue")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("1 action(s) en attente d’envoi")
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Booking.checked_in_seats)) == 0
+        )  # nothing reached the server
+
+    tablet.context.set_offline(False)
+    expect(banner).to_be_hidden(timeout=10000)
+    expect(tablet.locator("#door-result")).to_contain_text("Irène Joliot-Curie, 2 places")
+    with app.app_context():
+        assert db.session.scalar(select(Booking.checked_in_seats)) == 2
+        assert len(db.session.scalars(select(CheckIn)).all()) == 1
