@@ -102,6 +102,7 @@ class FormFields(HTMLParser):
     """Collect the ``name -> value`` pairs of every ``<input>`` of a page."""
 
     def __init__(self) -> None:
+        """Start with no field seen."""
         super().__init__()
         self.values: dict[str, str] = {}
 

@@ -329,6 +329,9 @@ def test_messages_go_to_the_chosen_audience_through_the_outbox(app, organiser, m
     assert empty.status_code == 422 and "Écrivez le message." in empty.get_data(as_text=True)
     assert organiser.post("/admin/messages", data=data).status_code == 303
     with app.app_context():
+        from app.services.mail import send_due
+
+        send_due()  # renders it (nothing listens on the test SMTP port: it stays queued)
         messages = db.session.scalars(select(OutboxMessage)).all()
         assert [m.recipient for m in messages] == ["waiting@example.fr"]
         assert (

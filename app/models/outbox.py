@@ -24,7 +24,13 @@ class OutboxStatus(enum.StrEnum):
 
 
 class OutboxMessage(db.Model):
-    """One e-mail, fully rendered, with its attachments and its delivery history."""
+    """One e-mail: what to send to whom, then (once rendered) its content and its history.
+
+    The booking's transaction writes only the kind, the recipient, the language and a small
+    context; the sender renders the message the first time it takes the row, after the
+    commit and without holding any lock, and stores the result so that retries send the
+    very same message.
+    """
 
     __table_args__ = (
         Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),
@@ -38,12 +44,15 @@ class OutboxMessage(db.Model):
         ForeignKey("booking.id"), index=True, default=None
     )
     recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
     # [{"filename", "content_type", "data" (base64), "inline_id" (optional Content-ID)}]
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     locale: Mapped[str] = mapped_column(String(8), default="fr")
+    # What rendering needs beyond the booking: the public address for links, a position…
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus),
         default=OutboxStatus.PENDING,

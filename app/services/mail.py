@@ -45,10 +45,15 @@ KINDS_WITH_TICKET = {"confirmed", "reminder"}
 _smtp_unreachable_until = 0.0
 
 
-def public_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL for links in e-mails, from ``BASE_URL`` or the current request."""
+def site_root() -> str:
+    """The public address of the site: ``BASE_URL``, else the current request's."""
     base = current_app.config.get("BASE_URL") or (request.url_root if has_request_context() else "")
-    base = base or "http://127.0.0.1:5000/"
+    return base or "http://127.0.0.1:5000/"
+
+
+def public_url(endpoint: str, *, base_url: str | None = None, **values: Any) -> str:
+    """An absolute URL for links in e-mails (sent later, from a place with no request)."""
+    base = base_url or site_root()
     parts = urlsplit(base)
     adapter = current_app.url_map.bind(
         parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "http"
@@ -73,15 +78,19 @@ def _subject(kind: str, booking: Booking, custom_subject: str = "") -> str:
     return subjects[kind]
 
 
-def render_message(kind: str, booking: Booking, **extra: Any) -> dict[str, Any]:
+def render_message(
+    kind: str, booking: Booking, base_url: str | None = None, **extra: Any
+) -> dict[str, Any]:
     """Render subject, text and HTML bodies and attachments in the booking's language."""
     with force_locale(booking.locale or "fr"):
         links = {
-            "manage": public_url("public.booking_page", token=booking.token),
-            "accept": public_url("public.accept_offer", token=booking.token),
-            "decline": public_url("public.decline_offer", token=booking.token),
-            "calendar": public_url("public.booking_calendar", token=booking.token),
-            "programme": public_url("public.programme"),
+            "manage": public_url("public.booking_page", base_url=base_url, token=booking.token),
+            "accept": public_url("public.accept_offer", base_url=base_url, token=booking.token),
+            "decline": public_url("public.decline_offer", base_url=base_url, token=booking.token),
+            "calendar": public_url(
+                "public.booking_calendar", base_url=base_url, token=booking.token
+            ),
+            "programme": public_url("public.programme", base_url=base_url),
         }
         context = {
             "booking": booking,
@@ -123,8 +132,9 @@ def enqueue(
 ) -> OutboxMessage:
     """Add a message for ``booking`` to the outbox, in the caller's transaction.
 
-    It goes out after the commit (or with ``flask send-mail``); if the transaction rolls
-    back, the message never existed.
+    Only one small row is written here, while the booking's lock is held; rendering (the
+    templates, the QR code, the calendar file) happens when the message is sent, after the
+    commit. If the transaction rolls back, the message never existed.
     """
     message = OutboxMessage(
         kind=kind,
@@ -132,7 +142,7 @@ def enqueue(
         booking_id=booking.id,
         recipient=booking.email,
         locale=booking.locale or "fr",
-        **render_message(kind, booking, **extra),
+        context={"base_url": site_root(), **extra},
     )
     db.session.add(message)
     if current_app.config.get("MAIL_SEND_AFTER_COMMIT", True) and not g.get("mail_send_scheduled"):
@@ -244,6 +254,21 @@ def _record(
     return status
 
 
+def _render(message: OutboxMessage) -> bool:
+    """Render a claimed message once and keep the result; False if its booking is gone."""
+    booking = db.session.get(Booking, message.booking_id) if message.booking_id else None
+    if booking is None:
+        _record(message.id, sent=False, error="booking no longer exists", permanent=True)
+        return False
+    context = dict(message.context or {})
+    base_url = context.pop("base_url", None)
+    for name, value in render_message(message.kind, booking, base_url, **context).items():
+        setattr(message, name, value)
+    message.rendered_at = utcnow()
+    db.session.commit()
+    return True
+
+
 def _release_stale_claims(now: datetime) -> None:
     """A sender that died mid-send leaves SENDING rows: give them back after a while."""
     begin_write()
@@ -280,6 +305,9 @@ def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
             if not _claim(message_id, now):
                 continue
             message = db.session.get(OutboxMessage, message_id)
+            if message.rendered_at is None and not _render(message):
+                report.failed += 1
+                continue
             try:
                 if connection is None:
                     connection = _connect()
