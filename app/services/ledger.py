@@ -49,8 +49,16 @@ def bump_change_counter() -> None:
 
 
 def change_counter() -> int:
-    """Read the live-count change counter (one primary-key read)."""
-    value = db.session.execute(
+    """Read the live-count change counter (one primary-key read).
+
+    On PostgreSQL, when nothing else has run yet in this request (the live poll), the read
+    runs in autocommit mode: no BEGIN and COMMIT round trips for a single SELECT.
+    """
+    options = {}
+    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
+        options = {"isolation_level": "AUTOCOMMIT"}
+    connection = db.session.connection(execution_options=options) if options else db.session
+    value = connection.execute(
         select(ChangeCounter.value).where(ChangeCounter.name == SEATS_COUNTER)
     ).scalar_one_or_none()
     return value or 0
