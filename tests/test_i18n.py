@@ -25,7 +25,7 @@ def interface_strings() -> set[str]:
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=keywords
     ):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add(message if isinstance(message, str) else tuple(message[:2]))
     return found
 
 
@@ -33,8 +33,8 @@ def test_every_interface_string_has_an_english_translation():
     with CATALOGUE.open("rb") as handle:
         catalogue = read_po(handle)
     missing = []
-    for msgid in sorted(interface_strings()):
-        entry = catalogue.get(msgid)
+    for msgid in sorted(interface_strings(), key=str):
+        entry = catalogue.get(msgid[0] if isinstance(msgid, tuple) else msgid)
         strings = entry.string if entry else ""
         complete = all(strings) if isinstance(strings, tuple) else bool(strings)
         if entry is None or entry.fuzzy or not complete:
@@ -67,3 +67,13 @@ def test_the_calendar_file_speaks_the_bookers_language(app, make_session):
         with app.test_request_context(), force_locale("en"):
             ics = booking_ics(booking, "http://example.org/b/x").decode()
     assert "2 seats\\, ticket" in ics and "billet" not in ics
+
+
+def test_french_plurals_follow_french_rules():
+    """French says « 0 place » (zero is singular): every plural needs its entry in the fr catalogue."""
+    with (ROOT / "translations" / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle, locale="fr")
+    assert catalogue.plural_expr == "(n > 1)"
+    plurals = {msgid for msgid in interface_strings() if isinstance(msgid, tuple)}
+    missing = [m for m in plurals if not (catalogue.get(m[0]) and all(catalogue.get(m[0]).string))]
+    assert missing == [], "fill the fr plural forms (msgstr = msgid, msgid_plural): " + repr(missing[:5])
