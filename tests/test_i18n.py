@@ -76,4 +76,6 @@ def test_french_plurals_follow_french_rules():
     assert catalogue.plural_expr == "(n > 1)"
     plurals = {msgid for msgid in interface_strings() if isinstance(msgid, tuple)}
     missing = [m for m in plurals if not (catalogue.get(m[0]) and all(catalogue.get(m[0]).string))]
-    assert missing == [], "fill the fr plural forms (msgstr = msgid, msgid_plural): " + repr(missing[:5])
+    assert missing == [], "fill the fr plural forms (msgstr = msgid, msgid_plural): " + repr(
+        missing[:5]
+    )

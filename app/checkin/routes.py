@@ -127,6 +127,16 @@ def seats_value() -> int | None:
         return -1  # refused by the service with a clear message
 
 
+def door_party() -> tuple[int, str, str | None]:
+    """Seats (1 when left empty), optional name and nonce of a walk-in or standby form."""
+    seats = seats_value()
+    return (
+        (1 if seats is None else seats),
+        request.form.get("name", "")[:120],
+        request.form.get("nonce") or None,
+    )
+
+
 def welcome(entry: object) -> str:
     """« Bienvenue : Marie Curie, 2 places. »"""
     return ngettext(
@@ -184,16 +194,9 @@ def undo(check_in_id: int) -> Response:
 @bp.post("/sessions/<int:session_id>/walk-in")
 def walk_in(session_id: int) -> Response:
     """People without a booking, while seats are free."""
-    seats = seats_value()
-    seats = 1 if seats is None else seats
+    seats, name, nonce = door_party()
     try:
-        entry = checkin.walk_in(
-            session_id,
-            seats,
-            request.form.get("name", "")[:120],
-            actor=actor(),
-            nonce=request.form.get("nonce") or None,
-        )
+        entry = checkin.walk_in(session_id, seats, name, actor=actor(), nonce=nonce)
     except DomainError as error:
         return refusal(session_id, error)
     return answer(session_id, welcome(entry), "ok")
@@ -202,16 +205,9 @@ def walk_in(session_id: int) -> Response:
 @bp.post("/sessions/<int:session_id>/standby")
 def standby(session_id: int) -> Response:
     """Someone waiting at the door for a seat to free up (in order of arrival)."""
-    seats = seats_value()
-    seats = 1 if seats is None else seats
+    seats, name, nonce = door_party()
     try:
-        entry = checkin.add_standby(
-            session_id,
-            seats,
-            request.form.get("name", "")[:120],
-            actor=actor(),
-            nonce=request.form.get("nonce") or None,
-        )
+        entry = checkin.add_standby(session_id, seats, name, actor=actor(), nonce=nonce)
     except DomainError as error:
         return refusal(session_id, error)
     if entry.status.value == "admitted":
