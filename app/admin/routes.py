@@ -86,7 +86,7 @@ def session_context(session: EventSession, **forms: object) -> dict[str, object]
     move_form.target.choices = choices((s.id, f"{s.starts_at:%Y-%m-%d}") for s in others)
     return {
         "session": session,
-        "figures": dashboard.week_figures().by_session.get(session.id),
+        "figures": dashboard.figures_for(session),
         "attendees": attendees.attendees(session.id, query),
         "waiting": attendees.waiting(session.id, query),
         "query": query,

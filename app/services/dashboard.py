@@ -51,45 +51,59 @@ class WeekFigures:
     by_session: dict[int, SessionFigures] = field(default_factory=dict)
 
 
-def seats_by_status() -> dict[int, dict[BookingStatus, tuple[int, int]]]:
-    """(seats, parties) per session and status, in one grouped query."""
-    rows = db.session.execute(
-        select(Booking.session_id, Booking.status, func.sum(Booking.seats), func.count()).group_by(
-            Booking.session_id, Booking.status
-        )
-    )
+def seats_by_status(
+    session_id: int | None = None,
+) -> dict[int, dict[BookingStatus, tuple[int, int]]]:
+    """(seats, parties) per session and status, in one grouped query (one session or all)."""
+    stmt = select(Booking.session_id, Booking.status, func.sum(Booking.seats), func.count())
+    if session_id is not None:
+        stmt = stmt.where(Booking.session_id == session_id)
     result: dict[int, dict[BookingStatus, tuple[int, int]]] = defaultdict(dict)
-    for session_id, status, seats, parties in rows:
-        result[session_id][BookingStatus(status)] = (int(seats or 0), int(parties))
+    for sid, status, seats, parties in db.session.execute(
+        stmt.group_by(Booking.session_id, Booking.status)
+    ):
+        result[sid][BookingStatus(status)] = (int(seats or 0), int(parties))
     return result
 
 
-def checked_in_by_session() -> dict[int, int]:
-    """Seats checked in at the door, per session."""
-    rows = db.session.execute(
-        select(Booking.session_id, func.sum(Booking.checked_in_seats))
-        .where(Booking.checked_in_seats > 0)
-        .group_by(Booking.session_id)
+def checked_in_by_session(session_id: int | None = None) -> dict[int, int]:
+    """Seats checked in at the door, per session (one session or all)."""
+    stmt = select(Booking.session_id, func.sum(Booking.checked_in_seats)).where(
+        Booking.checked_in_seats > 0
     )
-    return {session_id: int(total or 0) for session_id, total in rows}
+    if session_id is not None:
+        stmt = stmt.where(Booking.session_id == session_id)
+    return {
+        sid: int(total or 0) for sid, total in db.session.execute(stmt.group_by(Booking.session_id))
+    }
+
+
+def figures_for(
+    session: EventSession,
+    statuses: dict[int, dict[BookingStatus, tuple[int, int]]] | None = None,
+    checked: dict[int, int] | None = None,
+) -> SessionFigures:
+    """One session's figures; pass the grouped counts when they are already at hand."""
+    counts = (seats_by_status(session.id) if statuses is None else statuses).get(session.id, {})
+    arrived = checked_in_by_session(session.id) if checked is None else checked
+    return SessionFigures(
+        session=session,
+        confirmed=counts.get(BookingStatus.CONFIRMED, (0, 0))[0],
+        offered=counts.get(BookingStatus.OFFERED, (0, 0))[0],
+        waiting=counts.get(BookingStatus.WAITING, (0, 0))[0],
+        waiting_parties=counts.get(BookingStatus.WAITING, (0, 0))[1],
+        checked_in=arrived.get(session.id, 0),
+    )
 
 
 def week_figures() -> WeekFigures:
-    """Every session with its figures, grouped by day, and the week's totals."""
+    """Every session with its figures, grouped by day, and the week's totals (3 queries)."""
     sessions = list_sessions()
     statuses = seats_by_status()
     checked = checked_in_by_session()
     week = WeekFigures(days=group_by_day(sessions))
     for session in sessions:
-        counts = statuses.get(session.id, {})
-        figures = SessionFigures(
-            session=session,
-            confirmed=counts.get(BookingStatus.CONFIRMED, (0, 0))[0],
-            offered=counts.get(BookingStatus.OFFERED, (0, 0))[0],
-            waiting=counts.get(BookingStatus.WAITING, (0, 0))[0],
-            waiting_parties=counts.get(BookingStatus.WAITING, (0, 0))[1],
-            checked_in=checked.get(session.id, 0),
-        )
+        figures = figures_for(session, statuses, checked)
         week.by_session[session.id] = figures
         if session.cancelled_at is None:
             week.sessions += 1
