@@ -153,16 +153,13 @@ def _writes_need_intent(session: SASession, _context: Any, _instances: Any) -> N
 
 
 def after_commit(callback: Any) -> None:
-    """Run ``callback`` once this unit of work has committed.
+    """Run ``callback`` after the request's commit, once the reply is sent (``call_on_close``).
 
-    In a request it runs after the reply is sent (``call_on_close``), outside the
-    request's app context, so it must push its own. Commands call ``run_after_commit()``
-    after their own commit.
+    It runs outside the request's app context, so it must push its own. Outside a request
+    nothing is scheduled: commands commit, then do their follow-up work themselves (the mail
+    commands call ``send_due``).
     """
-    g.setdefault("after_commit", []).append(callback)
+    from flask import has_request_context
 
-
-def run_after_commit() -> None:
-    """Run the callbacks registered so far (for CLI commands, after they commit)."""
-    for callback in g.pop("after_commit", []):
-        callback()
+    if has_request_context():
+        g.setdefault("after_commit", []).append(callback)

@@ -363,3 +363,19 @@ def test_seed_events_default_to_automatic_offers(app, runner):
     runner.invoke(args=["seed-demo"])
     with app.app_context():
         assert all(db.session.scalars(select(Event.waitlist_auto)))
+
+
+def test_declining_needs_an_open_offer(app, client, make_session):
+    session_id = make_session(capacity=2)
+    booked = confirm(app, session_id, 2)
+    assert "Oui, libérer les places" not in client.get(f"/b/{booked}/decline").get_data(
+        as_text=True
+    )
+    token = form_fields(
+        client.get(f"/b/{booked}/cancel").get_data(as_text=True)
+    )  # a stale tab's token
+    response = client.post(f"/b/{booked}/decline", data=token)
+    assert response.status_code == 409
+    assert "Aucune proposition de places" in response.get_data(as_text=True)
+    assert state(app, booked) == (BookingStatus.CONFIRMED, 2)
+    assert counters(app, session_id) == (2, 0, 0)

@@ -16,7 +16,7 @@ from ..i18n import current_language, seats_phrase
 from ..models import Booking, BookingStatus, EventKind, EventSession
 from ..services import booking as booking_service
 from ..services import ledger, tickets, waitlist
-from ..services.errors import DomainError, InvalidSeats, NoOfferPending, PartyTooLarge, SessionFull
+from ..services.errors import DomainError, InvalidSeats, PartyTooLarge, SessionFull
 from ..services.mail import public_url
 from ..services.programme import (
     BOOKABLE,
@@ -194,8 +194,8 @@ def render_booking(booking: Booking, status: int = 200, **context: object) -> Re
 def booking_page(token: str) -> Response:
     """A booking's own page: what, when, where, how many seats, status and what to do."""
     booking = booking_service.get_by_token(token)
-    waitlist.expire_before_read(booking.session_id)
-    return render_booking(booking_service.get_by_token(token))
+    waitlist.expire_before_read(booking.session_id)  # a commit there reloads the booking
+    return render_booking(booking)
 
 
 @bp.get(f"/b/{TOKEN_RULE}/calendar.ics")
@@ -214,15 +214,12 @@ def accept_offer(token: str) -> Response:
     """The e-mail's "accept" link: a page with one button (GET), then confirm (POST)."""
     booking = booking_service.get_by_token(token)
     waitlist.expire_before_read(booking.session_id)
-    booking = booking_service.get_by_token(token)
     if request.method == "POST":
         try:
             waitlist.accept(token)
         except DomainError as error:
             end_write(commit=False)
-            return render_offer(
-                booking_service.get_by_token(token), "accept", error.message(), error.status
-            )
+            return render_offer(booking, "accept", error.message(), error.status)
         flash(gettext("C’est confirmé ! Vos places sont réservées."), "success")
         return redirect(url_for(".booking_page", token=token), code=303)
     return render_offer(booking, "accept")
@@ -234,14 +231,10 @@ def decline_offer(token: str) -> Response:
     booking = booking_service.get_by_token(token)
     if request.method == "POST":
         try:
-            if booking.status is not BookingStatus.OFFERED:
-                raise NoOfferPending()
-            booking_service.cancel(token)
+            booking_service.decline_offer(token)
         except DomainError as error:
-            end_write(commit=False)
-            return render_offer(
-                booking_service.get_by_token(token), "decline", error.message(), error.status
-            )
+            end_write(commit=False)  # the booking reloads itself after the rollback
+            return render_offer(booking, "decline", error.message(), error.status)
         flash(
             gettext("C’est noté : les places sont proposées à la personne suivante. Merci !"),
             "success",

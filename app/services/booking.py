@@ -25,6 +25,7 @@ from .errors import (
     BookingNotFound,
     CannotReduce,
     InvalidSeats,
+    NoOfferPending,
     PartyTooLarge,
     SessionFull,
     SessionNotFound,
@@ -241,6 +242,14 @@ def cancel(token: str, *, actor: str = "public", now: datetime | None = None) ->
     mail.enqueue("cancelled", booking)
     waitlist.promote(session, now, actor)
     return booking
+
+
+def decline_offer(token: str, *, actor: str = "public", now: datetime | None = None) -> Booking:
+    """Decline the seats an offer holds: they go to the next party. ``NoOfferPending`` else."""
+    booking, _session = _lock_for_change(token)
+    if booking.status is not BookingStatus.OFFERED:
+        raise NoOfferPending()
+    return cancel(token, actor=actor, now=now)
 
 
 def reduce(

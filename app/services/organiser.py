@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..database import begin_write
@@ -28,8 +29,6 @@ class NotSameEvent(DomainError):
 
     def message(self) -> str:
         """Explain in the current language."""
-        from flask_babel import gettext
-
         return gettext(
             "Une réservation ne peut être déplacée que vers une séance du même événement."
         )
@@ -43,8 +42,6 @@ class NotMovable(DomainError):
 
     def message(self) -> str:
         """Explain in the current language."""
-        from flask_babel import gettext
-
         return gettext("Seules les réservations confirmées peuvent être déplacées.")
 
 
@@ -56,8 +53,6 @@ class NotWaiting(DomainError):
 
     def message(self) -> str:
         """Explain in the current language."""
-        from flask_babel import gettext
-
         return gettext("Cette personne n’est pas (ou plus) sur la liste d’attente.")
 
 
@@ -69,11 +64,20 @@ class OfferImpossible(DomainError):
 
     def message(self) -> str:
         """Explain in the current language."""
-        from flask_babel import gettext
-
         return gettext(
             "Les réservations sont closes pour cette séance : plus aucune proposition n’est possible."
         )
+
+
+class VenueNotFound(DomainError):
+    """An event's venue must exist."""
+
+    code = "venue_not_found"
+    status = 404
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext("Ce lieu n’existe pas.")
 
 
 def booking_by_id(booking_id: int) -> Booking:
@@ -204,7 +208,7 @@ def save_event(fields: EventFields, *, actor: str, event_id: int | None = None) 
     """Create or update an event."""
     begin_write()
     if db.session.get(Venue, fields.venue_id) is None:
-        raise SessionNotFound(fields.venue_id)
+        raise VenueNotFound(fields.venue_id)
     event = db.session.get(Event, event_id) if event_id else None
     if event is None:
         event = Event(
