@@ -95,7 +95,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Staff stay signed in for a whole day at the door (a browser session otherwise).
         "PERMANENT_SESSION_LIFETIME": env_int("STAFF_SESSION_HOURS", 16) * 3600,
         # Live seat counts: how often an open programme page asks for changes.
-        "LIVE_POLL_SECONDS": env_int("LIVE_POLL_SECONDS", 5),
+        # 4 s between polls plus at most 1 s of a worker's cached counter: 5 s stale at most.
+        "LIVE_POLL_SECONDS": env_int("LIVE_POLL_SECONDS", 4),
+        "LIVE_COUNTER_CACHE_SECONDS": float(os.environ.get("LIVE_COUNTER_CACHE_SECONDS", "1")),
         # htmx: "cdn" (with Subresource Integrity) or "local" (the npm copy, for tests and
         # a tablet without Internet access).
         "HTMX_SOURCE": os.environ.get("HTMX_SOURCE", "cdn" if production else "local"),

@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 
 from app import create_app
+from app.extensions import db
 from app.models import EventKind
+from app.services import booking as booking_service
 
 PARTY = {"name": "Louis Pasteur", "email": "louis@example.fr"}
 
@@ -84,6 +86,30 @@ def test_the_etag_is_the_same_for_every_worker(app, make_session):
     first = app.test_client().get("/live/seats").headers["ETag"]
     second = other_worker.test_client().get("/live/seats").headers["ETag"]
     assert first == second
+
+
+def test_another_workers_change_shows_within_the_counter_cache_time(app, make_session, monkeypatch):
+    """A worker keeps the counter it read for a second; another worker's booking then shows."""
+    from types import SimpleNamespace
+
+    from app.services import ledger
+
+    clock = SimpleNamespace(now=1000.0)
+    monkeypatch.setattr(ledger, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    session_id = make_session(capacity=10)
+    this_worker = app.test_client()
+    etag = this_worker.get("/live/seats").headers["ETag"]
+
+    other_worker = create_app(dict(app.config))
+    with other_worker.app_context():
+        booking_service.book(booking_service.BookingRequest(session_id, "Ada", "ada@example.fr", 3))
+        db.session.commit()
+
+    assert this_worker.get("/live/seats", headers={"If-None-Match": etag}).status_code == 304
+    clock.now += app.config["LIVE_COUNTER_CACHE_SECONDS"] + 0.01
+    fresh = this_worker.get("/live/seats", headers={"If-None-Match": etag})
+    assert fresh.status_code == 200
+    assert "7 places" in fresh.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("query", ["?kind=film", "?event=1"])

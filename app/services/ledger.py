@@ -7,9 +7,12 @@ change counter moves in the same transaction.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from flask import current_app, has_app_context
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session as SASession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
@@ -46,14 +49,47 @@ def bump_change_counter() -> None:
         .where(ChangeCounter.name == SEATS_COUNTER)
         .values(value=ChangeCounter.value + 1)
     )
+    db.session.info[_BUMPED] = True
+
+
+# The live poll reads the change counter on every request of every open page. Each
+# worker process keeps the value it read for LIVE_COUNTER_CACHE_SECONDS, which spares
+# the database (and on PostgreSQL a network round trip) most of those reads. A process
+# forgets its copy as soon as it commits a change itself, so a visitor who books sees
+# the new counts at once; changes made by other workers show up within the cache time,
+# which LIVE_POLL_SECONDS leaves room for in the "at most 5 s stale" promise.
+_BUMPED = "minerales_counter_bumped"
+_CACHE_KEY = "minerales_live_counter"
+
+
+def _counter_cache() -> dict[str, float]:
+    """This app's cached ``value`` and ``expires`` (monotonic seconds)."""
+    return current_app.extensions.setdefault(_CACHE_KEY, {"value": 0, "expires": 0.0})
+
+
+@event.listens_for(SASession, "after_commit")
+def _forget_cached_counter(session: SASession) -> None:
+    """After a commit that moved the counter, read it afresh next time."""
+    if session.info.pop(_BUMPED, False) and has_app_context():
+        _counter_cache()["expires"] = 0.0
+
+
+@event.listens_for(SASession, "after_rollback")
+def _drop_bump_mark(session: SASession) -> None:
+    """A rolled-back bump changed nothing."""
+    session.info.pop(_BUMPED, None)
 
 
 def change_counter() -> int:
-    """Read the live-count change counter (one primary-key read).
+    """The live-count change counter, as this process last read it (see above).
 
     On PostgreSQL, when nothing else has run yet in this request (the live poll), the read
     runs in autocommit mode: no BEGIN and COMMIT round trips for a single SELECT.
     """
+    cache = _counter_cache()
+    now = time.monotonic()
+    if now < cache["expires"]:
+        return int(cache["value"])
     options = {}
     if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
         options = {"isolation_level": "AUTOCOMMIT"}
@@ -61,6 +97,8 @@ def change_counter() -> int:
     value = connection.execute(
         select(ChangeCounter.value).where(ChangeCounter.name == SEATS_COUNTER)
     ).scalar_one_or_none()
+    cache["value"] = value or 0
+    cache["expires"] = now + float(current_app.config["LIVE_COUNTER_CACHE_SECONDS"])
     return value or 0
 
 
