@@ -1,13 +1,32 @@
-"""Where the browser gets htmx: a CDN with Subresource Integrity, or our local copy.
+"""Static files: fingerprinted URLs with a year of caching, compression, and htmx.
 
-The local copy is installed from the npm registry by ``make install`` (see package.json)
+Every static file a page links to goes through ``asset_url()``, which puts the first
+hex digits of the file's SHA-256 in its path (``/assets/3f2a9c1b07/css/app.css``). A
+browser keeps such a file for a year without asking again; a new version has a new
+digest, hence a new URL, so nobody ever runs yesterday's CSS with today's page. An old
+digest (a page cached before a deployment) still gets the current file, with a short
+cache lifetime. ``/static/...`` keeps working, revalidated on each use.
+
+Responses are compressed (Brotli or gzip, whichever the browser takes) by Flask-Compress:
+the programme page and its files must stay under 100 KB transferred.
+
+Where the browser gets htmx: a CDN with Subresource Integrity, or our local copy. The
+local copy is installed from the npm registry by ``make install`` (see package.json)
 into ``static/vendor/``; it is never committed. The test suite checks that the local
 file hashes to ``HTMX_SRI``, so the CDN file and the offline file are the same bytes.
 """
 
 from __future__ import annotations
 
-from flask import Flask, url_for
+import hashlib
+from pathlib import Path
+
+from flask import Flask, Response, abort, current_app, send_from_directory, url_for
+from flask_compress import Compress
+
+ASSET_CACHE_SECONDS = 365 * 24 * 3600
+DIGEST_LENGTH = 10
+compress = Compress()
 
 HTMX_VERSION = "2.0.11"
 HTMX_CDN_ORIGIN = "https://cdn.jsdelivr.net"
@@ -18,13 +37,70 @@ HTMX_LOCAL_PATH = "vendor/htmx.min.js"
 
 def htmx_script() -> dict[str, str | None]:
     """Return the ``src`` and ``integrity`` of the htmx script tag for this app."""
-    from flask import current_app
-
     if current_app.config["HTMX_SOURCE"] == "cdn":
         return {"src": HTMX_CDN_URL, "integrity": HTMX_SRI}
-    return {"src": url_for("static", filename=HTMX_LOCAL_PATH), "integrity": None}
+    return {"src": asset_url(HTMX_LOCAL_PATH), "integrity": None}
+
+
+def file_digest(filename: str) -> str:
+    """The short SHA-256 of a static file, computed once per file version and process."""
+    path = Path(current_app.static_folder or "") / filename
+    try:
+        stat = path.stat()
+    except OSError:
+        abort(404)
+    digests: dict[str, tuple[float, int, str]] = current_app.extensions.setdefault(
+        "minerales_asset_digests", {}
+    )
+    known = digests.get(filename)
+    if known and known[:2] == (stat.st_mtime, stat.st_size):
+        return known[2]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:DIGEST_LENGTH]
+    digests[filename] = (stat.st_mtime, stat.st_size, digest)
+    return digest
+
+
+def asset_url(filename: str) -> str:
+    """The fingerprinted URL of a static file (see the module's docstring)."""
+    return url_for("asset", digest=file_digest(filename), filename=filename)
+
+
+def serve_asset(digest: str, filename: str) -> Response:
+    """Serve a static file; cache it for a year when its digest is the current one."""
+    current = file_digest(filename)
+    max_age = ASSET_CACHE_SECONDS if digest == current else 60
+    response = send_from_directory(current_app.static_folder or "", filename, max_age=max_age)
+    # Read the (small) file now so that compression sends it whole, with its length,
+    # rather than as a chunked stream.
+    response.direct_passthrough = False
+    response.make_sequence()
+    if digest == current:
+        response.cache_control.immutable = True
+        response.cache_control.public = True
+    return response
 
 
 def init_assets(app: Flask) -> None:
-    """Expose ``htmx_script()`` to the templates."""
+    """Mount the fingerprinted route, turn compression on and expose the helpers."""
+    app.add_url_rule(
+        f"/assets/<string(length={DIGEST_LENGTH}):digest>/<path:filename>",
+        endpoint="asset",
+        view_func=serve_asset,
+    )
+    app.config.setdefault(
+        "COMPRESS_MIMETYPES",
+        [
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "image/svg+xml",
+            "text/csv",
+            "text/calendar",
+        ],
+    )
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    compress.init_app(app)
     app.jinja_env.globals["htmx_script"] = htmx_script
+    app.jinja_env.globals["asset_url"] = asset_url

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale, ngettext
 
 from .extensions import babel
@@ -13,15 +14,43 @@ from .timeutil import paris
 NNBSP = "\u202f"  # narrow no-break space, as French typography wants before : ; ! ?
 
 
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_DAYS = 365
+
+
 def select_locale() -> str:
-    """Pick the interface language: the visitor's choice, else the browser's, else French."""
+    """Pick the interface language: the visitor's choice, else the browser's, else French.
+
+    The choice made with the switch lives in its own long-lived cookie, so that it
+    outlasts the browser session; staff accounts may still carry one in their session.
+    """
     languages = current_app.config["LANGUAGES"]
-    chosen = session.get("lang") if request else None
+    if not request:
+        return languages[0]
+    chosen = request.cookies.get(LANGUAGE_COOKIE) or session.get("lang")
     if chosen in languages:
         return chosen
-    if request:
-        return request.accept_languages.best_match(languages, default=languages[0])
-    return languages[0]
+    return request.accept_languages.best_match(languages, default=languages[0])
+
+
+def same_site_path(target: str | None) -> str:
+    """Return ``target`` if it is a path on this site, else the programme's path.
+
+    The language switch sends people back where they were; it must never become an
+    open redirect (``//evil.example``, ``https://…`` or ``/\\evil.example``).
+    """
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
+
+
+def switch_language_url(language: str) -> str:
+    """The link that switches to ``language`` and comes back to the current page."""
+    here = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    return url_for("public.choose_language", language=language, next=here)
 
 
 def current_language() -> str:
@@ -84,4 +113,5 @@ def init_i18n(app: Flask) -> None:
         seats_phrase=seats_phrase,
     )
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.globals["colon"] = colon

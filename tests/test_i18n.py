@@ -39,7 +39,7 @@ def test_every_interface_string_has_an_english_translation():
         complete = all(strings) if isinstance(strings, tuple) else bool(strings)
         if entry is None or entry.fuzzy or not complete:
             missing.append(msgid)
-    assert missing == [], "run 'make extract' and translate: " + "; ".join(missing[:10])
+    assert missing == [], "run 'make extract' and translate: " + "; ".join(map(str, missing[:10]))
 
 
 def test_the_programme_speaks_english_to_an_english_browser(client, make_session):

@@ -7,12 +7,28 @@ from __future__ import annotations
 
 import time
 
-from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 
 from ..database import end_write
 from ..htmx import is_htmx_request
-from ..i18n import current_language, seats_phrase
+from ..i18n import (
+    LANGUAGE_COOKIE,
+    LANGUAGE_COOKIE_DAYS,
+    current_language,
+    same_site_path,
+    seats_phrase,
+)
 from ..models import Booking, BookingStatus, EventKind, EventSession
 from ..services import booking as booking_service
 from ..services import ledger, tickets, waitlist
@@ -75,18 +91,35 @@ def live_etag(kind: EventKind | None, event_id: int | None) -> str:
     return f"seats-{ledger.change_counter()}-{scope}-{current_language()}-{minute}"
 
 
+@bp.get("/langue/<any(fr, en):language>")
+def choose_language(language: str) -> Response:
+    """Switch the interface language, remember it, and go back to the same page."""
+    response = redirect(same_site_path(request.args.get("next")), code=303)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=LANGUAGE_COOKIE_DAYS * 24 * 3600,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 @bp.get("/live/seats")
 def live_seats() -> Response:
     """Seat badges of a page's sessions, swapped out-of-band by id; 304 when unchanged."""
     kind = parse_kind(request.args.get("kind"))
     event_id = request.args.get("event", type=int)
     etag = live_etag(kind, event_id)
-    if request.if_none_match.contains(etag):
+    # Weak: the same counts sent compressed or not are the same version for us (and
+    # Flask-Compress leaves weak validators alone instead of suffixing the encoding).
+    if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
         sessions = list_sessions(kind, event_id)
         response = make_response(render_template("public/_live_seats.html", sessions=sessions))
-    response.set_etag(etag)
+    response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "no-cache"
     response.vary.update(("Cookie", "Accept-Language"))
     return response

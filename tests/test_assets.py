@@ -1,0 +1,116 @@
+"""Static files, compression and the language switch: what keeps pages light and bilingual."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSET = re.compile(r'(?:href|src)="(/assets/([0-9a-f]{10})/([^"]+))"')
+
+
+def linked_assets(html: str) -> dict[str, tuple[str, str]]:
+    """The fingerprinted files a page links to: ``{filename: (url, digest)}``."""
+    return {name: (url, digest) for url, digest, name in ASSET.findall(html)}
+
+
+def test_pages_link_static_files_by_content_digest(client):
+    assets = linked_assets(client.get("/").get_data(as_text=True))
+    assert {"css/app.css", "js/app.js", "vendor/htmx.min.js", "favicon.svg"} <= set(assets)
+    for name, (_url, digest) in assets.items():
+        content = (ROOT / "static" / name).read_bytes()
+        assert digest == hashlib.sha256(content).hexdigest()[:10], name
+
+
+def test_a_fingerprinted_file_is_cached_for_a_year(client):
+    url, _digest = linked_assets(client.get("/").get_data(as_text=True))["css/app.css"]
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.get_data() == (ROOT / "static" / "css/app.css").read_bytes()
+    assert response.cache_control.max_age == 365 * 24 * 3600
+    assert response.cache_control.immutable
+    assert response.mimetype == "text/css"
+
+
+def test_an_outdated_digest_gets_the_current_file_but_not_for_long(client):
+    response = client.get("/assets/0000000000/css/app.css")
+    assert response.status_code == 200
+    assert response.cache_control.max_age == 60
+    assert not response.cache_control.immutable
+
+
+@pytest.mark.parametrize(
+    "path", ["/assets/0000000000/nothing.css", "/assets/0000000000/../app/__init__.py"]
+)
+def test_unknown_or_escaping_asset_paths_are_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_pages_and_files_are_compressed_for_browsers_that_accept_it(client, make_session, encoding):
+    for _ in range(3):
+        make_session()
+    page = client.get("/", headers={"Accept-Encoding": encoding})
+    assert page.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in page.headers["Vary"]
+    url, _digest = linked_assets(client.get("/").get_data(as_text=True))["js/app.js"]
+    script = client.get(url, headers={"Accept-Encoding": encoding})
+    assert script.headers["Content-Encoding"] == encoding
+    assert script.content_length < (ROOT / "static/js/app.js").stat().st_size
+
+
+def test_the_live_poll_still_answers_304_when_compressed(client, make_session):
+    for _ in range(8):
+        make_session()
+    first = client.get("/live/seats", headers={"Accept-Encoding": "br"})
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"seats-')
+    # app.js sends back the tag without its W/ prefix, as a browser's cache would not.
+    bare = etag.removeprefix("W/")
+    again = client.get("/live/seats", headers={"Accept-Encoding": "br", "If-None-Match": bare})
+    assert again.status_code == 304
+
+
+def test_the_language_switch_comes_back_to_the_same_page_in_english(client, make_session):
+    session_id = make_session()
+    french = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert '<html lang="fr">' in french
+    switch = re.search(r'href="([^"]+)"[^>]*hreflang="en"', french).group(1).replace("&amp;", "&")
+    response = client.get(switch)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/sessions/{session_id}"
+    cookie = response.headers["Set-Cookie"]
+    assert "lang=en" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Max-Age=31536000" in cookie
+    english = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert '<html lang="en">' in english
+    assert "Book" in english
+    # The choice is remembered on every other page, and can be undone.
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+    client.get("/langue/fr?next=/")
+    assert '<html lang="fr">' in client.get("/").get_data(as_text=True)
+
+
+def test_the_browser_language_is_used_until_someone_chooses(client):
+    english = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert '<html lang="en">' in english.get_data(as_text=True)
+    german = client.get("/", headers={"Accept-Language": "de-DE"})
+    assert '<html lang="fr">' in german.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)", ""],
+)
+def test_the_language_switch_never_leaves_the_site(client, target):
+    response = client.get("/langue/en", query_string={"next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+def test_an_unknown_language_is_404(client):
+    assert client.get("/langue/de?next=/").status_code == 404
