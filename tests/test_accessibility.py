@@ -1,0 +1,285 @@
+"""Accessibility, proven in Debian's Chromium: axe-core, keyboard only, no JavaScript, weight.
+
+axe-core comes from the npm registry (``make install`` runs ``npm ci``) and is injected
+through the DevTools protocol, which the pages' strict CSP does not apply to. The page
+markup does not depend on the database, so these tests run on SQLite only; booking on
+PostgreSQL is covered by the other suites.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import Booking, BookingStatus, EventSession, Role
+from app.services import booking as booking_service
+from app.services.accounts import create_user
+
+from .conftest import STAFF_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("app", ["sqlite"], indirect=True)]
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
+STAFF_EMAIL = "porte@mines-ales.fr"
+
+
+def axe_violations(page) -> list[str]:
+    """Run axe-core on the page as it stands; return one line per violated rule."""
+    assert AXE_SCRIPT.exists(), "run 'make install' (npm ci installs axe-core)"
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SCRIPT.read_text())
+    result = page.evaluate(
+        """tags => axe.run(document, {
+            runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})""",
+        WCAG_TAGS,
+    )
+    return [
+        f"{rule['id']} ({rule['impact']}): {rule['help']} at "
+        + ", ".join(" ".join(node["target"]) for node in rule["nodes"][:4])
+        for rule in result["violations"]
+    ]
+
+
+SMALL_TARGETS = """() => {
+  const controls = document.querySelectorAll(
+    'button, select, textarea, summary, input:not([type=hidden]), a.button, nav a, .skip-link');
+  return Array.from(controls).filter(el => {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) return false;   // not shown
+    if (el.matches('.skip-link') && document.activeElement !== el) return false;
+    return box.height < 44 || box.width < 44;
+  }).map(el => el.outerHTML.slice(0, 90) + ' ' + Math.round(el.getBoundingClientRect().width)
+          + 'x' + Math.round(el.getBoundingClientRect().height));
+}"""
+
+
+@dataclass
+class Pages:
+    """Addresses of every page the public and the door staff use, with real data behind."""
+
+    paths: dict[str, str]
+
+
+@pytest.fixture
+def pages(app, runner) -> Pages:
+    """The demo programme, a confirmed booking, a waiting party, an offer and a door account."""
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        sessions = db.session.scalars(
+            db.select(EventSession).order_by(EventSession.starts_at, EventSession.id)
+        ).all()
+        bookable = sessions[0]
+        tight = next(s for s in sessions[1:] if s.capacity >= 2)
+        tight.capacity = 2
+        db.session.commit()
+        confirmed = booking_service.book(
+            booking_service.BookingRequest(bookable.id, "Marie Curie", "marie@example.fr", 2)
+        )
+        first = booking_service.book(
+            booking_service.BookingRequest(tight.id, "Anne Bonny", "anne@example.fr", 2)
+        )
+        waiting = booking_service.join_waitlist(
+            booking_service.BookingRequest(tight.id, "Lise Meitner", "lise@example.fr", 2)
+        )
+        offered = booking_service.join_waitlist(
+            booking_service.BookingRequest(tight.id, "Ada Lovelace", "ada@example.fr", 1)
+        )
+        db.session.commit()
+        booking_service.cancel(first.token)
+        db.session.commit()
+        offered = db.session.get(Booking, offered.id)
+        waiting = db.session.get(Booking, waiting.id)
+        # Two freed seats go to Lise's party of two, first in the queue.
+        assert waiting.status is BookingStatus.OFFERED, waiting.status
+        assert offered.status is BookingStatus.WAITING, offered.status
+        create_user(STAFF_EMAIL, Role.CHECKIN, STAFF_PASSWORD, "Porte")
+        db.session.commit()
+        paths = {
+            "programme": "/",
+            "session": f"/sessions/{bookable.id}",
+            "full session (waiting list)": f"/sessions/{tight.id}",
+            "booking": f"/b/{confirmed.token}",
+            "cancel step": f"/b/{confirmed.token}/cancel",
+            "waiting-list booking": f"/b/{offered.token}",
+            "waiting-list offer": f"/b/{waiting.token}/accept",
+            "login": "/login",
+            "check-in: sessions": "/checkin/",
+            "check-in: door list": f"/checkin/sessions/{bookable.id}",
+        }
+    return Pages(paths)
+
+
+def sign_in(page, base_url: str) -> None:
+    """Sign the door account in through the real login form."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Adresse e-mail").fill(STAFF_EMAIL)
+    page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(re.compile(r"/checkin/?$"))
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_every_public_and_door_page_passes_axe(pages, live_server, page_factory, width):
+    """No WCAG 2.1 A/AA violation, and every control is a tap target of 44 px or more."""
+    page = page_factory(*WIDTHS[width])
+    problems: dict[str, list[str]] = {}
+    for name, path in pages.paths.items():
+        if name.startswith("check-in") and "checkin" not in page.url:
+            sign_in(page, live_server)
+        page.goto(f"{live_server}{path}")
+        found = axe_violations(page)
+        small = page.evaluate(SMALL_TARGETS)
+        if found or small:
+            problems[name] = found + [f"tap target under 44 px: {s}" for s in small]
+    assert problems == {}
+
+
+def test_a_form_with_errors_passes_axe_and_keeps_what_was_typed(pages, live_server, page_factory):
+    """Errors are tied to their fields, announced, and nothing typed is lost."""
+    page = page_factory(*WIDTHS["phone"])
+    page.goto(f"{live_server}{pages.paths['session']}")
+    page.get_by_label("Nom et prénom").fill("Marie Curie")
+    page.get_by_label("Adresse e-mail").fill("pas-une-adresse")
+    page.get_by_label("Nombre de places").fill("0")
+    page.get_by_role("button", name="Confirmer la réservation").click()
+    email = page.get_by_label("Adresse e-mail")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    described_by = email.get_attribute("aria-describedby") or ""
+    messages = " ".join(
+        page.locator(f"[id='{ident}']").inner_text() for ident in described_by.split()
+    )
+    assert "adresse e-mail" in messages.lower()
+    expect(page.get_by_label("Nom et prénom")).to_have_value("Marie Curie")
+    expect(email).to_have_value("pas-une-adresse")
+    assert axe_violations(page) == []
+
+
+def focused(page) -> dict:
+    """What has the keyboard focus, and whether it shows."""
+    return page.evaluate(
+        """() => {
+          const el = document.activeElement;
+          const style = getComputedStyle(el);
+          return {tag: el.tagName, text: (el.innerText || el.value || '').trim(),
+                  href: el.getAttribute('href') || '', name: el.getAttribute('name') || '',
+                  outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2};
+        }"""
+    )
+
+
+def tab_to(page, matches, limit: int = 80) -> dict:
+    """Press Tab until the focused element satisfies ``matches``; fail after ``limit``."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        element = focused(page)
+        if matches(element):
+            assert element["outline"], f"no visible focus on {element}"
+            return element
+    raise AssertionError("never reached by Tab")
+
+
+def test_book_and_cancel_with_the_keyboard_alone(pages, live_server, page_factory):
+    """Find a session, book it, open the booking and cancel it, keys only, focus always visible."""
+    page = page_factory(*WIDTHS["desktop"])
+    session_path = pages.paths["session"]
+    page.goto(f"{live_server}/")
+
+    page.keyboard.press("Tab")
+    assert focused(page)["href"] == "#main"  # the skip link comes first
+    page.keyboard.press("Enter")
+    tab_to(page, lambda el: el["href"] == session_path)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server}{session_path}")
+
+    tab_to(page, lambda el: el["name"] == "name")
+    page.keyboard.type("Irène Joliot-Curie")
+    page.keyboard.press("Tab")
+    page.keyboard.type("irene@example.fr")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("2")
+    tab_to(page, lambda el: el["tag"] == "BUTTON" and "Confirmer" in el["text"])
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=re.compile("C’est réservé"))).to_be_visible()
+
+    page.goto(page.url)  # "open the booking": its own page, from the link kept
+    tab_to(page, lambda el: "Annuler" in el["text"])
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/cancel$"))
+    tab_to(page, lambda el: el["tag"] == "BUTTON" and "annul" in el["text"].lower())
+    page.keyboard.press("Enter")
+    expect(page.locator(".status")).to_have_text("Annulée")
+
+
+def test_book_and_cancel_with_javascript_disabled(pages, live_server, page_factory):
+    """Plain form posts and redirects do everything htmx does."""
+    page = page_factory(*WIDTHS["phone"], java_script_enabled=False)
+    page.goto(f"{live_server}{pages.paths['session']}")
+    page.get_by_label("Nom et prénom").fill("Marie Curie")
+    page.get_by_label("Adresse e-mail").fill("pas-une-adresse")
+    page.get_by_role("button", name="Confirmer la réservation").click()
+    expect(page.get_by_text("Vérifiez les champs signalés ci-dessous.")).to_be_visible()
+    page.get_by_label("Adresse e-mail").fill("marie.sklodowska@example.fr")
+    page.get_by_role("button", name="Confirmer la réservation").click()
+    expect(page).to_have_url(re.compile(r"/b/[A-Za-z0-9_-]{43}$"))
+    expect(page.get_by_text("C’est réservé !", exact=False).first).to_be_visible()
+    expect(page.locator(".status")).to_have_text("Confirmée")
+
+    page.get_by_role("link", name=re.compile("Annuler")).first.click()
+    page.get_by_role("button", name=re.compile("annul", re.IGNORECASE)).click()
+    expect(page.locator(".status")).to_have_text("Annulée")
+
+
+def test_english_from_the_switch_to_the_confirmation_mail(pages, live_server, page_factory, smtp):
+    """The switch keeps the page, the choice sticks, and the mail speaks the booker's language."""
+    page = page_factory(*WIDTHS["phone"])
+    page.goto(f"{live_server}{pages.paths['session']}")
+    page.get_by_role("link", name="English").click()
+    expect(page).to_have_url(f"{live_server}{pages.paths['session']}")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto(f"{live_server}/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert axe_violations(page) == []
+
+    page.goto(f"{live_server}{pages.paths['session']}")
+    page.get_by_label("Full name").fill("Dorothy Hodgkin")
+    page.get_by_label("Email address").fill("dorothy@example.org")
+    page.get_by_role("button", name="Confirm booking").click()
+    expect(page.get_by_role("heading", name=re.compile("booked", re.IGNORECASE))).to_be_visible()
+
+    mail = smtp.wait_for_mail("dorothy@example.org", "Booking confirmed")
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "Hello Dorothy Hodgkin" in text and "confirm your booking" in text
+    assert "Bonjour" not in text and "réservation" not in text.lower()
+
+
+def test_the_programme_page_stays_within_its_weight_budget(pages, live_server, page_factory):
+    """At most 6 requests and 100 KB transferred, compressed, for the whole week's programme."""
+    page = page_factory(*WIDTHS["phone"])
+    transfers: list[tuple[str, int]] = []
+
+    def on_finished(request) -> None:
+        """Count what crossed the wire for the page itself (not the live poll that follows)."""
+        if "/live/seats" in request.url:
+            return
+        sizes = request.sizes()
+        transfers.append((request.url, sizes["responseBodySize"] + sizes["responseHeadersSize"]))
+
+    page.on("requestfinished", on_finished)
+    page.goto(f"{live_server}/", wait_until="load")
+    page.wait_for_timeout(300)
+    total = sum(size for _url, size in transfers)
+    report = ", ".join(f"{url.removeprefix(live_server)} {size} B" for url, size in transfers)
+    print(f"\nprogramme page: {len(transfers)} requests, {total} bytes: {report}")
+    assert len(transfers) <= 6, report
+    assert total <= 100 * 1024, report
+    assert page.locator(".session-card, .card").count() >= 20  # the whole week was there
