@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale, ngettext
+from markupsafe import Markup
 
 from .extensions import babel
 from .timeutil import paris
@@ -45,6 +46,15 @@ def same_site_path(target: str | None) -> str:
     if parts.scheme or parts.netloc:
         return "/"
     return target
+
+
+def content_lang() -> Markup:
+    """`` lang="fr"`` on organisers' text (titles, descriptions) when the interface is not French.
+
+    The programme is written in French; a screen reader reading an English page must
+    switch voices for it (WCAG 3.1.2, language of parts).
+    """
+    return Markup("") if current_language() == "fr" else Markup(' lang="fr"')
 
 
 def switch_language_url(language: str) -> str:
@@ -114,4 +124,5 @@ def init_i18n(app: Flask) -> None:
     )
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["switch_language_url"] = switch_language_url
+    app.jinja_env.globals["content_lang"] = content_lang
     app.jinja_env.globals["colon"] = colon

@@ -283,3 +283,37 @@ def test_the_programme_page_stays_within_its_weight_budget(pages, live_server, p
     assert len(transfers) <= 6, report
     assert total <= 100 * 1024, report
     assert page.locator(".session-card, .card").count() >= 20  # the whole week was there
+
+
+def test_a_seat_change_is_announced_once_politely_without_moving_focus(
+    app, make_session, live_server, page_factory
+):
+    """Screen-reader users hear a real change once; what they were on keeps the focus."""
+    session_id = make_session(capacity=10, title="Film du midi")
+    page = page_factory(*WIDTHS["desktop"])
+    page.goto(f"{live_server}/")
+    announcer = page.locator("#live-announcer")
+    expect(announcer).to_have_attribute("aria-live", "polite")
+    page.evaluate(
+        """() => {
+          window.__announcements = [];
+          new MutationObserver(() => window.__announcements.push(
+              document.getElementById('live-announcer').textContent)
+          ).observe(document.getElementById('live-announcer'),
+                    {childList: true, characterData: true, subtree: true});
+        }"""
+    )
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    focus_before = page.evaluate("document.activeElement.outerHTML")
+    page.wait_for_timeout(2200)  # polls with nothing new: nothing said
+    assert page.evaluate("window.__announcements") == []
+
+    with app.app_context():
+        booking_service.book(booking_service.BookingRequest(session_id, "Ada", "ada@example.fr", 3))
+        db.session.commit()
+    expect(announcer).to_contain_text("Film du midi", timeout=8000)
+    expect(announcer).to_contain_text("7 places")
+    page.wait_for_timeout(2500)  # more polls: the same news is not repeated
+    assert len(page.evaluate("window.__announcements")) == 1
+    assert page.evaluate("document.activeElement.outerHTML") == focus_before

@@ -89,6 +89,9 @@ def test_the_language_switch_comes_back_to_the_same_page_in_english(client, make
     english = client.get(f"/sessions/{session_id}").get_data(as_text=True)
     assert '<html lang="en">' in english
     assert "Book" in english
+    # The organisers' French text is marked as such for screen readers.
+    assert '<h1 lang="fr">Exposition commentée</h1>' in english
+    assert '<h1 lang="fr">' not in french
     # The choice is remembered on every other page, and can be undone.
     assert '<html lang="en">' in client.get("/").get_data(as_text=True)
     client.get("/langue/fr?next=/")
