@@ -112,6 +112,7 @@ def pages(app, runner) -> Pages:
             "waiting-list booking": f"/b/{offered.token}",
             "waiting-list offer": f"/b/{waiting.token}/accept",
             "login": "/login",
+            "error page": "/sessions/999999",
             "check-in: sessions": "/checkin/",
             "check-in: door list": f"/checkin/sessions/{bookable.id}",
         }
