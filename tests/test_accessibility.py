@@ -243,15 +243,16 @@ def test_book_and_cancel_with_javascript_disabled(pages, live_server, page_facto
 def test_english_from_the_switch_to_the_confirmation_mail(pages, live_server, page_factory, smtp):
     """The switch keeps the page, the choice sticks, and the mail speaks the booker's language."""
     page = page_factory(*WIDTHS["phone"])
-    page.goto(f"{live_server}{pages.paths['session']}")
+    page.goto(f"{live_server}/?kind=visit")
     page.get_by_role("link", name="English").click()
-    expect(page).to_have_url(f"{live_server}{pages.paths['session']}")
+    expect(page).to_have_url(f"{live_server}/?kind=visit")  # the same page, filter kept
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    page.goto(f"{live_server}/")
-    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("link", name="Guided visits")).to_be_visible()
     assert axe_violations(page) == []
 
-    page.goto(f"{live_server}{pages.paths['session']}")
+    page.locator(".card__title a").first.click()
+    expect(page).to_have_url(re.compile(r"/sessions/\d+$"))
+    expect(page.locator("html")).to_have_attribute("lang", "en")  # remembered
     page.get_by_label("Full name").fill("Dorothy Hodgkin")
     page.get_by_label("Email address").fill("dorothy@example.org")
     page.get_by_role("button", name="Confirm booking").click()
