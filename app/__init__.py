@@ -45,22 +45,24 @@ def _init_extensions(app: Flask) -> None:
     from .assets import init_assets
     from .database import engine_options, init_database
     from .errors import register_error_handlers
-    from .extensions import csrf, db, limiter, login_manager, mail, migrate
+    from .extensions import csrf, db, login_manager, mail, migrate
     from .i18n import init_i18n
-    from .security import init_security_headers
+    from .ratelimits import init_rate_limits
+    from .security import init_input_guards, init_security_headers
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
-    limiter.init_app(app)
+    init_rate_limits(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page itself says what to do
     login_manager.session_protection = "basic"  # a tablet's Wi-Fi may change its address
     init_i18n(app)
     init_assets(app)
+    init_input_guards(app)
     init_security_headers(app)
     register_error_handlers(app)
     init_database(app)  # last: its commit hook must run before the header hook
@@ -72,9 +74,11 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .checkin import bp as checkin_bp
+    from .gallery import bp as gallery_bp
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(gallery_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 
@@ -100,3 +102,64 @@ def register_cli(app: Flask) -> None:
             click.echo(f"Repaired {len(differences)} counter(s).")
         else:
             raise SystemExit(1)
+
+    @app.cli.command("purge-personal-data")
+    @click.option(
+        "--days",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Anonymise sessions that ended this many days ago or more "
+        "(default: PERSONAL_DATA_RETENTION_DAYS, 30).",
+    )
+    def purge_personal_data_command(days: int | None) -> None:
+        """Anonymise the people's details of past sessions; the statistics stay (run it daily)."""
+        from .services.privacy import purge_personal_data, retention_days
+
+        days = retention_days() if days is None else days
+        report = purge_personal_data(days)
+        db.session.commit()
+        click.echo(
+            f"Sessions ended {days} or more days ago, anonymised: bookings {report.bookings}, "
+            f"standby entries {report.standby_entries}, mails {report.outbox_messages}, "
+            f"audit entries {report.audit_entries}."
+        )
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+    def backup_command(path: Path) -> None:
+        """Write a consistent backup of the whole database to PATH (it holds personal data)."""
+        from .services.backup import BackupError, backup_database
+
+        try:
+            result = backup_database(path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Backup written to {result.path} ({result.size} bytes, {result.method}).")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_command(path: Path, yes: bool) -> None:
+        """Replace the WHOLE database with the backup at PATH, then check the seat ledger."""
+        from .services.backup import BackupError, restore_database
+        from .services.ledger import check_ledger
+
+        if not yes:
+            click.confirm(
+                f"Every booking made since {path} was written will be lost. Restore it?",
+                abort=True,
+            )
+        try:
+            restore_database(path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Database restored from {path}.")
+        differences = check_ledger()
+        if differences:
+            click.echo(
+                f"{len(differences)} seat counter(s) differ from their bookings: "
+                "run 'flask --app wsgi check-ledger --fix'.",
+                err=True,
+            )
+            raise SystemExit(1)
+        click.echo("Ledger OK: every counter matches its bookings.")

@@ -117,17 +117,53 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_BACKOFF_SECONDS": env_int("MAIL_BACKOFF_SECONDS", 30),
         # Links in e-mails sent from cron have no request to take the host from.
         "BASE_URL": os.environ.get("BASE_URL", ""),
-        # Rate limits (Flask-Limiter); Redis when REDIS_URL is set.
+        # Rate limits (Flask-Limiter), per client address; Redis when REDIS_URL is set, so
+        # that every worker counts together (in memory, each worker counts on its own).
+        # Each value is one or more limits separated by ";" ("10/minute;50/hour").
         "RATELIMIT_ENABLED": env_flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
+        # Booking and waiting-list form submissions.
+        "RATELIMIT_BOOKING": os.environ.get("RATELIMIT_BOOKING", "10/minute;50/hour"),
+        # Staff sign-in attempts (on top of the per-account throttle).
+        "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10/minute;60/hour"),
+        # Booking pages and what hangs off them (/b/<token>/…: calendar, cancel, offers).
+        "RATELIMIT_LOOKUP": os.environ.get("RATELIMIT_LOOKUP", "60/minute;600/hour"),
+        # The JSON API.
+        "RATELIMIT_API": os.environ.get("RATELIMIT_API", "120/minute"),
+        # The live seat poll: every open page asks every LIVE_POLL_SECONDS, and a whole
+        # school network may share one address, so this only stops a runaway script.
+        "RATELIMIT_LIVE": os.environ.get("RATELIMIT_LIVE", "600/minute"),
+        # Behind a reverse proxy: how many proxies set X-Forwarded-For / X-Forwarded-Proto
+        # (0 = trust neither header; a visitor could otherwise pick their own address).
+        "PROXY_FIX_X_FOR": env_int("PROXY_FIX_X_FOR", 0),
+        "PROXY_FIX_X_PROTO": env_int("PROXY_FIX_X_PROTO", 0),
+        # At most this many seats per e-mail address and session (bookings and waiting list).
+        "BOOKING_MAX_SEATS_PER_EMAIL": env_int("BOOKING_MAX_SEATS_PER_EMAIL", 6),
+        # GDPR: people's details are anonymised this many days after their session.
+        "PERSONAL_DATA_RETENTION_DAYS": env_int("PERSONAL_DATA_RETENTION_DAYS", 30),
+        # Who answers questions about personal data (the school's data protection officer).
+        "PRIVACY_CONTACT": os.environ.get("PRIVACY_CONTACT", "dpo@mines-ales.fr"),
+        # Gallery pictures: what an upload may weigh, and how many pixels it may decode to.
+        "SPECIMEN_IMAGE_MAX_BYTES": env_int("SPECIMEN_IMAGE_MAX_BYTES", 5 * 1024 * 1024),
+        "SPECIMEN_IMAGE_MAX_PIXELS": env_int("SPECIMEN_IMAGE_MAX_PIXELS", 50_000_000),
         # i18n: French first.
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "LANGUAGES": ("fr", "en"),
-        # Cookies.
+        # Cookies. In production the session cookie (which also holds the CSRF token) is
+        # Secure and named with the __Host- prefix: browsers then refuse it unless it is
+        # Secure, has Path=/ and no Domain, so no subdomain can plant or read it.
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_PATH": "/",
+        # Flask-Login's "remember me" cookie (sign-in does not ask for it; kept safe anyway).
+        "REMEMBER_COOKIE_NAME": "__Host-remember" if production else "remember_token",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_PATH": "/",
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "HSTS": production,
         # A door tablet stays open all day: tie CSRF tokens to the session, not to a clock.

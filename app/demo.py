@@ -331,4 +331,13 @@ def seed_demo(today: date) -> tuple[int, int]:
                 )
             )
             created_sessions += 1
+    _seed_specimens()
     return created_events, created_sessions
+
+
+def _seed_specimens() -> None:
+    """The collection's demo specimens, shown by the guided exhibition (see demo_specimens)."""
+    from .demo_specimens import seed_specimens
+
+    exhibition = db.session.scalar(select(Event).where(Event.slug == "exposition-commentee"))
+    seed_specimens(exhibition)

@@ -6,11 +6,14 @@ import logging
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .htmx import is_htmx_request
+from .ratelimits import retry_after_seconds
 from .services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -24,6 +27,7 @@ def _titles() -> dict[int, str]:
         404: gettext("Page introuvable"),
         405: gettext("Méthode non autorisée"),
         409: gettext("Action impossible"),
+        410: gettext("Données effacées"),
         413: gettext("Envoi trop volumineux"),
         422: gettext("Données invalides"),
         429: gettext("Trop de demandes"),
@@ -41,6 +45,7 @@ def _explanations() -> dict[int, str]:
             "Cette page n’existe pas ou plus. Vérifiez l’adresse ou revenez au programme."
         ),
         405: gettext("Cette adresse ne s’utilise pas ainsi. Revenez au programme."),
+        410: gettext("Les données de cette page ont été effacées."),
         413: gettext("Ce que vous avez envoyé est trop volumineux."),
         429: gettext(
             "Vous avez fait trop de demandes en peu de temps. Patientez un instant, puis réessayez."
@@ -55,11 +60,20 @@ def _explanations() -> dict[int, str]:
 
 
 def error_response(status: int, message: str | None = None) -> Response:
-    """Render the error page (or a JSON error under /api) with ``status``."""
+    """Render the error page with ``status``: JSON under /api, a small fragment for htmx.
+
+    htmx does not swap an error answer; static/js/app.js shows its ``.error-message`` in
+    the page's banner, so a fragment is all it needs.
+    """
     title = _titles().get(status, gettext("Erreur"))
     message = message or _explanations().get(status, title)
     if request.path.startswith("/api/"):
         response = jsonify(error={"status": status, "title": title, "message": message})
+    elif is_htmx_request():
+        response = Response(
+            render_template("errors/_fragment.html", status=status, title=title, message=message),
+            mimetype="text/html",
+        )
     else:
         response = Response(
             render_template("errors/error.html", status=status, title=title, message=message),
@@ -88,6 +102,13 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many_requests(_error: RateLimitExceeded) -> Response:
+        """Over a rate limit: our own 429 page, saying when to come back (Retry-After)."""
+        response = error_response(429)
+        response.headers["Retry-After"] = str(retry_after_seconds())
+        return response
+
     @app.errorhandler(CSRFError)
     def _csrf_error(_error: CSRFError) -> Response:
         """A form without a valid CSRF token: ask to reload, store nothing."""
@@ -103,6 +124,13 @@ def register_error_handlers(app: Flask) -> None:
     def _domain_error(error: DomainError) -> Response:
         """A rule refused an action that no view caught more precisely."""
         return error_response(error.status, error.message())
+
+    @app.errorhandler(DataError)
+    def _bad_value(error: DataError) -> Response:
+        """A value the database refuses (out of range, malformed): bad input, not a crash."""
+        log.warning("value refused by the database on %s: %s", request.path, error.orig)
+        db.session.rollback()
+        return error_response(400)
 
     @app.errorhandler(OperationalError)
     def _database_busy(error: OperationalError) -> Response:

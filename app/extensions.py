@@ -34,4 +34,19 @@ csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# One limiter per process; app/ratelimits.py binds it and holds the limits of each route.
+# Its behaviour is fixed here rather than read from each app's config, because Flask-Limiter
+# keeps the first app's value of these settings for every app created after it.
+limiter = Limiter(
+    key_func=get_remote_address,  # the client's address (ProxyFix sets it behind a proxy)
+    default_limits=[],
+    strategy="fixed-window",
+    key_prefix="minerales",
+    # The 429 page sets its own Retry-After; the X-RateLimit headers would go out on
+    # every limited page, and a Retry-After on a 200 only confuses.
+    headers_enabled=False,
+    # Redis down must not mean bookings down: count in memory meanwhile, and never turn
+    # a storage error into a 500.
+    swallow_errors=True,
+    in_memory_fallback_enabled=True,
+)

@@ -15,8 +15,12 @@ from .timeutil import paris
 NNBSP = "\u202f"  # narrow no-break space, as French typography wants before : ; ! ?
 
 
-LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_DAYS = 365
+
+
+def language_cookie_name() -> str:
+    """``__Host-lang`` over HTTPS (bound to this exact host, never sent in clear), else ``lang``."""
+    return "__Host-lang" if current_app.config.get("SESSION_COOKIE_SECURE") else "lang"
 
 
 def select_locale() -> str:
@@ -28,7 +32,7 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not request:
         return languages[0]
-    chosen = request.cookies.get(LANGUAGE_COOKIE) or session.get("lang")
+    chosen = request.cookies.get(language_cookie_name()) or session.get("lang")
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages, default=languages[0])

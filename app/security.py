@@ -1,10 +1,18 @@
-"""Response headers that every page carries: CSP, framing, sniffing, referrer."""
+"""What every response carries (CSP, framing, sniffing, referrer, permissions, HSTS) and
+the guards every request passes before a view sees it (ids in range, no NUL characters)."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from typing import Any
+
+from flask import Flask, Response, abort, request
+from werkzeug.routing import IntegerConverter, Map
 
 from .assets import HTMX_CDN_ORIGIN
+
+# Ids in URLs are database integers: beyond this PostgreSQL answers "out of range" and
+# SQLite's driver overflows, so a larger number is simply not a URL of this site (404).
+LARGEST_ID = 2**31 - 1
 
 
 def content_security_policy(app: Flask) -> str:
@@ -27,23 +35,68 @@ def content_security_policy(app: Flask) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
+def is_door_page(path: str) -> bool:
+    """Whether ``path`` belongs to the check-in area, the only one that may use the camera."""
+    return path == "/checkin" or path.startswith("/checkin/")
+
+
+def permissions_policy(path: str) -> str:
+    """Powerful browser features are off everywhere; the door pages may use the camera."""
+    camera = "(self)" if is_door_page(path) else "()"
+    return f"camera={camera}, microphone=(), geolocation=(), payment=(), usb=()"
+
+
 def init_security_headers(app: Flask) -> None:
     """Register the after-request hook that sets the security headers."""
     csp = content_security_policy(app)
+    hsts = "max-age=31536000; includeSubDomains" if app.config.get("HSTS") else None
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        """Add the headers to every response, error pages included."""
+        """Add the headers to every response: pages, errors, static files, 304s, redirects."""
         headers = response.headers
         headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers["X-Content-Type-Options"] = "nosniff"
         # Booking pages carry a secret token in their URL: never send it to another site.
         headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        camera = "(self)" if request.path.startswith("/checkin") else "()"
-        headers.setdefault(
-            "Permissions-Policy", f"camera={camera}, microphone=(), geolocation=(), payment=()"
-        )
-        if app.config.get("HSTS"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers["X-Frame-Options"] = "DENY"
+        headers["Permissions-Policy"] = permissions_policy(request.path)
+        # No other site's window keeps a handle on ours, nor embeds our files.
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if hsts:
+            headers.setdefault("Strict-Transport-Security", hsts)
         return response
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:…>`` that only matches numbers a database id column can hold."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def has_nul(values: Any) -> bool:
+    """Whether any string of a multi-dict (or the string itself) holds a NUL character."""
+    if isinstance(values, str):
+        return "\x00" in values
+    return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
+
+
+def init_input_guards(app: Flask) -> None:
+    """Refuse input no form of this site can produce, before any view or query sees it.
+
+    Call it before the blueprints are registered: the id converter must be known when
+    their URL rules are added.
+    """
+    app.url_map.converters["int"] = DatabaseIdConverter
+
+    @app.before_request
+    def _refuse_nul_characters() -> None:
+        """A NUL character has no place in a URL or a form, and PostgreSQL rejects it."""
+        if has_nul(request.path) or has_nul(request.args):
+            abort(400)
+        is_form = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+        if request.method == "POST" and is_form and has_nul(request.form):
+            abort(400)

@@ -55,11 +55,12 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -745,27 +746,43 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
     )
 
 
-def run_sqlite(args: argparse.Namespace) -> Result:
-    """One run on a SQLite file in a temporary directory, removed afterwards."""
-    workdir = Path(tempfile.mkdtemp(prefix="ticket_rush_sqlite_"))
-    try:
-        return bench_one("sqlite", f"sqlite:///{workdir / 'bench.sqlite3'}", args, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+def run_on(label: str, bench: Callable[..., Any], args: argparse.Namespace) -> Any:
+    """Run ``bench(label, database_url, args, workdir)`` on a fresh database of kind ``label``.
 
-
-def run_postgresql(args: argparse.Namespace) -> Result:
-    """One run on a freshly created PostgreSQL database, dropped afterwards."""
-    workdir = Path(tempfile.mkdtemp(prefix="ticket_rush_pg_"))
+    SQLite: a file in a temporary directory. PostgreSQL: ``args.pg_db``, dropped and created
+    again, and dropped afterwards even when the run fails (a failure to drop is reported
+    without hiding the run's own exception).
+    """
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench_{label}_"))
     try:
+        if label == "sqlite":
+            return bench(label, f"sqlite:///{workdir / 'bench.sqlite3'}", args, workdir)
         recreate_pg_database(args.pg_server, args.pg_db)
-        return bench_one("postgresql", f"{args.pg_server}/{args.pg_db}", args, workdir)
+        try:
+            return bench(label, f"{args.pg_server}/{args.pg_db}", args, workdir)
+        finally:
+            try:
+                drop_pg_database(args.pg_server, args.pg_db)
+            except Exception as error:
+                print(f"warning: could not drop {args.pg_db}: {error}", file=sys.stderr)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        try:
-            drop_pg_database(args.pg_server, args.pg_db)
-        except Exception as error:  # report, but do not hide the run's own exception
-            print(f"warning: could not drop {args.pg_db}: {error}", file=sys.stderr)
+
+
+def run_benches(
+    bench: Callable[..., Any], report: Callable[[Any], None], args: argparse.Namespace
+) -> int:
+    """Run ``bench`` on the chosen databases, print each result; 0 when all passed."""
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
+    labels = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    results = []
+    for label in labels:
+        result = run_on(label, bench, args)
+        report(result)
+        results.append(result)
+    if len(results) > 1:
+        print("\n" + "  ".join(f"{r.label}: {'PASS' if r.passed else 'FAIL'}" for r in results))
+    return 0 if all(r.passed for r in results) else 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -798,18 +815,7 @@ def exit_on_sigterm(signum: int, _frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the bench on the chosen databases; 0 when every target is met."""
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, exit_on_sigterm)
-    runners = {"sqlite": run_sqlite, "postgresql": run_postgresql}
-    labels = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    results = []
-    for label in labels:
-        result = runners[label](args)
-        print_result(result)
-        results.append(result)
-    if len(results) > 1:
-        print("\n" + "  ".join(f"{r.label}: {'PASS' if r.passed else 'FAIL'}" for r in results))
-    return 0 if all(r.passed for r in results) else 1
+    return run_benches(bench_one, print_result, parse_args(argv))
 
 
 if __name__ == "__main__":

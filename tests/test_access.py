@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.models import Booking, EventSession
+from app.models import Booking, EventSession, SpecimenCategory
 from app.services import booking as booking_service
-from app.services import checkin
+from app.services import checkin, gallery, images
 
 from .helpers import form_fields
 
 STAFF_BLUEPRINTS = ("admin.", "checkin.")
 # Who may use each area; admins may use everything.
 AREA_ROLES = {"admin.": {"organiser", "admin"}, "checkin.": {"checkin", "organiser", "admin"}}
-ADMIN_ONLY = {"admin.audit_log", "admin.staff"}
+ADMIN_ONLY = {"admin.audit_log", "admin.staff", "admin.privacy_export"}
 
 
 def staff_rules(app):
@@ -42,13 +42,33 @@ def sample_ids(app, make_session):
         entry = checkin.check_in(session_id, booking_id=booking.id, seats=1, actor="setup")
         standby = checkin.add_standby(session_id, 10, "Nobody", actor="setup")  # waits: 9 free
         db.session.commit()
+        specimen = gallery.save_specimen(
+            gallery.SpecimenFields(name="Galène", category=SpecimenCategory.ORE),
+            actor="setup",
+            image=gallery.NewImage(images.prepare(tiny_png()), "Cubes gris de galène"),
+        )
+        db.session.commit()
         return {
             "session_id": session_id,
             "event_id": event_id,
             "booking_id": booking.id,
             "check_in_id": entry.id,
             "entry_id": standby.id,
+            "specimen_id": specimen.id,
+            "image_id": specimen.images[0].id,
+            "size": "thumb",
         }
+
+
+def tiny_png() -> bytes:
+    """A picture small enough for any form."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), (90, 90, 96)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def build(app, rule, ids) -> str:
@@ -108,3 +128,126 @@ def test_each_role_gets_exactly_its_pages(app, client, staff_login, sample_ids, 
 def test_the_login_page_and_logout_are_public(client):
     assert client.get("/login").status_code == 200
     assert client.get("/logout").status_code == 405  # signing out is a POST
+
+
+# ------------------------------------------------------------------------------------
+# Every route of every blueprint, found in app.url_map: CSRF on every POST, the security
+# headers on every answer (pages, errors, redirects, static files, 304s).
+
+# Values for rule arguments the sample data does not provide (the pages may well be 404s:
+# their headers and their CSRF check are what is tested).
+ARGUMENT_DEFAULTS = {
+    "size": "thumb",
+    "language": "fr",
+    "digest": "0123456789",
+    "filename": "css/app.css",
+    "inventory_number": "MIN-0001",
+}
+
+
+def any_url(app, rule, ids) -> str:
+    """A concrete URL for any rule: sample ids where known, harmless values elsewhere."""
+    from flask import url_for
+    from werkzeug.routing import IntegerConverter
+
+    values = {}
+    for name in rule.arguments:
+        if name in ids:
+            values[name] = ids[name]
+        elif name in ARGUMENT_DEFAULTS:
+            values[name] = ARGUMENT_DEFAULTS[name]
+        elif isinstance(rule._converters.get(name), IntegerConverter):
+            values[name] = 1
+        else:
+            values[name] = "x" * 43
+    with app.test_request_context():
+        return url_for(rule.endpoint, **values)
+
+
+def snapshot(app) -> str:
+    """Every row of every table: to prove that a refused request changed nothing."""
+    with app.app_context(), db.engine.connect() as connection:
+        return "\n".join(
+            repr(row)
+            for table in db.metadata.sorted_tables
+            if table.name != "staff_user"  # signing in records the time of the sign-in
+            for row in connection.execute(table.select().order_by(*table.primary_key.columns))
+        )
+
+
+@pytest.fixture
+def every_id(app, sample_ids):
+    """The sample ids plus a booking's secret token, for the public booking routes."""
+    with app.app_context():
+        token = db.session.get(Booking, sample_ids["booking_id"]).token
+    return {**sample_ids, "token": token}
+
+
+def post_rules(app):
+    """Every rule that accepts a POST, in every blueprint."""
+    return [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
+
+
+def test_every_post_route_refuses_a_request_without_its_csrf_token(
+    app, client, staff_login, every_id
+):
+    staff_login(client, "admin")  # past every role check: the CSRF check is what answers
+    before = snapshot(app)
+    rules = post_rules(app)
+    assert {"public.session_detail", "public.erase_booking", "auth.login"} <= {
+        rule.endpoint for rule in rules
+    }
+    for rule in rules:
+        url = any_url(app, rule, every_id)
+        response = client.post(url, data={"seats": "1", "name": "x", "email": "x@example.fr"})
+        assert response.status_code == 400, (url, response.status_code)
+        assert "jeton de sécurité" in response.get_data(as_text=True), url
+        forged = client.post(url, headers={"HX-Request": "true", "X-CSRFToken": "forged"})
+        assert forged.status_code == 400, (url, forged.status_code)
+    assert snapshot(app) == before
+
+
+SECURITY_HEADERS = ("X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options")
+
+
+def assert_security_headers(response, path: str) -> None:
+    """The headers every answer of the site carries."""
+    csp = response.headers.get("Content-Security-Policy", "")
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp, path
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp, path
+    assert response.headers.get("X-Content-Type-Options") == "nosniff", path
+    assert response.headers.get("Referrer-Policy") == "same-origin", path
+    assert response.headers.get("X-Frame-Options") == "DENY", path
+    policy = response.headers.get("Permissions-Policy", "")
+    door = path.startswith("/checkin/")
+    assert ("camera=(self)" if door else "camera=()") in policy, path
+    assert "microphone=()" in policy and "geolocation=()" in policy, path
+
+
+def test_every_answer_carries_the_security_headers(app, client, staff_login, every_id):
+    staff_login(client, "admin")
+    seen = set()
+    for rule in app.url_map.iter_rules():
+        url = any_url(app, rule, every_id)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert_security_headers(response, url)
+            seen.add(response.status_code)
+    anonymous = app.test_client()
+    extra = [
+        anonymous.get("/admin/"),  # redirect to the sign-in page
+        anonymous.get("/checkin/"),
+        anonymous.get("/does-not-exist"),  # 404
+        anonymous.put("/"),  # 405
+        anonymous.get("/?kind=nonsense"),  # 400
+        anonymous.get("/sessions/99999999999999999999"),  # an id no database holds: 404
+        anonymous.get("/static/css/app.css"),
+    ]
+    etag = extra[-1].headers.get("ETag")
+    extra.append(anonymous.get("/static/css/app.css", headers={"If-None-Match": etag}))
+    poll = anonymous.get("/live/seats")
+    extra += [poll, anonymous.get("/live/seats", headers={"If-None-Match": poll.headers["ETag"]})]
+    for response in extra:
+        assert_security_headers(response, response.request.path)
+        seen.add(response.status_code)
+    assert {200, 302, 304, 400, 404, 405} <= seen

@@ -113,6 +113,10 @@ def pages(app, runner) -> Pages:
             "waiting-list offer": f"/b/{waiting.token}/accept",
             "login": "/login",
             "error page": "/sessions/999999",
+            "privacy": "/privacy",
+            "gallery": "/collection/",
+            "gallery: search": "/collection/?q=cevennes&category=ore",
+            "gallery: specimen": "/collection/MA-MNR-0001",
             "check-in: sessions": "/checkin/",
             "check-in: door list": f"/checkin/sessions/{bookable.id}",
         }

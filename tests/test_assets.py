@@ -94,7 +94,7 @@ def test_the_language_switch_comes_back_to_the_same_page_in_english(client, make
     assert '<h1 lang="fr">' not in french
     # The choice is remembered on every other page, and can be undone.
     assert '<html lang="en">' in client.get("/").get_data(as_text=True)
-    client.get("/langue/fr?next=/")
+    client.get("/language/fr?next=/")
     assert '<html lang="fr">' in client.get("/").get_data(as_text=True)
 
 
@@ -110,10 +110,20 @@ def test_the_browser_language_is_used_until_someone_chooses(client):
     ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)", ""],
 )
 def test_the_language_switch_never_leaves_the_site(client, target):
-    response = client.get("/langue/en", query_string={"next": target})
+    response = client.get("/language/en", query_string={"next": target})
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
 
 
 def test_an_unknown_language_is_404(client):
-    assert client.get("/langue/de?next=/").status_code == 404
+    assert client.get("/language/de?next=/").status_code == 404
+
+
+@pytest.mark.app_config(SESSION_COOKIE_SECURE=True)
+def test_over_https_the_language_cookie_is_host_bound(client):
+    response = client.get("/language/en?next=/", base_url="https://localhost")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-lang=en;")
+    assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
+    page = client.get("/", base_url="https://localhost", headers={"Cookie": "__Host-lang=en"})
+    assert '<html lang="en">' in page.get_data(as_text=True)

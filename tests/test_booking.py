@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Booking, BookingStatus, EventSession
+from app.services import booking as booking_service
 from app.timeutil import utcnow
 
 PARTY = {"name": "Marie Curie", "email": "Marie.Curie@Example.fr", "seats": "2"}
@@ -225,3 +226,81 @@ def test_htmx_refusal_swaps_the_panel_and_refreshes_the_badge(client, make_sessi
     assert 'id="booking-panel"' in html and "<html" not in html
     assert "Il ne reste plus qu’une place" in html
     assert f'id="avail-{session_id}" hx-swap-oob="true"' in html
+
+
+# One person cannot take a whole session: at most BOOKING_MAX_SEATS_PER_EMAIL seats per
+# address and session, bookings and waiting list together. (tests/conftest.py lifts the
+# cap for the other tests, as it switches the rate limits off.)
+
+PER_PERSON_RULE = "Une même personne ne peut pas réserver plus de 6 places pour une séance"
+
+
+def send(client, book_form, session_id: int, email: str, seats: int, action: str = "book"):
+    """Post the public form for ``seats`` seats under ``email``."""
+    data = {**book_form(session_id), **PARTY, "email": email, "seats": str(seats)}
+    return client.post(f"/sessions/{session_id}", data={**data, "action": action})
+
+
+@pytest.mark.app_config(BOOKING_MAX_SEATS_PER_EMAIL=6)
+def test_one_address_cannot_take_more_than_its_share_of_a_session(
+    app, client, make_session, book_form
+):
+    session_id = make_session(capacity=30)
+    assert send(client, book_form, session_id, "Marie.Curie@Example.fr", 4).status_code == 303
+    refused = send(client, book_form, session_id, "  marie.curie@example.FR ", 3)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert PER_PERSON_RULE in html  # the rule, next to the seats field
+    assert 'id="seats-error"' in html
+    assert stored(app, session_id) == (1, 4)
+    # Up to the cap is fine, and another address has its own share.
+    assert send(client, book_form, session_id, "marie.curie@example.fr", 2).status_code == 303
+    assert send(client, book_form, session_id, "pierre@example.fr", 6).status_code == 303
+    assert stored(app, session_id) == (3, 12)
+    # Other sessions are counted apart.
+    assert send(client, book_form, make_session(), "marie.curie@example.fr", 6).status_code == 303
+
+
+@pytest.mark.app_config(BOOKING_MAX_SEATS_PER_EMAIL=6)
+def test_the_waiting_list_counts_towards_the_cap_and_cancelled_seats_do_not(
+    app, client, make_session, book_form
+):
+    session_id = make_session(capacity=6)
+    assert send(client, book_form, session_id, "pierre@example.fr", 6).status_code == 303
+    waiting = send(client, book_form, session_id, "marie@example.fr", 5, "waitlist")
+    assert waiting.status_code == 303
+    refused = send(client, book_form, session_id, "marie@example.fr", 2, "waitlist")
+    assert refused.status_code == 409 and PER_PERSON_RULE in refused.get_data(as_text=True)
+    token = waiting.headers["Location"].removeprefix("/b/")
+    with app.app_context():
+        booking_service.cancel(token)
+        db.session.commit()
+    assert send(client, book_form, session_id, "marie@example.fr", 6, "waitlist").status_code == 303
+
+
+@pytest.mark.app_config(BOOKING_MAX_SEATS_PER_EMAIL=2)
+def test_the_cap_is_configurable_and_organisers_are_trusted_with_groups(
+    app, client, make_session, book_form
+):
+    session_id = make_session(capacity=20)
+    assert send(client, book_form, session_id, "prof@example.fr", 2).status_code == 303
+    refused = send(client, book_form, session_id, "prof@example.fr", 1)
+    assert "plus de 2 places pour une séance" in refused.get_data(as_text=True)
+    with app.app_context():  # a class booked by phone through the organisers
+        booking_service.book(
+            booking_service.BookingRequest(
+                session_id, "Classe de 4e B", "prof@example.fr", 12, by_organiser=True
+            ),
+            actor="organiser@mines-ales.fr",
+        )
+        db.session.commit()
+    assert stored(app, session_id) == (2, 14)
+
+
+def test_the_cap_is_six_seats_unless_configured(monkeypatch, tmp_path):
+    from app.config import from_environment
+
+    monkeypatch.delenv("BOOKING_MAX_SEATS_PER_EMAIL", raising=False)
+    assert from_environment(str(tmp_path))["BOOKING_MAX_SEATS_PER_EMAIL"] == 6
+    monkeypatch.setenv("BOOKING_MAX_SEATS_PER_EMAIL", "4")
+    assert from_environment(str(tmp_path))["BOOKING_MAX_SEATS_PER_EMAIL"] == 4

@@ -10,13 +10,23 @@ import re
 import sys
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 WIDTHS = {"phone": (390, 844), "tablet": (768, 1024), "laptop": (1280, 800)}
 
 
+def load_lazy_images(page: Page) -> None:
+    """Load every picture now: a full-page screenshot does not scroll, so lazy ones stay blank."""
+    page.evaluate(
+        """() => Promise.all([...document.images].map((img) => {
+            img.loading = "eager";
+            return img.decode().catch(() => null);
+        }))"""
+    )
+
+
 def main() -> None:
-    """Visit the programme, a session page, a booking page; save full-page PNGs."""
+    """Visit the programme, a session page with its errors, the collection and a specimen."""
     base = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5000"
     out = Path(sys.argv[2] if len(sys.argv) > 2 else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
@@ -35,6 +45,13 @@ def main() -> None:
             page.get_by_role("button", name=re.compile("Confirmer")).click()
             page.wait_for_selector(".field__error")
             page.screenshot(path=out / f"session-errors-{label}.png", full_page=True)
+            page.goto(f"{base}/collection/")
+            load_lazy_images(page)
+            page.screenshot(path=out / f"collection-{label}.png", full_page=True)
+            href = page.locator(".specimen-card__title a").first.get_attribute("href")
+            page.goto(f"{base}{href}")
+            load_lazy_images(page)
+            page.screenshot(path=out / f"specimen-{label}.png", full_page=True)
             page.close()
         browser.close()
     print(f"screenshots written to {out}/")

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -17,9 +18,18 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ..public.forms import SeatsField
+from ..services.gallery import is_valid_inventory_number, normalise_inventory_number
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -202,4 +212,88 @@ class StaffForm(FlaskForm):
                 min=10, max=200, message=_l("Le mot de passe doit faire au moins 10 caractères.")
             ),
         ],
+    )
+
+
+class SpecimenForm(FlaskForm):
+    """Create or edit a specimen of the collection (a first picture may come with it)."""
+
+    inventory_number = StringField(
+        _l("Numéro d’inventaire"), validators=[Optional(), Length(max=20)]
+    )
+    name = StringField(
+        _l("Nom"), validators=[DataRequired(_l("Indiquez le nom du spécimen.")), Length(max=200)]
+    )
+    category = SelectField(_l("Catégorie"), validators=[InputRequired()])
+    formula = StringField(_l("Formule chimique"), validators=[Optional(), Length(max=100)])
+    locality = StringField(_l("Localité"), validators=[Optional(), Length(max=200)])
+    region = StringField(_l("Région"), validators=[Optional(), Length(max=100)])
+    age = StringField(_l("Âge géologique"), validators=[Optional(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    event_id = SelectField(_l("Présenté pendant"), coerce=int, validators=[InputRequired()])
+    on_display = BooleanField(_l("Présenté au public"), default=True)
+    image = FileField(_l("Photo (JPEG, PNG ou WebP)"))
+    alt_text = StringField(_l("Texte alternatif de la photo"), validators=[Length(max=300)])
+
+    def validate_inventory_number(self, field: StringField) -> None:
+        """Letters, digits and dashes: the number is the specimen's address."""
+        number = normalise_inventory_number(field.data or "")
+        if number and not is_valid_inventory_number(number):
+            raise ValidationError(
+                _l("Lettres, chiffres et tirets seulement, par exemple MA-MIN-0012.")
+            )
+        field.data = number
+
+    def validate_alt_text(self, field: StringField) -> None:
+        """A picture needs a description for people who cannot see it."""
+        if has_file(self.image) and not (field.data or "").strip():
+            raise ValidationError(
+                _l("Décrivez la photo en quelques mots pour les personnes qui ne la voient pas.")
+            )
+
+
+class SpecimenImageForm(FlaskForm):
+    """Add a picture to a specimen."""
+
+    image = FileField(
+        _l("Photo (JPEG, PNG ou WebP)"),
+        validators=[FileRequired(_l("Choisissez une image à envoyer."))],
+    )
+    alt_text = StringField(
+        _l("Texte alternatif"),
+        validators=[
+            DataRequired(
+                _l("Décrivez la photo en quelques mots pour les personnes qui ne la voient pas.")
+            ),
+            Length(max=300),
+        ],
+    )
+
+
+class DisplayForm(FlaskForm):
+    """Show (1) or hide (0) a specimen on the public pages."""
+
+    on_display = SelectField(
+        _l("Présenté au public"),
+        choices=choices([("1", _l("Oui")), ("0", _l("Non"))]),
+        validators=[InputRequired()],
+    )
+
+
+def has_file(field: FileField) -> bool:
+    """True when a file was chosen in ``field``."""
+    return bool(getattr(field.data, "filename", None))
+
+
+class PrivacyExportForm(FlaskForm):
+    """The address whose personal data an administrator exports (a GDPR access request)."""
+
+    email = EmailField(
+        _l("Adresse e-mail de la personne"),
+        validators=[
+            DataRequired(_l("Indiquez l’adresse e-mail.")),
+            Length(max=254, message=_l("Cette adresse e-mail est trop longue.")),
+            Email(_l("Cette adresse e-mail n’est pas valide (exemple : nom@exemple.fr).")),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )

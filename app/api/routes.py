@@ -10,6 +10,7 @@ from sqlalchemy import text
 from ..extensions import csrf, db
 from ..i18n import iso_local
 from ..models import EventSession
+from ..ratelimits import api_limit
 from ..services.programme import BOOKABLE, availability, get_session, list_sessions
 from . import bp
 
@@ -35,12 +36,14 @@ def session_json(session: EventSession) -> dict[str, Any]:
 
 
 @bp.get("/api/sessions")
+@api_limit
 def sessions() -> Response:
     """Every session of the programme, in date order."""
     return jsonify([session_json(s) for s in list_sessions()])
 
 
 @bp.get("/api/sessions/<int:session_id>")
+@api_limit
 def session(session_id: int) -> Response:
     """One session; 404 (JSON) when it does not exist."""
     return jsonify(session_json(get_session(session_id)))

@@ -11,6 +11,7 @@ from flask_login import current_user, login_user, logout_user
 from ..database import end_write
 from ..extensions import db, login_manager
 from ..models import Role, StaffUser
+from ..ratelimits import login_limit
 from ..services import accounts
 from ..services.errors import DomainError
 from . import bp
@@ -39,6 +40,7 @@ def home_for(user: StaffUser) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limit
 def login() -> Response | tuple[str, int] | str:
     """Sign in; repeated failures are slowed down, then the account is locked."""
     if current_user.is_authenticated:

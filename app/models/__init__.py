@@ -6,6 +6,7 @@ from .checkin import CheckIn, StandbyEntry, StandbyStatus
 from .live import SEATS_COUNTER, ChangeCounter
 from .outbox import OutboxMessage, OutboxStatus
 from .programme import Event, EventKind, EventSession, Venue
+from .specimen import Specimen, SpecimenCategory, SpecimenImage
 from .staff import Role, StaffUser
 
 __all__ = [
@@ -22,6 +23,9 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Role",
+    "Specimen",
+    "SpecimenCategory",
+    "SpecimenImage",
     "StaffUser",
     "StandbyEntry",
     "StandbyStatus",

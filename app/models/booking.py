@@ -70,6 +70,9 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Set when the people's details were anonymised (GDPR: erased by the booker, or purged
+    # some days after the session); the row stays for the seat counts and statistics.
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     session: Mapped[EventSession] = relationship(lazy="joined", innerjoin=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -28,6 +29,24 @@ class SeatsInRange:
             raise ValidationError(_l("Choisissez entre 1 et %(max)d places.", max=maximum))
 
 
+class NoControlCharacters:
+    """Refuse invisible control characters (an escape sequence, a NUL…) in typed text.
+
+    Names end up in e-mails, CSV exports and the door list: nothing there should carry
+    characters a keyboard does not type. Line breaks and tabs are allowed where a field
+    spans several lines.
+    """
+
+    def __init__(self, multiline: bool = False) -> None:
+        self.allowed = {"\n", "\r", "\t"} if multiline else set()
+
+    def __call__(self, form: FlaskForm, field: StringField) -> None:
+        """Raise a readable error when the value holds a control character."""
+        value = field.data or ""
+        if any(unicodedata.category(char) == "Cc" and char not in self.allowed for char in value):
+            raise ValidationError(_l("Ce champ contient des caractères non autorisés."))
+
+
 class SeatsField(IntegerField):
     """An integer field whose parse error is a French sentence, not WTForms' default."""
 
@@ -51,6 +70,7 @@ class BookingForm(FlaskForm):
         validators=[
             DataRequired(_l("Indiquez votre nom.")),
             Length(max=120, message=_l("Le nom ne doit pas dépasser 120 caractères.")),
+            NoControlCharacters(),
         ],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
@@ -73,6 +93,7 @@ class BookingForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=40, message=_l("Ce numéro est trop long.")),
+            NoControlCharacters(),
         ],
     )
     accessibility_needs = TextAreaField(
@@ -80,6 +101,7 @@ class BookingForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=1000, message=_l("Merci de rester sous 1 000 caractères.")),
+            NoControlCharacters(multiline=True),
         ],
     )
     nonce = HiddenField(default=lambda: secrets.token_urlsafe(16))
@@ -99,3 +121,7 @@ class ReduceForm(FlaskForm):
         _l("Nouveau nombre de places"),
         validators=[InputRequired(_l("Indiquez le nombre de places."))],
     )
+
+
+class EraseForm(FlaskForm):
+    """Erase one's own data: nothing but the CSRF token, the button is the decision."""

@@ -23,15 +23,17 @@ from flask_babel import gettext
 from ..database import end_write
 from ..htmx import is_htmx_request
 from ..i18n import (
-    LANGUAGE_COOKIE,
     LANGUAGE_COOKIE_DAYS,
     current_language,
+    language_cookie_name,
     same_site_path,
     seats_phrase,
 )
 from ..models import Booking, BookingStatus, EventKind, EventSession
+from ..ratelimits import booking_limit, live_limit, lookup_limit
+from ..security import LARGEST_ID
 from ..services import booking as booking_service
-from ..services import ledger, tickets, waitlist
+from ..services import ledger, privacy, tickets, waitlist
 from ..services.errors import DomainError, InvalidSeats, PartyTooLarge, SessionFull
 from ..services.mail import public_url
 from ..services.programme import (
@@ -41,8 +43,9 @@ from ..services.programme import (
     group_by_day,
     list_sessions,
 )
+from ..timeutil import utcnow
 from . import bp
-from .forms import BookingForm, ReduceForm
+from .forms import BookingForm, EraseForm, ReduceForm
 
 TOKEN_RULE = "<string(minlength=20, maxlength=64):token>"  # noqa: S105 (a URL rule, not a secret)
 
@@ -91,13 +94,14 @@ def live_etag(kind: EventKind | None, event_id: int | None) -> str:
     return f"seats-{ledger.change_counter()}-{scope}-{current_language()}-{minute}"
 
 
-@bp.get("/langue/<any(fr, en):language>")
+@bp.get("/language/<any(fr, en):language>")
 def choose_language(language: str) -> Response:
     """Switch the interface language, remember it, and go back to the same page."""
     response = redirect(same_site_path(request.args.get("next")), code=303)
     response.set_cookie(
-        LANGUAGE_COOKIE,
+        language_cookie_name(),
         language,
+        path="/",
         max_age=LANGUAGE_COOKIE_DAYS * 24 * 3600,
         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
         httponly=True,
@@ -107,10 +111,13 @@ def choose_language(language: str) -> Response:
 
 
 @bp.get("/live/seats")
+@live_limit
 def live_seats() -> Response:
     """Seat badges of a page's sessions, swapped out-of-band by id; 304 when unchanged."""
     kind = parse_kind(request.args.get("kind"))
     event_id = request.args.get("event", type=int)
+    if event_id is not None and not 0 < event_id <= LARGEST_ID:
+        abort(400)
     etag = live_etag(kind, event_id)
     # Weak: the same counts sent compressed or not are the same version for us (and
     # Flask-Compress leaves weak validators alone instead of suffixing the encoding).
@@ -140,6 +147,7 @@ def _booking_request(form: BookingForm, session: EventSession) -> booking_servic
 
 
 @bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
+@booking_limit
 def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     """A session's details and its booking form; POST books seats for a party."""
     waitlist.expire_before_read(session_id)
@@ -155,7 +163,12 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
                     booking = booking_service.join_waitlist(_booking_request(form, session))
                 else:
                     booking = booking_service.book(_booking_request(form, session))
-            except (SessionFull, InvalidSeats, PartyTooLarge) as error:
+            except (
+                SessionFull,
+                InvalidSeats,
+                PartyTooLarge,
+                booking_service.SeatsPerPersonExceeded,
+            ) as error:
                 end_write(commit=False)
                 form.seats.errors = [*form.seats.errors, error.message()]
                 status = error.status
@@ -224,6 +237,7 @@ def render_booking(booking: Booking, status: int = 200, **context: object) -> Re
 
 
 @bp.get(f"/b/{TOKEN_RULE}")
+@lookup_limit
 def booking_page(token: str) -> Response:
     """A booking's own page: what, when, where, how many seats, status and what to do."""
     booking = booking_service.get_by_token(token)
@@ -232,6 +246,7 @@ def booking_page(token: str) -> Response:
 
 
 @bp.get(f"/b/{TOKEN_RULE}/calendar.ics")
+@lookup_limit
 def booking_calendar(token: str) -> Response:
     """The booking as an iCalendar file (Europe/Paris)."""
     booking = booking_service.get_by_token(token)
@@ -243,6 +258,7 @@ def booking_calendar(token: str) -> Response:
 
 
 @bp.route(f"/b/{TOKEN_RULE}/accept", methods=["GET", "POST"])
+@lookup_limit
 def accept_offer(token: str) -> Response:
     """The e-mail's "accept" link: a page with one button (GET), then confirm (POST)."""
     booking = booking_service.get_by_token(token)
@@ -259,6 +275,7 @@ def accept_offer(token: str) -> Response:
 
 
 @bp.route(f"/b/{TOKEN_RULE}/decline", methods=["GET", "POST"])
+@lookup_limit
 def decline_offer(token: str) -> Response:
     """The e-mail's "decline" link: a page with one button (GET), then free the seats (POST)."""
     booking = booking_service.get_by_token(token)
@@ -287,6 +304,7 @@ def render_offer(
 
 
 @bp.post(f"/b/{TOKEN_RULE}/seats")
+@lookup_limit
 def reduce_party(token: str) -> Response:
     """Make the party smaller; the freed seats go to the waiting list."""
     booking = booking_service.get_by_token(token)
@@ -310,6 +328,7 @@ def reduce_party(token: str) -> Response:
 
 
 @bp.route(f"/b/{TOKEN_RULE}/cancel", methods=["GET", "POST"])
+@lookup_limit
 def cancel_booking(token: str) -> Response:
     """Ask for confirmation (GET), then cancel and free the seats (POST)."""
     booking = booking_service.get_by_token(token)
@@ -334,3 +353,50 @@ def cancel_booking(token: str) -> Response:
             )
         return redirect(url_for(".booking_page", token=token), code=303)
     return private_page(make_response(render_template("public/cancel.html", booking=booking)))
+
+
+@bp.route(f"/b/{TOKEN_RULE}/erase", methods=["GET", "POST"])
+@lookup_limit
+def erase_booking(token: str) -> Response:
+    """Ask for confirmation (GET), then erase the booker's data for good (POST).
+
+    A booking that still holds or awaits seats is cancelled first, so the seats go to
+    other people; afterwards the link no longer opens anything.
+    """
+    booking = booking_service.get_by_token(token)
+    form = EraseForm()
+    if request.method == "POST" and form.validate_on_submit():
+        was_active = booking.is_active
+        erased = privacy.erase_booking(token)
+        if was_active and erased.status is BookingStatus.CANCELLED:
+            flash(
+                gettext(
+                    "Votre réservation est annulée et vos données sont effacées. "
+                    "Les places sont libérées pour d’autres visiteurs."
+                ),
+                "success",
+            )
+        else:
+            flash(gettext("Vos données sont effacées."), "success")
+        return redirect(url_for(".erased"), code=303)
+    cancels = privacy.erasure_cancels(booking, utcnow())
+    response = make_response(
+        render_template("public/erase.html", booking=booking, form=form, cancels=cancels)
+    )
+    return private_page(response)
+
+
+@bp.get("/erased")
+def erased() -> Response:
+    """Where the booker lands after erasing their data: what happened, what it means."""
+    return private_page(make_response(render_template("public/erase_done.html")))
+
+
+@bp.get("/privacy")
+def privacy_page() -> str:
+    """What we keep about people who book, why, for how long, and whom to ask."""
+    return render_template(
+        "public/privacy.html",
+        retention_days=privacy.retention_days(),
+        contact=current_app.config["PRIVACY_CONTACT"],
+    )

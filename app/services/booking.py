@@ -6,12 +6,14 @@ Every function works inside the caller's transaction (one per request) and raise
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from flask_babel import gettext
+from sqlalchemy import func, select
 
 from ..database import begin_write
 from ..extensions import db
@@ -24,6 +26,7 @@ from .errors import (
     BookingClosed,
     BookingNotFound,
     CannotReduce,
+    DomainError,
     InvalidSeats,
     NoOfferPending,
     PartyTooLarge,
@@ -32,6 +35,9 @@ from .errors import (
     SessionStarted,
 )
 from .programme import ensure_bookable
+
+# Statuses whose seats count against a person's cap on one session.
+COUNTED_PER_PERSON = (BookingStatus.CONFIRMED, BookingStatus.WAITING, BookingStatus.OFFERED)
 
 # No 0/O or 1/I: the code is read aloud and typed at the door.
 TICKET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -58,6 +64,53 @@ def max_seats_per_booking() -> int:
     return int(current_app.config["BOOKING_MAX_SEATS"])
 
 
+def max_seats_per_person() -> int:
+    """The most seats one e-mail address may hold on one session (``BOOKING_MAX_SEATS_PER_EMAIL``)."""
+    return int(current_app.config["BOOKING_MAX_SEATS_PER_EMAIL"])
+
+
+def normalise_email(email: str) -> str:
+    """The form in which addresses are stored and compared."""
+    return email.strip().lower()
+
+
+class SeatsPerPersonExceeded(DomainError):
+    """One address would hold more seats on a session than one person may.
+
+    The message states the rule only: it must not tell a stranger typing someone else's
+    address whether that person has booked.
+    """
+
+    code = "seats_per_person"
+    status = 409
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(maximum)
+        self.maximum = maximum
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext(
+            "Une même personne ne peut pas réserver plus de %(max)d places pour une séance, "
+            "liste d’attente comprise.",
+            max=self.maximum,
+        )
+
+
+class BookingErased(DomainError):
+    """The booking's personal details were erased: its link no longer opens anything."""
+
+    code = "booking_erased"
+    status = 410
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext(
+            "Les données personnelles de cette réservation ont été effacées : "
+            "ce lien ne donne plus accès à rien."
+        )
+
+
 @dataclass(frozen=True)
 class BookingRequest:
     """What a person asked for, already parsed by the form."""
@@ -76,14 +129,22 @@ class BookingRequest:
     by_organiser: bool = False
 
 
-def _earlier_booking(request: BookingRequest) -> Booking | None:
-    """The booking an identical form submission already made, if any."""
+def _earlier_booking(request: BookingRequest) -> tuple[Booking | None, BookingRequest]:
+    """The booking an identical form submission already made, and the request to go on with.
+
+    A nonce already used on another session (a form sent to the wrong page, or made up)
+    cannot be stored a second time: the request goes on without it.
+    """
     if not request.nonce:
-        return None
+        return None, request
     earlier = db.session.execute(
         select(Booking).where(Booking.request_nonce == request.nonce)
     ).scalar_one_or_none()
-    return earlier if earlier is not None and earlier.session_id == request.session_id else None
+    if earlier is None:
+        return None, request
+    if earlier.session_id == request.session_id:
+        return earlier, request
+    return None, dataclasses.replace(request, nonce=None)
 
 
 def _new_booking(
@@ -96,7 +157,7 @@ def _new_booking(
         ticket_code=new_ticket_code(),
         request_nonce=request.nonce or None,
         name=request.name.strip(),
-        email=request.email.strip().lower(),
+        email=normalise_email(request.email),
         phone=request.phone.strip(),
         seats=request.seats,
         status=status,
@@ -125,6 +186,25 @@ def _check_request(session: EventSession, request: BookingRequest, now: datetime
         raise SessionFull(seats_left=session.seats_left, seats_wanted=request.seats)
 
 
+def _check_seats_per_person(session: EventSession, request: BookingRequest) -> None:
+    """Refuse a request that would give one address more seats than one person may have.
+
+    Called under the session's lock, so two forms sent at once by the same person cannot
+    both squeeze under the cap. Organisers booking by phone are trusted with groups.
+    """
+    if request.by_organiser:
+        return
+    held = db.session.scalar(
+        select(func.coalesce(func.sum(Booking.seats), 0)).where(
+            Booking.session_id == session.id,
+            Booking.email == normalise_email(request.email),
+            Booking.status.in_(COUNTED_PER_PERSON),
+        )
+    )
+    if int(held or 0) + request.seats > max_seats_per_person():
+        raise SeatsPerPersonExceeded(max_seats_per_person())
+
+
 def book(request: BookingRequest, *, actor: str = "public", now: datetime | None = None) -> Booking:
     """Confirm a booking for the whole party, or raise why not.
 
@@ -136,7 +216,7 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
     acceptance is decided under the session's lock by the ledger's conditional UPDATE.
     """
     now = now or utcnow()
-    earlier = _earlier_booking(request)
+    earlier, request = _earlier_booking(request)
     if earlier is not None:
         return earlier
     session = db.session.get(EventSession, request.session_id)
@@ -148,10 +228,11 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
     session = ledger.lock_session(request.session_id)
     if session is None:
         raise SessionNotFound(request.session_id)
-    earlier = _earlier_booking(request)  # an identical submit may have won the race
+    earlier, request = _earlier_booking(request)  # an identical submit may have won the race
     if earlier is not None:
         return earlier
     _check_request(session, request, now)
+    _check_seats_per_person(session, request)
     ledger.take_seats(session, request.seats)
     booking = _new_booking(session, request, BookingStatus.CONFIRMED, now)
     db.session.add(booking)
@@ -169,14 +250,14 @@ def join_waitlist(
     Raises ``SessionNotFound``, ``BookingClosed``, ``InvalidSeats`` or ``PartyTooLarge``.
     """
     now = now or utcnow()
-    earlier = _earlier_booking(request)
+    earlier, request = _earlier_booking(request)
     if earlier is not None:
         return earlier
     begin_write()
     session = ledger.lock_session(request.session_id)
     if session is None:
         raise SessionNotFound(request.session_id)
-    earlier = _earlier_booking(request)
+    earlier, request = _earlier_booking(request)
     if earlier is not None:
         return earlier
     ensure_bookable(session, now)
@@ -185,6 +266,7 @@ def join_waitlist(
         raise InvalidSeats(maximum)
     if request.seats > session.capacity:
         raise PartyTooLarge(session.capacity)
+    _check_seats_per_person(session, request)
     booking = _new_booking(session, request, BookingStatus.WAITING, now)
     db.session.add(booking)
     ledger.add_waiting(session, booking.seats)
@@ -197,10 +279,16 @@ def join_waitlist(
 
 
 def get_by_token(token: str) -> Booking:
-    """Return the booking behind a secret token, or raise ``BookingNotFound``."""
+    """Return the booking behind a secret token.
+
+    Raises ``BookingNotFound``, or ``BookingErased`` once its people's details are gone
+    (every page under the token then says so, instead of showing an empty booking).
+    """
     booking = db.session.execute(select(Booking).where(Booking.token == token)).scalar_one_or_none()
     if booking is None:
         raise BookingNotFound()
+    if booking.personal_data_purged_at is not None:
+        raise BookingErased()
     return booking
 
 

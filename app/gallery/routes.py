@@ -1,0 +1,96 @@
+"""URL rules of the collection's public pages, all in one place.
+
+The grid answers htmx with the ``_grid.html`` fragment only (and the result count,
+out of band); a plain request gets the whole page, so every filter works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import cycle
+
+from flask import Response, abort, make_response, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from ..htmx import is_htmx_request
+from ..models import Specimen, SpecimenCategory, SpecimenImage
+from ..services import gallery
+from . import bp
+from .forms import GalleryFilters
+
+IMAGE_SIZES = ("thumb", "large")
+YEAR = 365 * 24 * 3600
+# A run of digits right after an element symbol or a closing bracket is an index: FeS2.
+FORMULA_INDEX = re.compile(r"(?<=[A-Za-z)\]])(\d+)")
+
+
+@bp.get("/")
+def index() -> Response:
+    """The grid of specimens on display, filtered by category, region and search words."""
+    filters = GalleryFilters.from_args(request.args)
+    specimens = gallery.public_specimens(filters.category, filters.region, filters.query)
+    context = {
+        "specimens": specimens,
+        "filters": filters,
+        "categories": list(SpecimenCategory),
+        "regions": gallery.public_regions(),
+    }
+    if is_htmx_request():
+        response = make_response(render_template("gallery/_grid.html", oob=True, **context))
+        response.headers["HX-Push-Url"] = filters.url()
+    else:
+        response = make_response(render_template("gallery/index.html", **context))
+    response.vary.add("HX-Request")  # one URL, two answers: caches must keep them apart
+    return response
+
+
+@bp.get("/<inventory_number>")
+def specimen(inventory_number: str) -> Response | str:
+    """A specimen's page: every field, its pictures, and the sessions where it is shown."""
+    number = gallery.normalise_inventory_number(inventory_number)
+    if number != inventory_number and gallery.is_valid_inventory_number(number):
+        return redirect(url_for(".specimen", inventory_number=number), code=301)
+    found = gallery.get_public(number)
+    return render_template(
+        "gallery/specimen.html", specimen=found, sessions=gallery.upcoming_sessions(found)
+    )
+
+
+@bp.get("/images/<int:image_id>/<digest>/<any(thumb, large):size>.webp")
+def image(image_id: int, digest: str, size: str) -> Response:
+    """A picture of a specimen on display; its address changes with its pixels."""
+    return picture_response(gallery.public_image(image_id, digest), size, public=True)
+
+
+def picture_response(picture: SpecimenImage, size: str, *, public: bool) -> Response:
+    """The WebP bytes of one rendition, cacheable (for a year when ``public``)."""
+    if size not in IMAGE_SIZES:
+        abort(404)
+    response = Response(getattr(picture, size), mimetype="image/webp")
+    response.set_etag(f"{picture.digest}-{size}")
+    response.headers["Cache-Control"] = (
+        f"public, max-age={YEAR}, immutable" if public else "private, max-age=3600"
+    )
+    return response.make_conditional(request)
+
+
+@bp.app_template_global()
+def specimen_image_url(picture: SpecimenImage, size: str) -> str:
+    """The public address of a picture's rendition."""
+    return url_for("gallery.image", image_id=picture.id, digest=picture.digest, size=size)
+
+
+@bp.app_template_global()
+def specimens_shown(event_id: int) -> list[Specimen]:
+    """The specimens on display that an event shows (for the session pages)."""
+    return gallery.shown_by_event(event_id)
+
+
+@bp.app_template_filter("formula")
+def formula_filter(text: str) -> Markup:
+    """A chemical formula with its indices as subscripts: FeS2 → FeS<sub>2</sub>."""
+    parts = FORMULA_INDEX.split(text)  # text, digits, text, digits…
+    return Markup("").join(
+        Markup("<sub>{}</sub>").format(part) if odd else escape(part)
+        for odd, part in zip(cycle((False, True)), parts, strict=False)
+    )

@@ -1,0 +1,219 @@
+"""Resilience: backups and a tested restore, the ledger check, a full disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import stat
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import SEATS_COUNTER, Booking, ChangeCounter, EventSession
+from app.services import booking as booking_service
+from app.services.ledger import check_ledger
+
+from .helpers import form_fields
+
+PARTY = {"name": "Jean Moulin", "email": "jean@example.fr", "seats": "1"}
+
+
+def book(app, session_id: int, email: str, seats: int = 1) -> str:
+    """Book through the service; return the token."""
+    with app.app_context():
+        booking = booking_service.book(
+            booking_service.BookingRequest(session_id, email.split("@")[0], email, seats)
+        )
+        db.session.commit()
+        return booking.token
+
+
+def state(app) -> tuple[list[tuple[str, str, int]], list[tuple[int, int, int]]]:
+    """Every booking (email, status, seats) and every session's counters, in order."""
+    with app.app_context():
+        db.session.remove()
+        bookings = db.session.execute(
+            select(Booking.email, Booking.status, Booking.seats).order_by(Booking.email)
+        ).all()
+        sessions = db.session.execute(
+            select(EventSession.id, EventSession.seats_taken, EventSession.seats_waiting).order_by(
+                EventSession.id
+            )
+        ).all()
+        return [(e, s.value, n) for e, s, n in bookings], [tuple(row) for row in sessions]
+
+
+@pytest.fixture
+def pg_tools(backend):
+    """PostgreSQL backups need the client tools; SQLite needs nothing."""
+    if backend == "postgresql" and not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("pg_dump/pg_restore missing (apt-get install postgresql-client)")
+        pytest.skip("pg_dump/pg_restore not installed")
+
+
+def test_backup_then_restore_brings_the_bookings_back(
+    app, runner, make_session, tmp_path, pg_tools
+):
+    session_id = make_session(capacity=5)
+    kept = book(app, session_id, "ada@example.fr", seats=2)
+    book(app, session_id, "bob@example.fr")
+    before = state(app)
+    target = tmp_path / "minerales.backup"
+
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "Backup written to" in result.output
+    assert target.stat().st_size > 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # it holds names and addresses
+
+    # Life goes on after the backup: a cancellation, a new booking, a damaged counter.
+    with app.app_context():
+        booking_service.cancel(kept)
+        db.session.commit()
+    book(app, session_id, "carla@example.fr", seats=3)
+    with app.app_context():
+        db.session.execute(update(EventSession).values(seats_taken=EventSession.seats_taken + 1))
+        db.session.commit()
+    assert state(app) != before
+
+    restored = runner.invoke(args=["restore", str(target), "--yes"])
+    assert restored.exit_code == 0, restored.output
+    assert "Ledger OK" in restored.output
+    assert state(app) == before
+    with app.app_context():
+        assert check_ledger() == []
+    # The app carries on with the restored data.
+    assert app.test_client().get(f"/b/{kept}").status_code == 200
+
+
+def test_restore_asks_first_and_refuses_a_file_that_is_not_a_backup(
+    app, runner, make_session, tmp_path, backend
+):
+    if backend != "sqlite":
+        pytest.skip("the SQLite restore checks the file itself; pg_restore checks dumps")
+    book(app, make_session(), "ada@example.fr")
+    before = state(app)
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not a database")
+    assert runner.invoke(args=["restore", str(junk)], input="n\n").exit_code != 0
+    refused = runner.invoke(args=["restore", str(junk), "--yes"])
+    assert refused.exit_code != 0 and "not a readable SQLite database" in refused.output
+    assert state(app) == before
+
+
+def test_a_backup_never_overwrites_the_database_itself(app, runner, backend):
+    if backend != "sqlite":
+        pytest.skip("SQLite only: the database is a file")
+    database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    result = runner.invoke(args=["backup", database])
+    assert result.exit_code != 0 and "overwrite the database itself" in result.output
+
+
+def test_an_online_backup_holds_only_committed_data(app, runner, make_session, tmp_path, backend):
+    """A writer in the middle of its transaction does not block the backup nor leak into it."""
+    if backend != "sqlite":
+        pytest.skip("pg_dump's snapshot isolation is PostgreSQL's own business")
+    session_id = make_session(capacity=5)
+    book(app, session_id, "ada@example.fr", seats=2)
+    database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    writer = sqlite3.connect(database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE event_session SET seats_taken = 5 WHERE id = ?", (session_id,))
+        result = runner.invoke(args=["backup", str(tmp_path / "during.sqlite3")])
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(tmp_path / "during.sqlite3") as copy:
+        assert copy.execute("SELECT seats_taken FROM event_session").fetchone() == (2,)
+        assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # one file
+
+
+# ------------------------------------------------------------------------- check-ledger
+
+
+def test_check_ledger_reports_differences_and_fix_repairs_them(app, runner, make_session):
+    session_id = make_session(capacity=10)
+    other = make_session(capacity=10)
+    book(app, session_id, "ada@example.fr", seats=3)
+    ok = runner.invoke(args=["check-ledger"])
+    assert ok.exit_code == 0 and "Ledger OK" in ok.output
+
+    with app.app_context():  # a crash or a hand edit left the counters wrong
+        db.session.execute(
+            update(EventSession).where(EventSession.id == session_id).values(seats_taken=7)
+        )
+        db.session.execute(
+            update(EventSession).where(EventSession.id == other).values(seats_waiting=2)
+        )
+        db.session.commit()
+        counter = db.session.scalar(
+            select(ChangeCounter.value).where(ChangeCounter.name == SEATS_COUNTER)
+        )
+
+    report = runner.invoke(args=["check-ledger"])
+    assert report.exit_code == 1
+    assert f"session {session_id}: seats_taken 7, bookings add up to 3" in report.output
+    assert f"session {other}: seats_waiting 2, bookings add up to 0" in report.output
+    with app.app_context():  # reporting changes nothing
+        assert len(check_ledger()) == 2
+
+    fixed = runner.invoke(args=["check-ledger", "--fix"])
+    assert fixed.exit_code == 0 and "Repaired 2 counter(s)." in fixed.output
+    with app.app_context():
+        db.session.remove()
+        assert check_ledger() == []
+        assert db.session.get(EventSession, session_id).seats_taken == 3
+        # Open programme pages learn about the corrected counts.
+        assert (
+            db.session.scalar(
+                select(ChangeCounter.value).where(ChangeCounter.name == SEATS_COUNTER)
+            )
+            > counter
+        )
+    assert runner.invoke(args=["check-ledger"]).exit_code == 0
+
+
+# ------------------------------------------------------------------------------ full disk
+
+
+def test_a_full_disk_answers_the_503_page_and_stores_nothing(
+    app, client, make_session, book_form, monkeypatch
+):
+    """The database refuses to grow ("database or disk is full" / PostgreSQL's DiskFull)."""
+    session_id = make_session(capacity=10)
+    fields = book_form(session_id)
+    with app.app_context():
+        dialect = db.engine.dialect
+    if dialect.name == "sqlite":
+        full = dialect.dbapi.OperationalError("database or disk is full")
+    else:
+        import psycopg
+
+        full = psycopg.errors.DiskFull('could not extend file "base/1/2": No space left on device')
+    real_execute = dialect.do_execute
+
+    def execute_on_a_full_disk(cursor, statement, parameters, context=None):
+        """Every insert into the bookings fails the way a full disk makes it fail."""
+        if statement.lstrip().upper().startswith("INSERT INTO BOOKING"):
+            raise full
+        return real_execute(cursor, statement, parameters, context)
+
+    monkeypatch.setattr(dialect, "do_execute", execute_on_a_full_disk)
+    response = client.post(f"/sessions/{session_id}", data={**fields, **PARTY})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "rien n’a été enregistré" in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Booking)) == 0
+        assert db.session.get(EventSession, session_id).seats_taken == 0
+        assert check_ledger() == []
+
+    monkeypatch.undo()  # space is back: the same form goes through
+    fields = form_fields(client.get(f"/sessions/{session_id}").get_data(as_text=True))
+    assert client.post(f"/sessions/{session_id}", data={**fields, **PARTY}).status_code == 303
