@@ -19,11 +19,15 @@ file hashes to ``HTMX_SRI``, so the CDN file and the offline file are the same b
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, send_from_directory, url_for
 from flask_compress import Compress
+from werkzeug.security import safe_join
 
+log = logging.getLogger(__name__)
 ASSET_CACHE_SECONDS = 365 * 24 * 3600
 DIGEST_LENGTH = 10
 compress = Compress()
@@ -42,13 +46,24 @@ def htmx_script() -> dict[str, str | None]:
     return {"src": asset_url(HTMX_LOCAL_PATH), "integrity": None}
 
 
-def file_digest(filename: str) -> str:
+def static_file(filename: str) -> Path | None:
+    """The static file ``filename`` names, or None when it is not a file under ``static/``.
+
+    ``safe_join`` refuses ``..`` and absolute paths, so nothing outside the folder is
+    ever opened, and only regular files count (never ``/dev/zero`` through a symlink).
+    """
+    joined = safe_join(current_app.static_folder or "", filename)
+    if joined is None or not os.path.isfile(joined):
+        return None
+    return Path(joined)
+
+
+def file_digest(filename: str) -> str | None:
     """The short SHA-256 of a static file, computed once per file version and process."""
-    path = Path(current_app.static_folder or "") / filename
-    try:
-        stat = path.stat()
-    except OSError:
-        abort(404)
+    path = static_file(filename)
+    if path is None:
+        return None
+    stat = path.stat()
     digests: dict[str, tuple[float, int, str]] = current_app.extensions.setdefault(
         "minerales_asset_digests", {}
     )
@@ -61,13 +76,24 @@ def file_digest(filename: str) -> str:
 
 
 def asset_url(filename: str) -> str:
-    """The fingerprinted URL of a static file (see the module's docstring)."""
-    return url_for("asset", digest=file_digest(filename), filename=filename)
+    """The fingerprinted URL of a static file (see the module's docstring).
+
+    A file missing from this installation (``static/vendor/`` before ``make assets``)
+    must not break the page that links it: it gets its plain ``/static/`` address, and
+    the log says what is missing.
+    """
+    digest = file_digest(filename)
+    if digest is None:
+        log.warning("static file %s is missing (run 'make assets')", filename)
+        return url_for("static", filename=filename)
+    return url_for("asset", digest=digest, filename=filename)
 
 
 def serve_asset(digest: str, filename: str) -> Response:
     """Serve a static file; cache it for a year when its digest is the current one."""
     current = file_digest(filename)
+    if current is None:
+        abort(404)
     max_age = ASSET_CACHE_SECONDS if digest == current else 60
     response = send_from_directory(current_app.static_folder or "", filename, max_age=max_age)
     # Read the (small) file now so that compression sends it whole, with its length,

@@ -43,10 +43,35 @@ def test_an_outdated_digest_gets_the_current_file_but_not_for_long(client):
 
 
 @pytest.mark.parametrize(
-    "path", ["/assets/0000000000/nothing.css", "/assets/0000000000/../app/__init__.py"]
+    "path",
+    [
+        "/assets/0000000000/nothing.css",
+        "/assets/0000000000/../app/__init__.py",
+        "/assets/0000000000/%2e%2e/%2e%2e/etc/passwd",
+        "/assets/0000000000/..%2f..%2fproc/self/status",
+        "/assets/0000000000/%2fdev%2fzero",
+        "/assets/0000000000/css",
+    ],
 )
-def test_unknown_or_escaping_asset_paths_are_404(client, path):
+def test_unknown_or_escaping_asset_paths_are_404_without_opening_anything(
+    client, path, monkeypatch
+):
+    opened: list[str] = []
+    real_read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: opened.append(str(self)) or b"")
     assert client.get(path).status_code == 404
+    monkeypatch.setattr(Path, "read_bytes", real_read_bytes)
+    # The 404 page itself links (and hashes) the real static files; nothing else is read.
+    static = str(ROOT / "static") + "/"
+    assert [path for path in opened if not path.startswith(static)] == []
+
+
+def test_a_missing_static_file_does_not_break_the_page(app, client, tmp_path, monkeypatch):
+    """Before ``make assets`` (no static/vendor/), pages still render with a plain link."""
+    monkeypatch.setattr(app, "static_folder", str(tmp_path))
+    response = client.get("/")
+    assert response.status_code == 200
+    assert 'href="/static/css/app.css"' in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("encoding", ["br", "gzip"])
