@@ -130,9 +130,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_LOOKUP": os.environ.get("RATELIMIT_LOOKUP", "60/minute;600/hour"),
         # The JSON API.
         "RATELIMIT_API": os.environ.get("RATELIMIT_API", "120/minute"),
-        # The live seat poll: every open page asks every LIVE_POLL_SECONDS, and a whole
-        # school network may share one address, so this only stops a runaway script.
-        "RATELIMIT_LIVE": os.environ.get("RATELIMIT_LIVE", "600/minute"),
         # Behind a reverse proxy: how many proxies set X-Forwarded-For / X-Forwarded-Proto
         # (0 = trust neither header; a visitor could otherwise pick their own address).
         "PROXY_FIX_X_FOR": env_int("PROXY_FIX_X_FOR", 0),

@@ -39,8 +39,8 @@ login_limit = limiter.shared_limit(_setting("RATELIMIT_LOGIN"), scope="login", m
 lookup_limit = limiter.shared_limit(_setting("RATELIMIT_LOOKUP"), scope="lookup")
 # The JSON API's look-ups.
 api_limit = limiter.shared_limit(_setting("RATELIMIT_API"), scope="api")
-# The live seat poll: generous, every open page sends it every few seconds.
-live_limit = limiter.shared_limit(_setting("RATELIMIT_LIVE"), scope="live")
+# The live seat poll has no limit on purpose: its 304 answer (a cached counter) costs less
+# than counting it would, in Redis a network round trip on every poll of every open page.
 
 
 def init_rate_limits(app: Flask) -> None:

@@ -30,7 +30,7 @@ from ..i18n import (
     seats_phrase,
 )
 from ..models import Booking, BookingStatus, EventKind, EventSession
-from ..ratelimits import booking_limit, live_limit, lookup_limit
+from ..ratelimits import booking_limit, lookup_limit
 from ..security import LARGEST_ID
 from ..services import booking as booking_service
 from ..services import ledger, privacy, tickets, waitlist
@@ -111,7 +111,6 @@ def choose_language(language: str) -> Response:
 
 
 @bp.get("/live/seats")
-@live_limit
 def live_seats() -> Response:
     """Seat badges of a page's sessions, swapped out-of-band by id; 304 when unchanged."""
     kind = parse_kind(request.args.get("kind"))
