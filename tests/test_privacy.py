@@ -384,3 +384,26 @@ def test_the_export_checks_the_address_and_is_for_admins_only(app, client, staff
             )
             == 0
         )
+
+
+def test_a_mail_being_sent_while_its_booking_is_erased_is_dropped_not_resent_empty(
+    app, make_session
+):
+    """The sender holds the mail when the person erases their data; its SMTP error comes back."""
+    from app.services import mail, privacy
+
+    session_id = make_session(capacity=10)
+    with app.app_context():
+        booking = booking_service.book(
+            booking_service.BookingRequest(session_id, "Ada", "ada@example.fr", 2)
+        )
+        db.session.commit()
+        token = booking.token
+        db.session.execute(update(OutboxMessage).values(status=OutboxStatus.SENDING, attempts=1))
+        db.session.commit()
+        claimed = db.session.scalar(select(OutboxMessage.id))
+
+        privacy.erase_booking(token)
+        db.session.commit()
+        assert mail._record(claimed, sent=False, error="451 try later") is OutboxStatus.FAILED
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0

@@ -240,6 +240,9 @@ def _record(
     """Record the outcome of one attempt; schedule the retry or give up."""
     begin_write()
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if message is None:  # erased (GDPR) while it was being sent: nothing left to record
+        db.session.commit()
+        return OutboxStatus.FAILED
     now = utcnow()
     if sent:
         message.status, message.sent_at, message.last_error = OutboxStatus.SENT, now, ""

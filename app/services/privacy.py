@@ -81,13 +81,17 @@ def _strip_audit(entries: list[AuditEntry]) -> int:
 
 
 def _anonymise_outbox(booking_ids: list[int]) -> int:
-    """Drop the unsent mails of these bookings and blank the others; return how many."""
+    """Drop every mail of these bookings not yet sent and blank the sent ones; return how many.
+
+    A mail being sent right now goes too: blanked, it could come back to the queue after
+    an SMTP error and go out empty to nobody. Its sender finds the row gone and moves on.
+    """
     if not booking_ids:
         return 0
     dropped = db.session.execute(
         delete(OutboxMessage).where(
             OutboxMessage.booking_id.in_(booking_ids),
-            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.status != OutboxStatus.SENT,
         )
     ).rowcount
     kept = db.session.scalars(
