@@ -342,3 +342,25 @@ def test_nul_characters_are_refused_before_any_view(app, client, make_session):
     assert client.get(f"/b/{'a' * 30}%00{'b' * 12}").status_code == 400
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Booking)) == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path", "data"),
+    [
+        ("organiser", "get", "/admin/messages?session=99999999999999", None),
+        ("organiser", "get", "/admin/messages?event=-3", None),
+        ("checkin", "post", "/checkin/check-ins/1/undo", {"session": "99999999999999"}),
+        ("checkin", "post", "/checkin/standby/1/leave", {"session": "1e400"}),
+    ],
+)
+def test_ids_sent_as_parameters_beyond_any_row_are_400_not_500(
+    client, staff_login, role, method, path, data
+):
+    from .helpers import form_fields
+
+    staff_login(client, role)
+    if data is not None:
+        fields = form_fields(client.get("/checkin/").get_data(as_text=True))
+        data = {"csrf_token": fields.get("csrf_token", ""), **data}
+    response = getattr(client, method)(path, data=data)
+    assert response.status_code == 400

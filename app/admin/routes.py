@@ -33,6 +33,7 @@ from ..models import (
     Venue,
 )
 from ..public.labels import kind_label
+from ..security import id_arg
 from ..services import accounts, attendees, dashboard, gallery, images, organiser, waitlist
 from ..services import booking as booking_service
 from ..services.errors import DomainError
@@ -323,8 +324,8 @@ def print_list(session_id: int) -> str:
 @bp.route("/messages", methods=["GET", "POST"])
 def messages() -> Response | tuple[str, int]:
     """E-mail the attendees and/or waiting list of a session or a whole event."""
-    session_id = request.values.get("session", type=int)
-    event_id = request.values.get("event", type=int)
+    session_id = id_arg(request.values, "session")
+    event_id = id_arg(request.values, "event")
     if session_id:
         scope = [get_session(session_id)]
     elif event_id and (event := db.session.get(Event, event_id)):
@@ -666,7 +667,7 @@ def edit_specimen(specimen_id: int | None = None) -> Response | tuple[str, int]:
                 end_write(commit=False)
                 form.image.errors = [error.message()]
                 status = error.status
-            except gallery.InventoryNumberTaken as error:
+            except (gallery.InventoryNumberTaken, gallery.InvalidInventoryNumber) as error:
                 end_write(commit=False)
                 form.inventory_number.errors = [error.message()]
                 status = error.status
@@ -729,10 +730,13 @@ def specimen_display(specimen_id: int) -> Response:
     return redirect(url_for(".specimens") + f"#specimen-{specimen_id}", code=303)
 
 
-@bp.get("/specimen-images/<int:image_id>/<any(thumb, large):size>.webp")
-def specimen_image(image_id: int, size: str) -> Response:
-    """A picture as the dashboard shows it, hidden specimens included (never cached publicly)."""
-    return picture_response(gallery.get_image(image_id), size, public=False)
+@bp.get("/specimen-images/<int:image_id>/<digest>/<any(thumb, large):size>.webp")
+def specimen_image(image_id: int, digest: str, size: str) -> Response:
+    """A picture as the dashboard shows it, hidden specimens included (never cached publicly).
+
+    The digest in the URL changes with the pixels: a re-used id never shows an old picture.
+    """
+    return picture_response(image_id, digest, size, public=False)
 
 
 @bp.post("/specimen-images/<int:image_id>/delete")

@@ -17,6 +17,7 @@ from flask_login import current_user
 from ..database import end_write
 from ..htmx import is_htmx_request
 from ..models import EventSession
+from ..security import id_arg
 from ..services import attendees, checkin, dashboard
 from ..services.errors import DomainError
 from ..services.programme import get_session
@@ -181,7 +182,7 @@ def tap(session_id: int, booking_id: int) -> Response:
 @bp.post("/check-ins/<int:check_in_id>/undo")
 def undo(check_in_id: int) -> Response:
     """Take back a check-in made by mistake."""
-    session_id = request.form.get("session", type=int) or 0
+    session_id = id_arg(request.form, "session") or 0
     try:
         entry = checkin.undo(check_in_id, actor=actor())
     except DomainError as error:
@@ -221,7 +222,7 @@ def leave_standby(entry_id: int) -> Response:
     try:
         entry = checkin.leave_standby(entry_id, actor=actor())
     except DomainError as error:
-        return refusal(request.form.get("session", type=int) or 0, error)
+        return refusal(id_arg(request.form, "session") or 0, error)
     return answer(entry.session_id, gettext("Retiré de la file de la porte."), "ok")
 
 

@@ -31,7 +31,7 @@ from ..i18n import (
 )
 from ..models import Booking, BookingStatus, EventKind, EventSession
 from ..ratelimits import booking_limit, lookup_limit
-from ..security import LARGEST_ID
+from ..security import id_arg
 from ..services import booking as booking_service
 from ..services import ledger, privacy, tickets, waitlist
 from ..services.errors import DomainError, InvalidSeats, PartyTooLarge, SessionFull
@@ -114,9 +114,7 @@ def choose_language(language: str) -> Response:
 def live_seats() -> Response:
     """Seat badges of a page's sessions, swapped out-of-band by id; 304 when unchanged."""
     kind = parse_kind(request.args.get("kind"))
-    event_id = request.args.get("event", type=int)
-    if event_id is not None and not 0 < event_id <= LARGEST_ID:
-        abort(400)
+    event_id = id_arg(request.args, "event")
     etag = live_etag(kind, event_id)
     # Weak: the same counts sent compressed or not are the same version for us (and
     # Flask-Compress leaves weak validators alone instead of suffixing the encoding).
