@@ -34,7 +34,13 @@ from ..ratelimits import booking_limit, lookup_limit
 from ..security import id_arg
 from ..services import booking as booking_service
 from ..services import ledger, privacy, tickets, waitlist
-from ..services.errors import DomainError, InvalidSeats, PartyTooLarge, SessionFull
+from ..services.errors import (
+    DomainError,
+    InvalidSeats,
+    PartyTooLarge,
+    SeatsPerPersonExceeded,
+    SessionFull,
+)
 from ..services.mail import public_url
 from ..services.programme import (
     BOOKABLE,
@@ -164,7 +170,7 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
                 SessionFull,
                 InvalidSeats,
                 PartyTooLarge,
-                booking_service.SeatsPerPersonExceeded,
+                SeatsPerPersonExceeded,
             ) as error:
                 end_write(commit=False)
                 form.seats.errors = [*form.seats.errors, error.message()]

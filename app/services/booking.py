@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import gettext
 from sqlalchemy import func, select
 
 from ..database import begin_write
@@ -24,12 +23,13 @@ from .audit import audit
 from .errors import (
     AlreadyCancelled,
     BookingClosed,
+    BookingErased,
     BookingNotFound,
     CannotReduce,
-    DomainError,
     InvalidSeats,
     NoOfferPending,
     PartyTooLarge,
+    SeatsPerPersonExceeded,
     SessionFull,
     SessionNotFound,
     SessionStarted,
@@ -72,43 +72,6 @@ def max_seats_per_person() -> int:
 def normalise_email(email: str) -> str:
     """The form in which addresses are stored and compared."""
     return email.strip().lower()
-
-
-class SeatsPerPersonExceeded(DomainError):
-    """One address would hold more seats on a session than one person may.
-
-    The message states the rule only: it must not tell a stranger typing someone else's
-    address whether that person has booked.
-    """
-
-    code = "seats_per_person"
-    status = 409
-
-    def __init__(self, maximum: int) -> None:
-        super().__init__(maximum)
-        self.maximum = maximum
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Une même personne ne peut pas réserver plus de %(max)d places pour une séance, "
-            "liste d’attente comprise.",
-            max=self.maximum,
-        )
-
-
-class BookingErased(DomainError):
-    """The booking's personal details were erased: its link no longer opens anything."""
-
-    code = "booking_erased"
-    status = 410
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Les données personnelles de cette réservation ont été effacées : "
-            "ce lien ne donne plus accès à rien."
-        )
 
 
 @dataclass(frozen=True)

@@ -202,3 +202,42 @@ class CapacityBelowBooked(DomainError):
             "Annulez ou déplacez des réservations d’abord.",
             num=self.taken,
         )
+
+
+class SeatsPerPersonExceeded(DomainError):
+    """One address would hold more seats on a session than one person may.
+
+    The message states the rule, never what the address holds. Like any cap per person,
+    its outcome still depends on what the address holds: someone who knows an address and
+    asks for a whole party could infer that it has seats. The per-address rate limit on
+    booking forms keeps such probing slow; the mails go to the address's owner only.
+    """
+
+    code = "seats_per_person"
+    status = 409
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(maximum)
+        self.maximum = maximum
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext(
+            "Une même personne ne peut pas réserver plus de %(max)d places pour une séance, "
+            "liste d’attente comprise.",
+            max=self.maximum,
+        )
+
+
+class BookingErased(DomainError):
+    """The booking's personal details were erased: its link no longer opens anything."""
+
+    code = "booking_erased"
+    status = 410
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext(
+            "Les données personnelles de cette réservation ont été effacées : "
+            "ce lien ne donne plus accès à rien."
+        )

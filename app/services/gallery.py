@@ -17,7 +17,7 @@ from datetime import datetime
 from flask_babel import gettext
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from ..database import begin_write
 from ..extensions import db
@@ -35,8 +35,11 @@ CATEGORY_CODES = {
     SpecimenCategory.ROCK: "ROC",
     SpecimenCategory.FOSSIL: "FOS",
 }
-# « MA-MIN-0012 », or any number the collection already uses (letters, digits, dashes).
-INVENTORY_PATTERN = re.compile(r"^[A-Z0-9]+(?:[-./][A-Z0-9]+)*$")
+# « MA-MIN-0012 », or any number the collection already uses: letters, digits and single
+# dashes only, as the number is a segment of its page's URL (a "/" would make it unreachable).
+INVENTORY_PATTERN = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
+# The renditions a URL may ask for (the kept original is never served).
+IMAGE_SIZES = ("thumb", "large")
 
 
 class SpecimenNotFound(DomainError):
@@ -59,6 +62,17 @@ class SpecimenImageNotFound(DomainError):
     def message(self) -> str:
         """Explain in the current language."""
         return gettext("Cette image n’existe pas.")
+
+
+class InvalidInventoryNumber(DomainError):
+    """An inventory number that could not be the address of the specimen's page."""
+
+    code = "invalid_inventory_number"
+    status = 422
+
+    def message(self) -> str:
+        """Explain in the current language (the same words as the form's check)."""
+        return gettext("Lettres, chiffres et tirets seulement, par exemple MA-MIN-0012.")
 
 
 class InventoryNumberTaken(DomainError):
@@ -96,7 +110,7 @@ def normalise_inventory_number(raw: str) -> str:
 
 
 def is_valid_inventory_number(number: str) -> bool:
-    """Letters, digits and single separators, 20 characters at most."""
+    """Letters, digits and single dashes, 20 characters at most."""
     return len(number) <= 20 and bool(INVENTORY_PATTERN.match(number))
 
 
@@ -174,12 +188,20 @@ def get_public(inventory_number: str) -> Specimen:
 
 
 def shown_by_event(event_id: int) -> list[Specimen]:
-    """The specimens on display that an event (an exhibition) shows, by name."""
-    specimens = db.session.scalars(
-        _with_pictures(
-            select(Specimen).where(Specimen.event_id == event_id, Specimen.on_display.is_(True))
+    """The specimens on display that an event (an exhibition) shows, by name.
+
+    One query, pictures (without their bytes) joined: the session page asks for this while
+    it renders, on every visit and every refused booking.
+    """
+    specimens = (
+        db.session.scalars(
+            select(Specimen)
+            .where(Specimen.event_id == event_id, Specimen.on_display.is_(True))
+            .options(joinedload(Specimen.images))
         )
-    ).all()
+        .unique()
+        .all()
+    )
     return sorted(specimens, key=lambda s: (fold(s.name), s.inventory_number))
 
 
@@ -201,10 +223,26 @@ def upcoming_sessions(specimen: Specimen, now: datetime | None = None) -> list[E
     )
 
 
-def public_image(image_id: int, digest: str) -> SpecimenImage:
-    """A picture of a specimen on display, if ``digest`` is its current one."""
-    image = db.session.get(SpecimenImage, image_id)
-    if image is None or image.digest != digest or not image.specimen.on_display:
+def public_image(image_id: int, digest: str, size: str | None = None) -> SpecimenImage:
+    """A picture of a specimen on display, if ``digest`` is its current one (one query).
+
+    ``size`` ("thumb" or "large"): load those bytes with it; ``None``: no bytes at all
+    (enough to answer a conditional request).
+    """
+    return _find_image(image_id, digest, size, public=True)
+
+
+def _find_image(image_id: int, digest: str, size: str | None, *, public: bool) -> SpecimenImage:
+    """A picture by id and current digest in one query, with at most one rendition's bytes."""
+    if size is not None and size not in IMAGE_SIZES:
+        raise SpecimenImageNotFound(image_id)
+    stmt = select(SpecimenImage).where(SpecimenImage.id == image_id, SpecimenImage.digest == digest)
+    if public:
+        stmt = stmt.join(SpecimenImage.specimen).where(Specimen.on_display.is_(True))
+    if size is not None:
+        stmt = stmt.options(undefer(getattr(SpecimenImage, size)))
+    image = db.session.scalar(stmt)
+    if image is None:
         raise SpecimenImageNotFound(image_id)
     return image
 
@@ -213,9 +251,13 @@ def public_image(image_id: int, digest: str) -> SpecimenImage:
 
 
 def all_specimens() -> list[Specimen]:
-    """Every specimen, hidden ones included, by inventory number."""
+    """Every specimen, hidden ones included, by inventory number, pictures and events loaded."""
     return list(
-        db.session.scalars(_with_pictures(select(Specimen).order_by(Specimen.inventory_number)))
+        db.session.scalars(
+            _with_pictures(select(Specimen).order_by(Specimen.inventory_number)).options(
+                selectinload(Specimen.event)
+            )
+        )
     )
 
 
@@ -225,6 +267,11 @@ def get_specimen(specimen_id: int) -> Specimen:
     if specimen is None:
         raise SpecimenNotFound(specimen_id)
     return specimen
+
+
+def staff_image(image_id: int, digest: str, size: str | None = None) -> SpecimenImage:
+    """Any picture (hidden specimens' too) if ``digest`` is its current one; see public_image."""
+    return _find_image(image_id, digest, size, public=False)
 
 
 def get_image(image_id: int) -> SpecimenImage:
@@ -282,6 +329,8 @@ def save_specimen(
     A new specimen without an inventory number gets the next one of its category. The
     number of an existing specimen never changes: it is the address of its page.
     """
+    if inventory_number and not is_valid_inventory_number(inventory_number):
+        raise InvalidInventoryNumber(inventory_number)
     begin_write()
     if fields.event_id is not None and db.session.get(Event, fields.event_id) is None:
         raise EventNotFound(fields.event_id)

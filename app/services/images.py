@@ -48,8 +48,6 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from .errors import DomainError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-DEFAULT_MAX_PIXELS = 50_000_000
 THUMB_SIZE = (480, 360)
 LARGE_MAX = 1200
 ORIGINAL_MAX = 2400
@@ -126,13 +124,13 @@ def megabytes(count: int) -> str:
 
 
 def max_bytes() -> int:
-    """The largest upload accepted, in bytes."""
-    return int(current_app.config.get("SPECIMEN_IMAGE_MAX_BYTES", DEFAULT_MAX_BYTES))
+    """The largest upload accepted, in bytes (app/config.py sets it)."""
+    return int(current_app.config["SPECIMEN_IMAGE_MAX_BYTES"])
 
 
 def max_pixels() -> int:
-    """The largest picture accepted, in pixels."""
-    return int(current_app.config.get("SPECIMEN_IMAGE_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+    """The largest picture accepted, in pixels (app/config.py sets it)."""
+    return int(current_app.config["SPECIMEN_IMAGE_MAX_PIXELS"])
 
 
 @dataclass(frozen=True)
