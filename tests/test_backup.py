@@ -217,3 +217,18 @@ def test_a_full_disk_answers_the_503_page_and_stores_nothing(
     monkeypatch.undo()  # space is back: the same form goes through
     fields = form_fields(client.get(f"/sessions/{session_id}").get_data(as_text=True))
     assert client.post(f"/sessions/{session_id}", data={**fields, **PARTY}).status_code == 303
+
+
+def test_a_backup_file_is_private_from_its_first_byte(tmp_path):
+    """Created 0600 before anything is written, whatever the umask."""
+    import os
+
+    from app.services.backup import private_empty_file
+
+    previous = os.umask(0o022)
+    try:
+        path = private_empty_file(tmp_path / ".backup.partial")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.stat().st_size == 0

@@ -74,10 +74,20 @@ def check_sqlite_file(path: Path) -> None:
         raise BackupError(f"{path} is not a Minér'Alès database (tables missing)")
 
 
+def private_empty_file(path: Path) -> Path:
+    """Create ``path`` empty and readable by its owner only, before any personal data goes in.
+
+    Created with the umask (often 0644) and restricted afterwards, a backup would be
+    readable by every local account while it is being written.
+    """
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return path
+
+
 def backup_sqlite(source: Path, target: Path) -> None:
     """Copy a consistent snapshot of ``source`` into the single file ``target``."""
-    partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
+    partial = private_empty_file(target.with_name(f".{target.name}.partial"))
     try:
         with (
             closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
@@ -88,7 +98,6 @@ def backup_sqlite(source: Path, target: Path) -> None:
             src.backup(dst)
             # A backup is one self-contained file, not a database plus its -wal.
             dst.execute("PRAGMA journal_mode=DELETE")
-        os.chmod(partial, 0o600)
         check_sqlite_file(partial)
         os.replace(partial, target)
     finally:
@@ -150,13 +159,12 @@ def _run(args: list[str], env: dict[str, str]) -> None:
 def backup_postgresql(url: URL, target: Path) -> None:
     """``pg_dump`` the database (or the app's schema) into ``target``, custom format."""
     dbname, env = _pg_target(url)
-    partial = target.with_name(f".{target.name}.partial")
+    partial = private_empty_file(target.with_name(f".{target.name}.partial"))
     args = [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges"]
     if schema := pg_schema():
         args += ["--schema", schema]
     try:
         _run([*args, f"--file={partial}", f"--dbname={dbname}"], env)
-        os.chmod(partial, 0o600)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
