@@ -57,6 +57,7 @@ def sample_ids(app, make_session):
             "specimen_id": specimen.id,
             "image_id": specimen.images[0].id,
             "size": "thumb",
+            "digest": specimen.images[0].digest,
         }
 
 

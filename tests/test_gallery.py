@@ -11,11 +11,13 @@ import random
 import re
 import struct
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import AuditEntry, Event, EventSession, Specimen, SpecimenCategory, SpecimenImage
@@ -183,6 +185,33 @@ def collection(app, make_session):
     return {"session_id": session_id, "event_id": event_id, **numbers}
 
 
+@contextmanager
+def statements(app) -> Iterator[list[str]]:
+    """The SQL statements sent to the database inside the block (requests included)."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def specimen_queries(seen: list[str]) -> list[str]:
+    """The statements that read the collection's tables."""
+    return [s for s in seen if s.upper().startswith("SELECT") and "FROM specimen" in s]
+
+
+def bytes_read(query: str) -> set[str]:
+    """Which renditions' bytes a statement reads."""
+    return set(re.findall(r"specimen_image\.(thumb|large|original)\b", query))
+
+
 def names_in(html: str) -> set[str]:
     """The specimen names of the cards on a page."""
     return set(re.findall(r'class="specimen-card__title"[^>]*><a href="[^"]+">([^<]+)</a>', html))
@@ -269,7 +298,26 @@ def test_htmx_search_answers_the_grid_fragment_and_the_count_out_of_band(client,
     assert "HX-Request" in page.headers["Vary"]
     # the search box searches as one types; the selects on change; all without inline code
     assert 'hx-trigger="keyup changed delay:200ms, search"' in html
-    assert 'hx-push-url="true"' in html and "hx-on" not in html
+    # one way to push the address: the answer's clean HX-Push-Url, not the form's raw one
+    assert "hx-push-url" not in html and "hx-on" not in html
+
+
+def test_a_keystroke_reads_the_specimens_and_their_pictures_only(app, client, collection):
+    """No region list for the fragment, and no query per card whatever the number of cards."""
+    htmx = {"HX-Request": "true", "HX-Target": "gallery-grid"}
+    with statements(app) as seen:
+        assert client.get("/collection/?q=e", headers=htmx).status_code == 200
+    fragment = specimen_queries(seen)
+    assert len(fragment) == 2, fragment  # the specimens, then all their pictures at once
+    assert not any("DISTINCT" in s.upper() for s in fragment)
+    for number in range(6):
+        add_specimen(app, f"Calcite {number}", region=f"Région {number}")
+    with statements(app) as seen:
+        html = client.get("/collection/").get_data(as_text=True)
+    assert len(names_in(html)) == 10
+    page = specimen_queries(seen)
+    assert len(page) == 3, page  # the same two, and the regions for the filter
+    assert sum("DISTINCT" in s.upper() for s in page) == 1
 
 
 def test_an_english_page_marks_the_collections_french_text(client, collection):
@@ -310,6 +358,13 @@ def test_the_detail_page_shows_every_field_and_the_sessions_to_book(app, client,
     assert str(past) not in booking_links and str(cancelled) not in booking_links
     assert html.count(">20 places<") == 2  # seats left, for each session
     assert html.count(">Réserver<") == 2
+    # the badges are those the session page's live poll refreshes, and the page polls too
+    assert f'id="avail-{collection["session_id"]}"' in html and f'id="avail-{later}"' in html
+    poll = re.search(r"<div hidden data-live-poll[^>]*>", html).group(0)
+    assert f'hx-get="/live/seats?event={event_id}&amp;upcoming=1"' in poll
+    assert re.search(r'data-etag="seats-\d+-e\d+-fr-\d+"', poll)
+    live = client.get(f"/live/seats?event={event_id}").get_data(as_text=True)
+    assert f'id="avail-{later}" hx-swap-oob="true"' in live
 
 
 def test_a_specimen_without_event_says_so_and_its_age_is_shown(client, collection):
@@ -317,7 +372,7 @@ def test_a_specimen_without_event_says_so_and_its_age_is_shown(client, collectio
     assert "Jurassique inférieur (Toarcien)" in html
     alone = client.get(f"/collection/{collection['fluorite']}").get_data(as_text=True)
     assert "n’est pas présenté pendant la semaine" in alone
-    assert "#booking-panel" not in alone
+    assert "#booking-panel" not in alone and "data-live-poll" not in alone
 
 
 def test_an_unknown_number_is_a_404_and_a_lower_case_one_redirects(client, collection):
@@ -344,6 +399,25 @@ def test_hidden_specimens_are_absent_from_every_public_page(app, client, collect
         )
         url = f"/collection/images/{picture.id}/{picture.digest}/thumb.webp"
     assert client.get(url).status_code == 404
+    # a browser that kept it before it was hidden gets no 304 either
+    assert (
+        client.get(url, headers={"If-None-Match": f'"{picture.digest}-thumb"'}).status_code == 404
+    )
+
+
+def test_a_session_page_reads_its_specimens_and_their_pictures_in_one_query(
+    app, client, collection
+):
+    for number in range(4):
+        add_specimen(app, f"Calcite {number}", event_id=collection["event_id"])
+    with statements(app) as seen:
+        html = client.get(f"/sessions/{collection['session_id']}").get_data(as_text=True)
+    assert len(names_in(html)) == 7
+    assert len(re.findall(r'<img class="specimen-card__img"', html)) == 7
+    queries = specimen_queries(seen)
+    assert len(queries) == 1, queries
+    assert "JOIN specimen_image" in queries[0]
+    assert bytes_read(queries[0]) == set()  # the cards' sizes, never the bytes
 
 
 def test_a_session_page_lists_only_its_own_events_specimens(app, client, collection, make_session):
@@ -367,8 +441,17 @@ def test_pictures_are_webp_with_their_size_a_year_of_cache_and_an_etag(app, clie
     with Image.open(io.BytesIO(response.data)) as served:
         assert served.format == "WEBP" and served.size == (480, 360)
     etag = response.headers["ETag"]
-    again = client.get(thumb_url, headers={"If-None-Match": etag})
+    with statements(app) as seen:
+        again = client.get(thumb_url, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == etag and "immutable" in again.headers["Cache-Control"]
+    # one query, which checks the picture is still there and on display, without its bytes
+    (query,) = [s for s in seen if "specimen_image" in s]
+    assert "JOIN specimen" in query and bytes_read(query) == set()
+    with statements(app) as seen:
+        assert client.get(thumb_url).status_code == 200
+    (query,) = [s for s in seen if "specimen_image" in s]
+    assert bytes_read(query) == {"thumb"}  # the rendition asked for, and no other
     wrong_digest = re.sub(r"/images/(\d+)/[0-9a-f]+/", r"/images/\1/0000000000000000/", thumb_url)
     assert client.get(wrong_digest).status_code == 404
     assert client.get(thumb_url.replace("thumb.webp", "original.webp")).status_code == 404
@@ -462,6 +545,35 @@ def test_the_next_number_follows_the_category_and_a_typed_one_must_be_free(app, 
     )
     assert bad.status_code == 422
     assert counts(organiser.application)[0] == 4
+
+
+@pytest.mark.parametrize("number", ["MA/12", "ma.12", "MA--12", "-MA12"])
+def test_a_number_that_cannot_be_a_page_address_is_refused_and_nothing_stored(
+    app, organiser, number
+):
+    """/collection/<number> is one URL segment: letters, digits and single dashes only."""
+    response = organiser.post(
+        "/admin/specimens/new",
+        data=new_specimen_form(
+            organiser, inventory_number=number, image=(io.BytesIO(picture_bytes()), "a.png")
+        ),
+    )
+    assert response.status_code == 422
+    error = re.search(r'id="inventory_number-error">([^<]+)<', response.get_data(as_text=True))
+    assert error and "Lettres, chiffres et tirets seulement" in error.group(1)
+    assert counts(app) == (0, 0)
+    assert specimen_audit(app) == []
+    # the service refuses it too, whoever calls it
+    with app.app_context():
+        with pytest.raises(gallery.InvalidInventoryNumber) as refused:
+            gallery.save_specimen(
+                gallery.SpecimenFields(name="Copie", category=SpecimenCategory.MINERAL),
+                actor="test",
+                inventory_number=number.upper(),
+            )
+        assert "tirets" in refused.value.message()
+        db.session.rollback()
+    assert counts(app) == (0, 0)
 
 
 REFUSALS = [
@@ -618,9 +730,10 @@ def test_edit_hide_show_and_remove_a_picture_are_audited(app, client, organiser)
     with app.app_context():
         specimen = db.session.scalar(select(Specimen).where(Specimen.inventory_number == number))
         specimen_id, picture_id = specimen.id, specimen.images[0].id
+        digest = specimen.images[0].digest
     page = organiser.get(f"/admin/specimens/{specimen_id}/edit").get_data(as_text=True)
     token = form_fields(page)["csrf_token"]
-    assert f"/admin/specimen-images/{picture_id}/thumb.webp" in page
+    assert f"/admin/specimen-images/{picture_id}/{digest}/thumb.webp" in page
     edited = organiser.post(
         f"/admin/specimens/{specimen_id}/edit",
         data={
@@ -645,7 +758,7 @@ def test_edit_hide_show_and_remove_a_picture_are_audited(app, client, organiser)
     listing = organiser.get("/admin/specimens").get_data(as_text=True)
     assert "Masqué" in listing and number in listing
     # the dashboard still shows the hidden specimen's picture, privately
-    preview = organiser.get(f"/admin/specimen-images/{picture_id}/thumb.webp")
+    preview = organiser.get(f"/admin/specimen-images/{picture_id}/{digest}/thumb.webp")
     assert preview.status_code == 200 and "private" in preview.headers["Cache-Control"]
     shown = organiser.post(
         f"/admin/specimens/{specimen_id}/display", data={"csrf_token": token, "on_display": "1"}
@@ -692,6 +805,71 @@ def test_the_door_staff_cannot_upload_either(app, client, staff_login):
     assert counts(app) == (0, 0)
 
 
+def test_the_dashboards_picture_url_changes_with_the_picture(app, organiser):
+    """A re-used id (SQLite does re-use them) never brings back a cached old picture."""
+    number = add_specimen(app, "Galène", SpecimenCategory.ORE)
+    with app.app_context():
+        specimen = db.session.scalar(select(Specimen).where(Specimen.inventory_number == number))
+        specimen_id, old = specimen.id, specimen.images[0]
+        old_id, old_digest = old.id, old.digest
+    old_url = f"/admin/specimen-images/{old_id}/{old_digest}/thumb.webp"
+    listing = organiser.get("/admin/specimens").get_data(as_text=True)
+    assert old_url in listing
+    cached = organiser.get(old_url)
+    assert cached.status_code == 200 and "private" in cached.headers["Cache-Control"]
+    token = csrf(organiser)
+    assert (
+        organiser.post(
+            f"/admin/specimen-images/{old_id}/delete", data={"csrf_token": token}
+        ).status_code
+        == 303
+    )
+    added = organiser.post(
+        f"/admin/specimens/{specimen_id}/images",
+        data={
+            "csrf_token": token,
+            "image": (io.BytesIO(picture_bytes(color=(10, 200, 30))), "autre.png"),
+            "alt_text": "Une autre photo.",
+        },
+    )
+    assert added.status_code == 303
+    with app.app_context():
+        new = db.session.scalar(select(SpecimenImage))
+        new_id, new_digest = new.id, new.digest
+    assert new_digest != old_digest
+    new_url = f"/admin/specimen-images/{new_id}/{new_digest}/thumb.webp"
+    for page in (
+        organiser.get("/admin/specimens").get_data(as_text=True),
+        organiser.get(f"/admin/specimens/{specimen_id}/edit").get_data(as_text=True),
+    ):
+        assert new_url in page and old_url not in page
+    assert organiser.get(old_url).status_code == 404  # even if the id is the same again
+    assert (
+        organiser.get(old_url, headers={"If-None-Match": cached.headers["ETag"]}).status_code == 404
+    )
+    fresh = organiser.get(new_url)
+    assert fresh.status_code == 200 and fresh.data != cached.data
+    assert (
+        organiser.get(new_url, headers={"If-None-Match": fresh.headers["ETag"]}).status_code == 304
+    )
+
+
+def test_the_dashboards_list_loads_events_and_pictures_for_all_rows_at_once(
+    app, organiser, collection, make_session
+):
+    for number in range(4):
+        event_id = event_of(app, make_session(title=f"Atelier {number}"))
+        add_specimen(app, f"Calcite {number}", event_id=event_id)
+    with statements(app) as seen:
+        html = organiser.get("/admin/specimens").get_data(as_text=True)
+    assert html.count('<img class="admin-thumb"') == 9
+    assert all(f"<td>Atelier {number}</td>" in html for number in range(4))
+    queries = [s for s in seen if re.search(r"FROM (specimen|specimen_image|event)\b", s)]
+    # the specimens, their pictures, their events: no query per row
+    assert len(queries) == 3, queries
+    assert any("WHERE event.id IN" in query for query in queries)
+
+
 # The demo
 
 
@@ -720,3 +898,29 @@ def test_seed_demo_adds_the_specimens_once_with_drawn_pictures(app, runner, clie
     assert len(names_in(grid)) == 12 and "Baryte" not in grid
     session_page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
     assert len(names_in(session_page)) == 12
+
+
+def test_the_specimen_pages_poll_asks_only_for_the_badges_it_shows(app, client, make_session):
+    """Past and cancelled sessions of the event are not on the page: the poll leaves them out."""
+    from app.models import Event, EventSession
+
+    upcoming_id = make_session(capacity=12)
+    with app.app_context():
+        event_id = db.session.get(EventSession, upcoming_id).event_id
+        event = db.session.get(Event, event_id)
+        first = event.sessions[0]
+        past = EventSession(
+            event=event,
+            starts_at=first.starts_at - timedelta(days=30),
+            ends_at=first.starts_at - timedelta(days=30) + timedelta(hours=1),
+            capacity=10,
+        )
+        db.session.add(past)
+        db.session.commit()
+        past_id = past.id
+    everything = client.get(f"/live/seats?event={event_id}").get_data(as_text=True)
+    upcoming = client.get(f"/live/seats?event={event_id}&upcoming=1")
+    html = upcoming.get_data(as_text=True)
+    assert f'id="avail-{past_id}"' in everything
+    assert f'id="avail-{upcoming_id}"' in html and f'id="avail-{past_id}"' not in html
+    assert upcoming.headers["ETag"] != client.get(f"/live/seats?event={event_id}").headers["ETag"]

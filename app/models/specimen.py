@@ -49,7 +49,7 @@ class Specimen(db.Model):
     # Lower-case, accent-free copy of the searchable fields (services/gallery.py keeps it).
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     event: Mapped[Event | None] = relationship()
     images: Mapped[list[SpecimenImage]] = relationship(

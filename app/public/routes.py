@@ -89,13 +89,15 @@ def programme() -> str:
     return render_template("public/programme.html", **context)
 
 
-def live_etag(kind: EventKind | None, event_id: int | None) -> str:
+def live_etag(kind: EventKind | None, event_id: int | None, *, upcoming: bool = False) -> str:
     """The live counts' version: the change counter, the scope, language and minute.
 
     The minute is there because a session's state also changes with the clock
     (booking closes, the session starts) without any seat moving.
     """
     scope = f"e{event_id}" if event_id else (kind.value if kind else "all")
+    if upcoming:
+        scope += "-upcoming"
     minute = int(time.time() // 60)
     return f"seats-{ledger.change_counter()}-{scope}-{current_language()}-{minute}"
 
@@ -121,13 +123,16 @@ def live_seats() -> Response:
     """Seat badges of a page's sessions, swapped out-of-band by id; 304 when unchanged."""
     kind = parse_kind(request.args.get("kind"))
     event_id = id_arg(request.args, "event")
-    etag = live_etag(kind, event_id)
+    # A page that lists only upcoming sessions (a specimen's) asks only for their badges:
+    # htmx would complain about badges with nothing to replace.
+    upcoming = request.args.get("upcoming") == "1"
+    etag = live_etag(kind, event_id, upcoming=upcoming)
     # Weak: the same counts sent compressed or not are the same version for us (and
     # Flask-Compress leaves weak validators alone instead of suffixing the encoding).
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        sessions = list_sessions(kind, event_id)
+        sessions = list_sessions(kind, event_id, upcoming=upcoming)
         response = make_response(render_template("public/_live_seats.html", sessions=sessions))
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "no-cache"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask_babel import gettext
 from sqlalchemy import Select, select
@@ -22,11 +21,11 @@ from sqlalchemy.orm import joinedload, selectinload, undefer
 from ..database import begin_write
 from ..extensions import db
 from ..models import Event, EventSession, Specimen, SpecimenCategory, SpecimenImage
-from ..timeutil import utcnow
 from .attendees import fold
 from .audit import audit
 from .errors import DomainError
 from .images import PreparedImage
+from .programme import list_sessions
 
 INVENTORY_PREFIX = "MA"
 CATEGORY_CODES = {
@@ -205,22 +204,11 @@ def shown_by_event(event_id: int) -> list[Specimen]:
     return sorted(specimens, key=lambda s: (fold(s.name), s.inventory_number))
 
 
-def upcoming_sessions(specimen: Specimen, now: datetime | None = None) -> list[EventSession]:
+def upcoming_sessions(specimen: Specimen) -> list[EventSession]:
     """The sessions, not cancelled and not started, where the specimen can be seen."""
     if specimen.event_id is None:
         return []
-    now = now or utcnow()
-    return list(
-        db.session.scalars(
-            select(EventSession)
-            .where(
-                EventSession.event_id == specimen.event_id,
-                EventSession.cancelled_at.is_(None),
-                EventSession.starts_at > now,
-            )
-            .order_by(EventSession.starts_at)
-        )
-    )
+    return list_sessions(event_id=specimen.event_id, upcoming=True)
 
 
 def public_image(image_id: int, digest: str, size: str | None = None) -> SpecimenImage:
@@ -345,7 +333,6 @@ def save_specimen(
     for name, value in fields.__dict__.items():
         setattr(specimen, name, value)
     specimen.search_text = search_text_of(specimen)
-    specimen.updated_at = utcnow()
     try:
         with db.session.begin_nested():  # a number taken meanwhile: refuse, keep the session
             db.session.flush()
@@ -368,7 +355,6 @@ def set_on_display(specimen_id: int, on_display: bool, *, actor: str) -> Specime
     specimen = get_specimen(specimen_id)
     if specimen.on_display != on_display:
         specimen.on_display = on_display
-        specimen.updated_at = utcnow()
         audit(
             "specimen.shown" if on_display else "specimen.hidden",
             actor,

@@ -80,8 +80,13 @@ def get_session(session_id: int) -> EventSession:
     return session
 
 
-def list_sessions(kind: EventKind | None = None, event_id: int | None = None) -> list[EventSession]:
-    """All sessions in date order, optionally of one kind or one event, events loaded."""
+def list_sessions(
+    kind: EventKind | None = None, event_id: int | None = None, *, upcoming: bool = False
+) -> list[EventSession]:
+    """All sessions in date order, events loaded; optionally of one kind or one event.
+
+    ``upcoming`` keeps only sessions neither cancelled nor started.
+    """
     stmt = (
         select(EventSession).join(EventSession.event).order_by(EventSession.starts_at, Event.title)
     )
@@ -89,6 +94,8 @@ def list_sessions(kind: EventKind | None = None, event_id: int | None = None) ->
         stmt = stmt.where(Event.kind == kind)
     if event_id is not None:
         stmt = stmt.where(EventSession.event_id == event_id)
+    if upcoming:
+        stmt = stmt.where(EventSession.cancelled_at.is_(None), EventSession.starts_at > utcnow())
     return list(db.session.execute(stmt).unique().scalars())
 
 
