@@ -362,7 +362,7 @@ def test_the_detail_page_shows_every_field_and_the_sessions_to_book(app, client,
     assert f'id="avail-{collection["session_id"]}"' in html and f'id="avail-{later}"' in html
     poll = re.search(r"<div hidden data-live-poll[^>]*>", html).group(0)
     assert f'hx-get="/live/seats?event={event_id}&amp;upcoming=1"' in poll
-    assert re.search(r'data-etag="seats-\d+-e\d+-fr-\d+"', poll)
+    assert re.search(r'data-etag="seats-\d+-e\d+-upcoming-fr-\d+"', poll)
     live = client.get(f"/live/seats?event={event_id}").get_data(as_text=True)
     assert f'id="avail-{later}" hx-swap-oob="true"' in live
 
