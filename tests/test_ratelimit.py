@@ -6,6 +6,8 @@ far more often than a person would. Here the limits are switched on and made tin
 
 from __future__ import annotations
 
+import os
+
 import time
 import uuid
 
@@ -213,13 +215,15 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def redis_or_skip():
-    """A Redis client, or skip the test when no server answers."""
+    """A Redis client; without a server the test is skipped, or fails under ``CI=true``."""
     import redis
 
     server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     try:
         server.ping()
     except redis.RedisError as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but no Redis at {REDIS_URL}: {error}")
         pytest.skip(f"no Redis at {REDIS_URL}: {error}")
     return server
 
