@@ -7,7 +7,6 @@ far more often than a person would. Here the limits are switched on and made tin
 from __future__ import annotations
 
 import os
-
 import time
 import uuid
 
