@@ -28,6 +28,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..forms import email_field
 from ..public.forms import SeatsField
 from ..services.gallery import is_valid_inventory_number, normalise_inventory_number
 
@@ -288,12 +289,4 @@ def has_file(field: FileField) -> bool:
 class PrivacyExportForm(FlaskForm):
     """The address whose personal data an administrator exports (a GDPR access request)."""
 
-    email = EmailField(
-        _l("Adresse e-mail de la personne"),
-        validators=[
-            DataRequired(_l("Indiquez l’adresse e-mail.")),
-            Length(max=254, message=_l("Cette adresse e-mail est trop longue.")),
-            Email(_l("Cette adresse e-mail n’est pas valide (exemple : nom@exemple.fr).")),
-        ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-    )
+    email = email_field(_l("Adresse e-mail de la personne"), _l("Indiquez l’adresse e-mail."))

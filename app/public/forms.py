@@ -8,15 +8,16 @@ import unicodedata
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     Optional,
     ValidationError,
 )
+
+from ..forms import email_field, strip_text
 
 
 class SeatsInRange:
@@ -72,17 +73,9 @@ class BookingForm(FlaskForm):
             Length(max=120, message=_l("Le nom ne doit pas dépasser 120 caractères.")),
             NoControlCharacters(),
         ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[strip_text],
     )
-    email = EmailField(
-        _l("Adresse e-mail"),
-        validators=[
-            DataRequired(_l("Indiquez votre adresse e-mail.")),
-            Length(max=254, message=_l("Cette adresse e-mail est trop longue.")),
-            Email(_l("Cette adresse e-mail n’est pas valide (exemple : nom@exemple.fr).")),
-        ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-    )
+    email = email_field(_l("Adresse e-mail"), _l("Indiquez votre adresse e-mail."))
     seats = SeatsField(
         _l("Nombre de places"),
         default=1,
