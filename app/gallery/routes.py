@@ -15,7 +15,7 @@ from flask import Response, make_response, redirect, render_template, request, u
 from markupsafe import Markup, escape
 
 from ..htmx import is_htmx_request
-from ..models import Specimen, SpecimenCategory, SpecimenImage
+from ..models import SpecimenCategory, SpecimenImage
 from ..public.routes import live_etag
 from ..services import gallery
 from . import bp
@@ -100,12 +100,6 @@ def picture_response(image_id: int, digest: str, size: str, *, public: bool) -> 
 def specimen_image_url(picture: SpecimenImage, size: str) -> str:
     """The public address of a picture's rendition."""
     return url_for("gallery.image", image_id=picture.id, digest=picture.digest, size=size)
-
-
-@bp.app_template_global()
-def specimens_shown(event_id: int) -> list[Specimen]:
-    """The specimens on display that an event shows (for the session pages), in one query."""
-    return gallery.shown_by_event(event_id)
 
 
 @bp.app_template_filter("formula")

@@ -33,7 +33,7 @@ from ..models import Booking, BookingStatus, EventKind, EventSession
 from ..ratelimits import booking_limit, lookup_limit
 from ..security import id_arg
 from ..services import booking as booking_service
-from ..services import ledger, privacy, tickets, waitlist
+from ..services import gallery, ledger, privacy, tickets, waitlist
 from ..services.errors import (
     DomainError,
     InvalidSeats,
@@ -197,8 +197,10 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
         "live_etag": live_etag(None, session.event_id),
         "oob_badge": is_htmx_request(),
     }
-    template = "public/_booking_panel.html" if is_htmx_request() else "public/session.html"
-    return render_template(template, **context), status
+    if is_htmx_request():  # only the booking panel goes back
+        return render_template("public/_booking_panel.html", **context), status
+    context["specimens"] = gallery.shown_by_event(session.event_id)
+    return render_template("public/session.html", **context), status
 
 
 def booking_confirmed(booking: Booking) -> Response:
