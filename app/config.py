@@ -98,6 +98,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # 4 s between polls plus at most 1 s of a worker's cached counter: 5 s stale at most.
         "LIVE_POLL_SECONDS": env_int("LIVE_POLL_SECONDS", 4),
         "LIVE_COUNTER_CACHE_SECONDS": float(os.environ.get("LIVE_COUNTER_CACHE_SECONDS", "1")),
+        # Shared parts of public pages rendered once per version, per process (app/fragments.py);
+        # how many to keep, 0 to render every time.
+        "FRAGMENT_CACHE_SIZE": env_int("FRAGMENT_CACHE_SIZE", 256),
         # htmx: "cdn" (with Subresource Integrity) or "local" (the npm copy, for tests and
         # a tablet without Internet access).
         "HTMX_SOURCE": os.environ.get("HTMX_SOURCE", "cdn" if production else "local"),

@@ -6,6 +6,7 @@ Views parse input, call one service, and render a page (or, for htmx, a fragment
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from flask import (
     Response,
@@ -19,7 +20,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
+from markupsafe import Markup
 
+from .. import fragments
 from ..database import end_write
 from ..htmx import is_htmx_request
 from ..i18n import (
@@ -159,6 +162,7 @@ def _booking_request(form: BookingForm, session: EventSession) -> booking_servic
 def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     """A session's details and its booking form; POST books seats for a party."""
     waitlist.expire_before_read(session_id)
+    version = fragments.public_version()  # before the session's row: see fragments.py
     session = get_session(session_id)
     form = BookingForm()
     form_error = None
@@ -199,8 +203,45 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     }
     if is_htmx_request():  # only the booking panel goes back
         return render_template("public/_booking_panel.html", **context), status
-    context["specimens"] = gallery.shown_by_event(session.event_id)
+    context["parts"] = session_parts(session, version)
     return render_template("public/session.html", **context), status
+
+
+class SessionParts(NamedTuple):
+    """The parts of a session page that every visitor sees alike."""
+
+    header: Markup
+    details: Markup
+    related: Markup
+
+
+def session_parts(session: EventSession, version: tuple[int, str, int]) -> SessionParts:
+    """Render the shared parts of ``session``'s page once per ``version`` (app/fragments.py).
+
+    Only the booking panel, which holds the visitor's own form, is rendered every time:
+    a crowd refused on a full session costs a form each, not a whole page each.
+    """
+
+    def render() -> SessionParts:
+        """Render the three parts from the database."""
+        state = availability(session)
+        context = {
+            "session": session,
+            "event": session.event,
+            "state": state,
+            "bookable": state in BOOKABLE,
+        }
+        return SessionParts(
+            header=fragments.render("public/_session_header.html", **context),
+            details=fragments.render("public/_session_details.html", **context),
+            related=fragments.render(
+                "public/_session_related.html",
+                specimens=gallery.shown_by_event(session.event_id),
+                **context,
+            ),
+        )
+
+    return fragments.cached(("session", session.id, *version), render)
 
 
 def booking_confirmed(booking: Booking) -> Response:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload, undefer
 from ..database import begin_write
 from ..extensions import db
 from ..models import Event, EventSession, Specimen, SpecimenCategory, SpecimenImage
+from . import ledger
 from .attendees import fold
 from .audit import audit
 from .errors import DomainError
@@ -340,6 +341,7 @@ def save_specimen(
         raise InventoryNumberTaken(specimen.inventory_number) from None
     if image is not None:
         _add_image(specimen, image)
+    ledger.bump_change_counter()  # session pages list the specimens they show
     audit(
         "specimen.created" if specimen_id is None else "specimen.saved",
         actor,
@@ -355,6 +357,7 @@ def set_on_display(specimen_id: int, on_display: bool, *, actor: str) -> Specime
     specimen = get_specimen(specimen_id)
     if specimen.on_display != on_display:
         specimen.on_display = on_display
+        ledger.bump_change_counter()
         audit(
             "specimen.shown" if on_display else "specimen.hidden",
             actor,
@@ -369,6 +372,7 @@ def add_image(specimen_id: int, image: NewImage, *, actor: str) -> SpecimenImage
     begin_write()
     specimen = get_specimen(specimen_id)
     row = _add_image(specimen, image)
+    ledger.bump_change_counter()
     audit(
         "specimen.image_added",
         actor,
@@ -415,6 +419,7 @@ def remove_image(image_id: int, *, actor: str) -> Specimen:
     db.session.delete(image)
     db.session.flush()
     db.session.expire(specimen, ["images"])
+    ledger.bump_change_counter()
     audit(
         "specimen.image_removed",
         actor,

@@ -43,7 +43,11 @@ def lock_session(session_id: int) -> EventSession | None:
 
 
 def bump_change_counter() -> None:
-    """Tell every open programme page that some seat count changed."""
+    """Tell every open page, and every cached page part, that what the public sees changed.
+
+    Seat counts move it, and so do edits of sessions, events and specimens: the live poll
+    re-sends its badges, and ``app/fragments.py`` renders its parts anew.
+    """
     db.session.execute(
         update(ChangeCounter)
         .where(ChangeCounter.name == SEATS_COUNTER)

@@ -25,7 +25,7 @@ from flask_babel import force_locale, gettext
 from flask_mail import Message
 from sqlalchemy import select, update
 
-from ..database import after_commit, begin_write
+from ..database import after_commit, begin_write, end_write
 from ..extensions import db
 from ..i18n import colon
 from ..models import Booking, OutboxMessage, OutboxStatus
@@ -230,7 +230,7 @@ def _claim(message_id: int, now: datetime) -> bool:
         )
         .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
     )
-    db.session.commit()
+    end_write(commit=True)
     return result.rowcount == 1
 
 
@@ -241,7 +241,7 @@ def _record(
     begin_write()
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     if message is None:  # erased (GDPR) while it was being sent: nothing left to record
-        db.session.commit()
+        end_write(commit=True)
         return OutboxStatus.FAILED
     now = utcnow()
     if sent:
@@ -253,7 +253,7 @@ def _record(
         message.last_error = error[:2000]
         message.next_attempt_at = now + timedelta(minutes=RETRY_MINUTES[message.attempts - 1])
     status = message.status
-    db.session.commit()
+    end_write(commit=True)
     return status
 
 
@@ -265,10 +265,12 @@ def _render(message: OutboxMessage) -> bool:
         return False
     context = dict(message.context or {})
     base_url = context.pop("base_url", None)
-    for name, value in render_message(message.kind, booking, base_url, **context).items():
+    rendered = render_message(message.kind, booking, base_url, **context)
+    begin_write()  # rendering took a while: the write lock is taken only to store the result
+    for name, value in rendered.items():
         setattr(message, name, value)
     message.rendered_at = utcnow()
-    db.session.commit()
+    end_write(commit=True)
     return True
 
 
@@ -283,13 +285,16 @@ def _release_stale_claims(now: datetime) -> None:
         )
         .values(status=OutboxStatus.PENDING)
     )
-    db.session.commit()
+    end_write(commit=True)
 
 
 def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
     """Send every due message (at most ``limit``), each claimed before it is sent.
 
-    Runs its own short transactions: call it after the caller's work is committed.
+    Runs its own short transactions: call it after the caller's work is committed. Each
+    write ends its own transaction (``end_write``), so that on SQLite the database's
+    write lock is never held while a message renders or while the SMTP server answers:
+    bookings would wait behind the mail otherwise.
     """
     global _smtp_unreachable_until
     now = now or utcnow()
@@ -311,11 +316,13 @@ def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
             if message.rendered_at is None and not _render(message):
                 report.failed += 1
                 continue
+            built = _build(message)
+            # Nothing stays open in the database while the SMTP server takes its time.
+            db.session.rollback()
             try:
                 if connection is None:
                     connection = _connect()
-                built = _build(message)
-                connection.sendmail(built.sender, [message.recipient], built.as_bytes())
+                connection.sendmail(built.sender, built.recipients, built.as_bytes())
             except (
                 smtplib.SMTPRecipientsRefused,
                 smtplib.SMTPSenderRefused,

@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from ..database import begin_write, end_write
 from ..extensions import db
@@ -203,18 +203,29 @@ def expire_due(now: datetime | None = None, session_id: int | None = None) -> in
     return expired
 
 
+# Built once: the check runs before every page that shows seats, and building a statement
+# costs more than running this one on its index.
+_ANY_LAPSED_OFFER = (
+    select(Booking.id)
+    .where(Booking.status == BookingStatus.OFFERED, Booking.offer_expires_at <= bindparam("now"))
+    .limit(1)
+)
+_LAPSED_OFFER_IN_SESSION = _ANY_LAPSED_OFFER.where(Booking.session_id == bindparam("session_id"))
+
+
 def expire_before_read(session_id: int | None = None) -> None:
     """Process lapsed offers before a page shows seats, in a short transaction of its own.
 
     The check is one indexed read; only when something lapsed does the page pay for a
     write, committed at once so the page shows the outcome.
     """
-    stmt = select(Booking.id).where(
-        Booking.status == BookingStatus.OFFERED, Booking.offer_expires_at <= utcnow()
-    )
-    if session_id is not None:
-        stmt = stmt.where(Booking.session_id == session_id)
-    if db.session.execute(stmt.limit(1)).first() is None:
+    if session_id is None:
+        lapsed = db.session.execute(_ANY_LAPSED_OFFER, {"now": utcnow()})
+    else:
+        lapsed = db.session.execute(
+            _LAPSED_OFFER_IN_SESSION, {"now": utcnow(), "session_id": session_id}
+        )
+    if lapsed.first() is None:
         return
     expire_due(session_id=session_id)
     end_write(commit=True)
