@@ -6,12 +6,6 @@ transaction starts with ``BEGIN IMMEDIATE``. Without it, two writers can both st
 deferred transaction, read, then fail with "database is locked" when one upgrades to a
 write lock; busy_timeout does not help in that case.
 
-A writer waiting for ``BEGIN IMMEDIATE`` retries every millisecond or two itself instead
-of leaving it to SQLite's busy handler, which sleeps 10, 25, then 100 ms between tries:
-when a crowd books one session, the lock is free again after a few milliseconds, and
-the busy handler's sleeps left the gunicorn workers idle in front of a free lock (a
-ticket rush's refusals all queued behind them).
-
 PostgreSQL: READ COMMITTED with a lock timeout; seat changes are conditional UPDATEs and
 row locks, which stay correct under that isolation level.
 """
@@ -19,8 +13,6 @@ row locks, which stay correct under that isolation level.
 from __future__ import annotations
 
 import logging
-import sqlite3
-import time
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
@@ -109,40 +101,7 @@ def install_sqlite_listeners(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         """Start the transaction ourselves, IMMEDIATE for writers."""
-        if _wants_immediate():
-            begin_immediate(connection.connection.driver_connection, busy_timeout_ms)
-        else:
-            connection.exec_driver_sql("BEGIN")
-
-
-# Waits between two tries of BEGIN IMMEDIATE: short, since a booking holds the lock for a
-# few milliseconds; capped, so a long wait does not spin.
-FIRST_RETRY_SECONDS = 0.0005
-LONGEST_RETRY_SECONDS = 0.002
-
-
-def begin_immediate(dbapi_connection: sqlite3.Connection, timeout_ms: int) -> None:
-    """Take SQLite's write lock, retrying often until ``timeout_ms``; then "database is locked".
-
-    The connection's own busy timeout is off while we try, so that SQLite answers "busy"
-    at once and never sleeps on our behalf; it is restored for every other statement.
-    """
-    deadline = time.monotonic() + timeout_ms / 1000
-    delay = FIRST_RETRY_SECONDS
-    dbapi_connection.execute("PRAGMA busy_timeout=0")
-    try:
-        while True:
-            try:
-                dbapi_connection.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
-                    # What SQLAlchemy would have raised: the 503 page's handler expects it.
-                    raise OperationalError("BEGIN IMMEDIATE", None, error) from error
-            time.sleep(delay)
-            delay = min(delay * 2, LONGEST_RETRY_SECONDS)
-    finally:
-        dbapi_connection.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_immediate() else "BEGIN")
 
 
 def init_database(app: Flask) -> None:

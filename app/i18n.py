@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, session, url_for
-from flask_babel import format_date, format_datetime, get_locale, ngettext
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, request, session, url_for
+from flask_babel import format_date, format_datetime, get_locale, get_translations, ngettext
 from markupsafe import Markup
 
 from .extensions import babel
@@ -114,9 +115,33 @@ def seats_phrase(count: int) -> str:
     return ngettext("%(num)d place", "%(num)d places", count)
 
 
+def request_translations() -> NullTranslations:
+    """The catalogue of the language in force, looked up once per request and language.
+
+    Flask-Babel finds the catalogue anew for every string, a dozen calls each time; a page
+    has dozens of strings. The catalogue is kept with the locale it belongs to, so that
+    ``force_locale`` (mail in the booker's language) still gets the right one.
+    """
+    locale = get_locale()
+    kept = g.get("_catalogue")
+    if kept is None or kept[0] is not locale:
+        kept = g._catalogue = (locale, get_translations())
+    return kept[1]
+
+
 def init_i18n(app: Flask) -> None:
     """Set up Flask-Babel and the template filters."""
     babel.init_app(app, locale_selector=select_locale)
+    # Templates translate through the per-request catalogue (same strings, same plurals).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda string: request_translations().ugettext(string),
+        ngettext=lambda singular, plural, n: request_translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: request_translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: request_translations().unpgettext(
+            context, singular, plural, n
+        ),
+        newstyle=True,
+    )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
         clock=clock,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import email_validator
 from flask import Flask
 from flask_babel import force_locale, format_date, get_translations
 from sqlalchemy.orm import configure_mappers
@@ -18,6 +19,8 @@ def warm_up(app: Flask) -> list[str]:
     and those first requests held up everybody queued behind them.
     """
     configure_mappers()
+    # WTForms imports the address checker on the first form sent (its regexes: ~30 ms).
+    email_validator.validate_email("visiteur@mines-ales.fr", check_deliverability=False)
     env = app.jinja_env
     names = env.list_templates(extensions=("html", "txt"))
     for name in names:

@@ -28,6 +28,7 @@ from ..htmx import is_htmx_request
 from ..i18n import (
     LANGUAGE_COOKIE_DAYS,
     current_language,
+    full_date,
     language_cookie_name,
     same_site_path,
     seats_phrase,
@@ -163,7 +164,7 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     """A session's details and its booking form; POST books seats for a party."""
     waitlist.expire_before_read(session_id)
     version = fragments.public_version()  # before the session's row: see fragments.py
-    session = get_session(session_id)
+    session = get_session(session_id, with_event=False)
     form = BookingForm()
     form_error = None
     status = 200
@@ -210,6 +211,7 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
 class SessionParts(NamedTuple):
     """The parts of a session page that every visitor sees alike."""
 
+    title: Markup
     header: Markup
     details: Markup
     related: Markup
@@ -232,6 +234,7 @@ def session_parts(session: EventSession, version: tuple[int, str, int]) -> Sessi
             "bookable": state in BOOKABLE,
         }
         return SessionParts(
+            title=Markup("{}, {}").format(session.event.title, full_date(session.starts_at)),
             header=fragments.render("public/_session_header.html", **context),
             details=fragments.render("public/_session_details.html", **context),
             related=fragments.render(

@@ -10,6 +10,7 @@ from itertools import groupby
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from ..extensions import db
 from ..models import Event, EventKind, EventSession
@@ -72,9 +73,14 @@ def ensure_bookable(session: EventSession, now: datetime | None = None) -> None:
         raise BookingClosed(state.value, opens_at=session.booking_opens_at)
 
 
-def get_session(session_id: int) -> EventSession:
-    """Return a session by id or raise ``SessionNotFound``."""
-    session = db.session.get(EventSession, session_id)
+def get_session(session_id: int, *, with_event: bool = True) -> EventSession:
+    """Return a session by id or raise ``SessionNotFound``.
+
+    ``with_event=False`` leaves the event and venue out of the query; they load on first
+    use (the public session page mostly serves them from its cached parts).
+    """
+    options = () if with_event else (lazyload(EventSession.event),)
+    session = db.session.get(EventSession, session_id, options=options)
     if session is None:
         raise SessionNotFound(session_id)
     return session
