@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, send_from_directory, url_for
@@ -58,20 +59,30 @@ def static_file(filename: str) -> Path | None:
     return Path(joined)
 
 
+# Every page links four static files: their digests are trusted for this long before the
+# file is looked at again (two system calls each), so an edited file shows within a second.
+RECHECK_SECONDS = 1.0
+
+
 def file_digest(filename: str) -> str | None:
     """The short SHA-256 of a static file, computed once per file version and process."""
-    path = static_file(filename)
-    if path is None:
-        return None
-    stat = path.stat()
-    digests: dict[str, tuple[float, int, str]] = current_app.extensions.setdefault(
+    digests: dict[str, tuple[float, float, int, str]] = current_app.extensions.setdefault(
         "minerales_asset_digests", {}
     )
     known = digests.get(filename)
-    if known and known[:2] == (stat.st_mtime, stat.st_size):
-        return known[2]
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:DIGEST_LENGTH]
-    digests[filename] = (stat.st_mtime, stat.st_size, digest)
+    now = time.monotonic()
+    if known and now - known[0] < RECHECK_SECONDS:
+        return known[3]
+    path = static_file(filename)
+    if path is None:
+        digests.pop(filename, None)
+        return None
+    stat = path.stat()
+    if known and known[1:3] == (stat.st_mtime, stat.st_size):
+        digest = known[3]
+    else:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:DIGEST_LENGTH]
+    digests[filename] = (now, stat.st_mtime, stat.st_size, digest)
     return digest
 
 

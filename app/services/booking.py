@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..database import begin_write
 from ..extensions import db
@@ -92,6 +92,13 @@ class BookingRequest:
     by_organiser: bool = False
 
 
+# Built once, like every statement of the booking POST's hot path: building one costs
+# more than running it.
+_BOOKING_BY_NONCE = select(Booking.id, Booking.session_id).where(
+    Booking.request_nonce == bindparam("nonce")
+)
+
+
 def _earlier_booking(request: BookingRequest) -> tuple[Booking | None, BookingRequest]:
     """The booking an identical form submission already made, and the request to go on with.
 
@@ -102,9 +109,7 @@ def _earlier_booking(request: BookingRequest) -> tuple[Booking | None, BookingRe
         return None, request
     # Every booking POST asks, and almost always hears "no": ask for two columns, not
     # for the booking with its session, event and venue joined.
-    earlier = db.session.execute(
-        select(Booking.id, Booking.session_id).where(Booking.request_nonce == request.nonce)
-    ).first()
+    earlier = db.session.execute(_BOOKING_BY_NONCE, {"nonce": request.nonce}).first()
     if earlier is None:
         return None, request
     if earlier.session_id == request.session_id:
@@ -112,14 +117,32 @@ def _earlier_booking(request: BookingRequest) -> tuple[Booking | None, BookingRe
     return None, dataclasses.replace(request, nonce=None)
 
 
+@dataclass(frozen=True)
+class BookingKeys:
+    """A new booking's secret token and ticket code, drawn before the session's lock is taken."""
+
+    token: str
+    ticket_code: str
+
+    @classmethod
+    def draw(cls) -> BookingKeys:
+        """Fresh secrets (the ticket code's uniqueness check is a query: keep it out of the lock)."""
+        return cls(token=new_token(), ticket_code=new_ticket_code())
+
+
 def _new_booking(
-    session: EventSession, request: BookingRequest, status: BookingStatus, now: datetime
+    session: EventSession,
+    request: BookingRequest,
+    status: BookingStatus,
+    now: datetime,
+    keys: BookingKeys | None = None,
 ) -> Booking:
     """A booking row for ``request`` with fresh secrets (the caller adds it)."""
+    keys = keys or BookingKeys.draw()
     return Booking(
         session=session,
-        token=new_token(),
-        ticket_code=new_ticket_code(),
+        token=keys.token,
+        ticket_code=keys.ticket_code,
         request_nonce=request.nonce or None,
         name=request.name.strip(),
         email=normalise_email(request.email),
@@ -188,6 +211,7 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
     if session is None:
         raise SessionNotFound(request.session_id)
     _check_request(session, request, now)
+    keys = BookingKeys.draw()
 
     begin_write()
     session = ledger.lock_session(request.session_id)
@@ -199,7 +223,7 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
     _check_request(session, request, now)
     _check_seats_per_person(session, request)
     ledger.take_seats(session, request.seats)
-    booking = _new_booking(session, request, BookingStatus.CONFIRMED, now)
+    booking = _new_booking(session, request, BookingStatus.CONFIRMED, now, keys)
     db.session.add(booking)
     db.session.flush()
     audit("booking.confirmed", actor, booking, seats=booking.seats)

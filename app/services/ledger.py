@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import current_app, has_app_context
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session as SASession
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
@@ -36,6 +37,9 @@ def lock_session(session_id: int) -> EventSession | None:
     stmt = (
         select(EventSession)
         .where(EventSession.id == session_id)
+        # Only the session's own row: its event and venue, which no seat change touches,
+        # load on first use (usually from the request's identity map, without a query).
+        .options(lazyload(EventSession.event))
         .with_for_update(of=EventSession)
         .execution_options(populate_existing=True)
     )
