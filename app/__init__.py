@@ -46,6 +46,7 @@ def _init_extensions(app: Flask) -> None:
     from .database import engine_options, init_database
     from .errors import register_error_handlers
     from .extensions import csrf, db, login_manager, mail, migrate
+    from .forms import init_forms
     from .i18n import init_i18n
     from .ratelimits import init_rate_limits
     from .security import init_input_guards, init_security_headers
@@ -61,6 +62,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None  # the login page itself says what to do
     login_manager.session_protection = "basic"  # a tablet's Wi-Fi may change its address
     init_i18n(app)
+    init_forms(app)
     init_assets(app)
     init_input_guards(app)
     init_security_headers(app)

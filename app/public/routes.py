@@ -49,7 +49,6 @@ from ..services.mail import public_url
 from ..services.programme import (
     BOOKABLE,
     availability,
-    get_session,
     group_by_day,
     list_sessions,
 )
@@ -162,9 +161,8 @@ def _booking_request(form: BookingForm, session: EventSession) -> booking_servic
 @booking_limit
 def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     """A session's details and its booking form; POST books seats for a party."""
-    waitlist.expire_before_read(session_id)
     version = fragments.public_version()  # before the session's row: see fragments.py
-    session = get_session(session_id, with_event=False)
+    session = waitlist.session_for_reading(session_id)
     form = BookingForm()
     form_error = None
     status = 200

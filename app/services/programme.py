@@ -9,8 +9,7 @@ from datetime import date, datetime, timedelta
 from itertools import groupby
 
 from flask import current_app
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Event, EventKind, EventSession
@@ -73,23 +72,9 @@ def ensure_bookable(session: EventSession, now: datetime | None = None) -> None:
         raise BookingClosed(state.value, opens_at=session.booking_opens_at)
 
 
-_SESSION_ROW_ONLY = (
-    select(EventSession)
-    .where(EventSession.id == bindparam("id"))
-    .options(lazyload(EventSession.event))
-)
-
-
-def get_session(session_id: int, *, with_event: bool = True) -> EventSession:
-    """Return a session by id or raise ``SessionNotFound``.
-
-    ``with_event=False`` leaves the event and venue out of the query; they load on first
-    use (the public session page mostly serves them from its cached parts).
-    """
-    if with_event:
-        session = db.session.get(EventSession, session_id)
-    else:
-        session = db.session.execute(_SESSION_ROW_ONLY, {"id": session_id}).scalar_one_or_none()
+def get_session(session_id: int) -> EventSession:
+    """Return a session by id or raise ``SessionNotFound``."""
+    session = db.session.get(EventSession, session_id)
     if session is None:
         raise SessionNotFound(session_id)
     return session

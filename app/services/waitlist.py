@@ -24,7 +24,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy.orm import lazyload
 
 from ..database import begin_write, end_write
 from ..extensions import db
@@ -39,7 +40,7 @@ from .errors import (
     OfferExpired,
     SessionNotFound,
 )
-from .programme import default_close
+from .programme import default_close, get_session
 
 ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.WAITING, BookingStatus.OFFERED)
 
@@ -211,6 +212,41 @@ _ANY_LAPSED_OFFER = (
     .limit(1)
 )
 _LAPSED_OFFER_IN_SESSION = _ANY_LAPSED_OFFER.where(Booking.session_id == bindparam("session_id"))
+
+
+_SESSION_AND_LAPSED_OFFERS = (
+    select(
+        EventSession,
+        exists()
+        .where(
+            Booking.session_id == EventSession.id,
+            Booking.status == BookingStatus.OFFERED,
+            Booking.offer_expires_at <= bindparam("now"),
+        )
+        .label("offers_lapsed"),
+    )
+    .where(EventSession.id == bindparam("session_id"))
+    # The event and venue load on first use: the session page has them in its cached parts.
+    .options(lazyload(EventSession.event))
+)
+
+
+def session_for_reading(session_id: int) -> EventSession:
+    """The session a public page shows, with its lapsed offers processed first.
+
+    One query when nothing lapsed (the usual case): the session's row, and whether any of
+    its offers has lapsed. Raises ``SessionNotFound``.
+    """
+    row = db.session.execute(
+        _SESSION_AND_LAPSED_OFFERS, {"now": utcnow(), "session_id": session_id}
+    ).first()
+    if row is None:
+        raise SessionNotFound(session_id)
+    if not row.offers_lapsed:
+        return row[0]
+    expire_due(session_id=session_id)
+    end_write(commit=True)
+    return get_session(session_id)
 
 
 def expire_before_read(session_id: int | None = None) -> None:
