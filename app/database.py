@@ -7,7 +7,12 @@ deferred transaction, read, then fail with "database is locked" when one upgrade
 write lock; busy_timeout does not help in that case.
 
 PostgreSQL: READ COMMITTED with a lock timeout; seat changes are conditional UPDATEs and
-row locks, which stay correct under that isolation level.
+row locks, which stay correct under that isolation level. A request's reads before its
+first write run in autocommit mode: under READ COMMITTED every statement sees its own
+snapshot anyway, so a transaction around them only cost two round trips (BEGIN and
+COMMIT or ROLLBACK) on every page. ``begin_write()`` ends that mode, so every change still
+happens in one transaction; a write attempted without it is refused in tests and logged
+in production (see ``_writes_outside_a_transaction``).
 """
 
 from __future__ import annotations
@@ -61,7 +66,9 @@ def begin_write() -> None:
     if not has_app_context() or g.get("db_write_intent"):
         return
     g.db_write_intent = True
-    if db.session().in_transaction() and db.engine.dialect.name == "sqlite":
+    if db.session().in_transaction():
+        # SQLite: end the read transaction. PostgreSQL: leave autocommit mode (nothing
+        # to commit); the next statement takes a connection that opens a transaction.
         db.session.commit()
 
 
@@ -104,6 +111,42 @@ def install_sqlite_listeners(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_immediate() else "BEGIN")
 
 
+# Endpoints that never touch the database.
+NO_DATABASE_ENDPOINTS = frozenset({"static", "asset"})
+
+
+def _reads_in_autocommit() -> None:
+    """PostgreSQL: run this request's reads without BEGIN and COMMIT, until begin_write()."""
+    from flask import request
+
+    session = db.session()
+    # Already in a transaction: the request runs inside an app context that was using
+    # the database before it (a test, a command); it keeps that transaction.
+    if request.endpoint not in NO_DATABASE_ENDPOINTS and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def _is_read_only(statement: str) -> bool:
+    """Whether SQL text only reads (a SELECT that locks nothing)."""
+    head = statement.lstrip()[:6].upper()
+    return head == "SELECT" and "FOR UPDATE" not in statement
+
+
+def install_postgresql_listeners(engine: Engine) -> None:
+    """Refuse a write in autocommit mode: it would escape the request's transaction."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _writes_outside_a_transaction(
+        connection: Any, _cursor: Any, statement: str, *_args: Any
+    ) -> None:
+        """A change without begin_write() first: an error in tests, a log line in production."""
+        if not connection.connection.driver_connection.autocommit or _is_read_only(statement):
+            return
+        if current_app.testing:
+            raise RuntimeError(f"write without begin_write(): {statement[:80]}")
+        log.error("write without begin_write(), committed on its own: %s", statement[:200])
+
+
 def init_database(app: Flask) -> None:
     """Attach the engine listeners and the one-transaction-per-request hook.
 
@@ -114,6 +157,9 @@ def init_database(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             install_sqlite_listeners(engine, app.config["DB_LOCK_TIMEOUT_MS"])
+        elif engine.dialect.name == "postgresql":
+            install_postgresql_listeners(engine)
+            app.before_request_funcs.setdefault(None, []).insert(0, _reads_in_autocommit)
 
     @app.after_request
     def _finish_unit_of_work(response: Any) -> Any:

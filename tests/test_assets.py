@@ -74,6 +74,25 @@ def test_a_missing_static_file_does_not_break_the_page(app, client, tmp_path, mo
     assert 'href="/static/css/app.css"' in response.get_data(as_text=True)
 
 
+def test_an_edited_static_file_gets_a_new_address(app, client, tmp_path, monkeypatch):
+    """Digests are trusted for a moment (RECHECK_SECONDS), then the file is looked at again."""
+    from app import assets
+
+    (tmp_path / "css").mkdir()
+    stylesheet = tmp_path / "css" / "app.css"
+    stylesheet.write_text("body { color: black; }")
+    monkeypatch.setattr(app, "static_folder", str(tmp_path))
+    monkeypatch.setattr(assets, "RECHECK_SECONDS", 0.0)
+    before = linked_assets(client.get("/").get_data(as_text=True))["css/app.css"]
+
+    stylesheet.write_text("body { color: navy; }")
+    after = linked_assets(client.get("/").get_data(as_text=True))["css/app.css"]
+
+    assert after[1] != before[1]
+    assert after[1] == hashlib.sha256(stylesheet.read_bytes()).hexdigest()[:10]
+    assert client.get(after[0]).get_data(as_text=True) == "body { color: navy; }"
+
+
 @pytest.mark.parametrize("encoding", ["br", "gzip"])
 def test_pages_and_files_are_compressed_for_browsers_that_accept_it(client, make_session, encoding):
     for _ in range(3):

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
+from flask import render_template_string
+from flask_babel import force_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"
@@ -79,3 +81,13 @@ def test_french_plurals_follow_french_rules():
     assert missing == [], "fill the fr plural forms (msgstr = msgid, msgid_plural): " + repr(
         missing[:5]
     )
+
+
+def test_templates_follow_a_language_forced_inside_a_request(app):
+    # Templates keep the request's catalogue; mail rendered in the booker's language within
+    # the same request (force_locale) must still get its own.
+    with app.test_request_context("/"):
+        assert render_template_string("{{ _('Réserver') }}") == "Réserver"
+        with force_locale("en"):
+            assert render_template_string("{{ _('Réserver') }}") == "Book"
+        assert render_template_string("{{ _('Réserver') }}") == "Réserver"

@@ -289,3 +289,54 @@ def test_two_senders_at_once_never_send_a_message_twice(app, smtp, make_session)
             )
             == 12
         )
+
+
+class StallingSink:
+    """An SMTP handler that holds the first message until the test lets it through."""
+
+    def __init__(self, sink) -> None:
+        self.sink = sink
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        """Say nothing until released, like a slow or overloaded mail server."""
+        import asyncio
+
+        self.arrived.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 20)
+        return await self.sink.handle_DATA(server, session, envelope)
+
+
+@pytest.mark.app_config(DB_LOCK_TIMEOUT_MS=2000)
+def test_bookings_go_on_while_the_smtp_server_is_slow(app, smtp_server, make_session):
+    app.config["MAIL_SEND_AFTER_COMMIT"] = False
+    session_id = make_session(capacity=30)
+    with app.app_context():
+        booking_service.book(booking_service.BookingRequest(session_id, "Ada", "ada@example.fr", 1))
+        db.session.commit()
+    stalling = StallingSink(smtp_server.sink)
+    smtp_server.sink = stalling
+    smtp_server.start()
+
+    def deliver() -> None:
+        """Drain the outbox, as the sender after a commit or ``flask send-mail`` does."""
+        with app.app_context():
+            mail_service.send_due()
+
+    sender = threading.Thread(target=deliver)
+    sender.start()
+    try:
+        assert stalling.arrived.wait(10), "the sender never reached the SMTP server"
+        # The sender is mid-delivery: it must hold no lock that a booking needs.
+        with app.app_context():
+            booking_service.book(
+                booking_service.BookingRequest(session_id, "Bob", "bob@example.fr", 1)
+            )
+            db.session.commit()
+    finally:
+        stalling.release.set()
+        sender.join(timeout=30)
+    assert [m["To"] for m in smtp_server.sink.sink.wait_for(1)] == ["ada@example.fr"]
+    with app.app_context():
+        assert db.session.get(EventSession, session_id).seats_taken == 2

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as SASession
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..database import begin_write
 from ..extensions import db
 from ..models import (
     SEAT_HOLDING_STATUSES,
@@ -32,8 +33,10 @@ def lock_session(session_id: int) -> EventSession | None:
     """Load a session and lock its row until the transaction ends.
 
     PostgreSQL takes a row lock; SQLite ignores FOR UPDATE, but a writer's transaction
-    there already holds the database's write lock from BEGIN IMMEDIATE.
+    there already holds the database's write lock from BEGIN IMMEDIATE. Locking is for
+    writing: the transaction becomes a writer's first (``begin_write``).
     """
+    begin_write()
     stmt = (
         select(EventSession)
         .where(EventSession.id == session_id)
@@ -89,20 +92,12 @@ def _drop_bump_mark(session: SASession) -> None:
 
 
 def change_counter() -> int:
-    """The live-count change counter, as this process last read it (see above).
-
-    On PostgreSQL, when nothing else has run yet in this request (the live poll), the read
-    runs in autocommit mode: no BEGIN and COMMIT round trips for a single SELECT.
-    """
+    """The live-count change counter, as this process last read it (see above)."""
     cache = _counter_cache()
     now = time.monotonic()
     if now < cache["expires"]:
         return int(cache["value"])
-    options = {}
-    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
-        options = {"isolation_level": "AUTOCOMMIT"}
-    connection = db.session.connection(execution_options=options) if options else db.session
-    value = connection.execute(
+    value = db.session.execute(
         select(ChangeCounter.value).where(ChangeCounter.name == SEATS_COUNTER)
     ).scalar_one_or_none()
     cache["value"] = value or 0

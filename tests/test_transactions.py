@@ -1,0 +1,100 @@
+"""One transaction per change, on both databases, and PostgreSQL reads without one.
+
+A booking's writes (seats, the booking, its audit entry, its mail) commit together or not
+at all. On PostgreSQL, what a request reads before its first write runs in autocommit
+mode (no BEGIN and COMMIT round trips: READ COMMITTED gives each statement its own
+snapshot anyway); ``begin_write()`` opens the transaction, and a write attempted without
+it is refused.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, update
+
+from app.extensions import db
+from app.models import SEATS_COUNTER, ChangeCounter
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def in_transaction(dbapi_connection) -> bool:
+    """Whether the driver's connection is inside a transaction right now."""
+    if hasattr(dbapi_connection, "autocommit") and not hasattr(dbapi_connection, "in_transaction"):
+        return not dbapi_connection.autocommit  # psycopg: a statement opens one unless autocommit
+    return dbapi_connection.in_transaction  # sqlite3: BEGIN was issued by our listener
+
+
+@contextmanager
+def statements(app):
+    """Record (transaction number, statement, inside a transaction?) for each statement."""
+    seen: list[tuple[int, str, bool]] = []
+    begins = [0]
+    with app.app_context():
+        engine = db.engine
+
+    def on_begin(_connection):
+        begins[0] += 1
+
+    def on_execute(connection, _cursor, statement, *_args):
+        dbapi = connection.connection.driver_connection
+        seen.append(
+            (begins[0], statement.lstrip().split(None, 1)[0].upper(), in_transaction(dbapi))
+        )
+
+    event.listen(engine, "begin", on_begin)
+    event.listen(engine, "after_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "begin", on_begin)
+        event.remove(engine, "after_cursor_execute", on_execute)
+
+
+def test_a_booking_writes_everything_in_one_transaction(app, client, make_session, book_form):
+    app.config["MAIL_SEND_AFTER_COMMIT"] = False  # the sender's own transactions come after
+    session_id = make_session(capacity=5)
+    fields = book_form(session_id)
+    with statements(app) as seen:
+        response = client.post(
+            f"/sessions/{session_id}",
+            data={**fields, "name": "Ada", "email": "ada@example.fr", "seats": "2"},
+        )
+    assert response.status_code == 303
+    writes = [(number, inside) for number, verb, inside in seen if verb in WRITES]
+    # seats, change counter, booking, audit entry, outbox row
+    assert len(writes) >= 5
+    assert all(inside for _number, inside in writes)
+    assert len({number for number, _inside in writes}) == 1
+
+
+def test_postgresql_pages_read_without_a_transaction(app, client, make_session, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite reads in a deferred transaction, which costs no round trip")
+    session_id = make_session(capacity=5)
+    with statements(app) as seen:
+        for path in ("/", f"/sessions/{session_id}", "/api/sessions", "/collection/"):
+            assert client.get(path).status_code == 200
+    assert seen, "the pages read nothing?"
+    assert not any(inside for _number, _verb, inside in seen)
+
+
+def test_postgresql_refuses_a_write_made_without_begin_write(app, client, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite has no autocommit reads to escape from")
+
+    @app.get("/test-sneaky-write")
+    def sneaky_write() -> str:
+        """A view that changes data without going through begin_write()."""
+        db.session.execute(
+            update(ChangeCounter)
+            .where(ChangeCounter.name == SEATS_COUNTER)
+            .values(value=ChangeCounter.value + 1)
+        )
+        return "done"
+
+    assert client.get("/test-sneaky-write").status_code == 500  # refused before it ran
+    with app.app_context():
+        assert db.session.get(ChangeCounter, SEATS_COUNTER).value == 0
