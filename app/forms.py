@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
+
+from .i18n import lazy_gettext as _l
 
 
 def strip_text(value: object) -> object:

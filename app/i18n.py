@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from babel.support import NullTranslations
-from flask import Flask, current_app, g, request, session, url_for
+from flask import Flask, current_app, g, has_app_context, request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_translations, ngettext
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 
 from .extensions import babel
@@ -122,11 +124,28 @@ def request_translations() -> NullTranslations:
     has dozens of strings. The catalogue is kept with the locale it belongs to, so that
     ``force_locale`` (mail in the booker's language) still gets the right one.
     """
+    if not has_app_context():
+        return get_translations()  # Flask-Babel's no-op catalogue
     locale = get_locale()
     kept = g.get("_catalogue")
     if kept is None or kept[0] is not locale:
         kept = g._catalogue = (locale, get_translations())
     return kept[1]
+
+
+def request_gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's ``gettext``, through the per-request catalogue."""
+    translated = request_translations().ugettext(string)
+    return translated % variables if variables else translated
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """Flask-Babel's ``lazy_gettext``, translated through the per-request catalogue.
+
+    Form labels and messages are lazy strings: a booking form shows a dozen of them each
+    time it is answered.
+    """
+    return LazyString(request_gettext, string, **variables)
 
 
 def init_i18n(app: Flask) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -29,6 +28,7 @@ from wtforms.validators import (
 )
 
 from ..forms import email_field
+from ..i18n import lazy_gettext as _l
 from ..public.forms import SeatsField
 from ..services.gallery import is_valid_inventory_number, normalise_inventory_number
 

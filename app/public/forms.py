@@ -6,7 +6,6 @@ import secrets
 import unicodedata
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import (
@@ -18,6 +17,7 @@ from wtforms.validators import (
 )
 
 from ..forms import email_field, strip_text
+from ..i18n import lazy_gettext as _l
 
 
 class SeatsInRange:
