@@ -13,8 +13,9 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.exc import IntegrityError
 
-from ..database import begin_write
+from ..database import begin_write, end_write
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
@@ -174,11 +175,14 @@ def _check_request(session: EventSession, request: BookingRequest, now: datetime
         raise SessionFull(seats_left=session.seats_left, seats_wanted=request.seats)
 
 
-def _check_seats_per_person(session: EventSession, request: BookingRequest) -> None:
+def _check_seats_per_person(
+    session: EventSession, request: BookingRequest, *, already_written: bool = False
+) -> None:
     """Refuse a request that would give one address more seats than one person may have.
 
     Called under the session's lock, so two forms sent at once by the same person cannot
-    both squeeze under the cap. Organisers booking by phone are trusted with groups.
+    both squeeze under the cap. ``already_written``: the request's own booking is in the
+    transaction, hence in the sum. Organisers booking by phone are trusted with groups.
     """
     if request.by_organiser:
         return
@@ -189,7 +193,8 @@ def _check_seats_per_person(session: EventSession, request: BookingRequest) -> N
             Booking.status.in_(COUNTED_PER_PERSON),
         )
     )
-    if int(held or 0) + request.seats > max_seats_per_person():
+    asked = 0 if already_written else request.seats
+    if int(held or 0) + asked > max_seats_per_person():
         raise SeatsPerPersonExceeded(max_seats_per_person())
 
 
@@ -200,8 +205,11 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
     Submitting the same form twice (same ``nonce``) returns the first booking.
 
     A refusal is decided from an unlocked read when it is already certain (a full
-    session refuses a rush of hundreds without making them queue for the lock); an
-    acceptance is decided under the session's lock by the ledger's conditional UPDATE.
+    session refuses a rush of hundreds without making them queue for the lock). An
+    acceptance writes the booking, its audit entry and its mail first, then takes the
+    seats with the ledger's conditional UPDATE, which locks the session's row: in a rush,
+    the row everybody queues for is held for the last few statements only. Whatever
+    fails after that rolls the whole request back.
     """
     now = now or utcnow()
     earlier, request = _earlier_booking(request)
@@ -214,21 +222,41 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
     keys = BookingKeys.draw()
 
     begin_write()
-    session = ledger.lock_session(request.session_id)
-    if session is None:
-        raise SessionNotFound(request.session_id)
-    earlier, request = _earlier_booking(request)  # an identical submit may have won the race
-    if earlier is not None:
-        return earlier
-    _check_request(session, request, now)
-    _check_seats_per_person(session, request)
-    ledger.take_seats(session, request.seats)
     booking = _new_booking(session, request, BookingStatus.CONFIRMED, now, keys)
     db.session.add(booking)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The nonce is unique: an identical submit (a double click) was booked meanwhile,
+        # and its booking is the answer. Anything else is a real error.
+        end_write(commit=False)
+        earlier, _request = _earlier_booking(request)
+        if earlier is None:
+            raise
+        return earlier
     audit("booking.confirmed", actor, booking, seats=booking.seats)
     mail.enqueue("confirmed", booking)
+    db.session.flush()
+    _claim_seats(session, request, now)
+    _check_seats_per_person(session, request, already_written=True)
     return booking
+
+
+def _claim_seats(session: EventSession, request: BookingRequest, now: datetime) -> None:
+    """Take the request's seats, or raise why not as the session stands now.
+
+    When the conditional UPDATE finds no room, the session is read again: the precise
+    reason (full, cancelled meanwhile…) comes from that fresh row. If seats were freed in
+    between, it tries again.
+    """
+    for _attempt in range(3):
+        if ledger.claim_seats(
+            session, request.seats, behind_waiting_list=not request.by_organiser
+        ):
+            return
+        db.session.refresh(session)
+        _check_request(session, request, now)
+    raise SessionFull(seats_left=session.seats_left, seats_wanted=request.seats)
 
 
 def join_waitlist(

@@ -136,6 +136,38 @@ def take_seats(session: EventSession, seats: int) -> int:
     return taken
 
 
+def claim_seats(session: EventSession, seats: int, *, behind_waiting_list: bool) -> bool:
+    """Take ``seats`` seats if the session, as it is now, still has them; False if not.
+
+    For a writer that has not locked the session: the one conditional UPDATE re-checks
+    everything that could have changed since its unlocked read (a cancellation, the
+    waiting list, the seats), and locks the row from there to the commit. A booking does
+    its other writes first, so that the row everybody is queuing for stays locked only
+    for the last few statements. ``behind_waiting_list``: the public cannot take seats
+    while anybody waits (organisers can).
+    """
+    table = EventSession.__table__
+    stmt = (
+        update(table)
+        .where(
+            table.c.id == session.id,
+            table.c.cancelled_at.is_(None),
+            table.c.seats_taken + seats <= table.c.capacity,
+        )
+        .values(seats_taken=table.c.seats_taken + seats, version=table.c.version + 1)
+        .returning(table.c.seats_taken, table.c.version)
+    )
+    if behind_waiting_list:
+        stmt = stmt.where(table.c.seats_waiting == 0)
+    row = db.session.execute(stmt).first()
+    if row is None:
+        return False
+    set_committed_value(session, "seats_taken", row.seats_taken)
+    set_committed_value(session, "version", row.version)
+    bump_change_counter()
+    return True
+
+
 def release_seats(session: EventSession, seats: int) -> int:
     """Give ``seats`` seats back to the session."""
     taken = _apply(session, -seats, guard_capacity=False)
