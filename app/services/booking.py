@@ -250,9 +250,7 @@ def _claim_seats(session: EventSession, request: BookingRequest, now: datetime) 
     between, it tries again.
     """
     for _attempt in range(3):
-        if ledger.claim_seats(
-            session, request.seats, behind_waiting_list=not request.by_organiser
-        ):
+        if ledger.claim_seats(session, request.seats, behind_waiting_list=not request.by_organiser):
             return
         db.session.refresh(session)
         _check_request(session, request, now)
