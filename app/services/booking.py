@@ -100,6 +100,13 @@ _BOOKING_BY_NONCE = select(Booking.id, Booking.session_id).where(
 )
 
 
+_SEATS_HELD_BY_ADDRESS = select(func.coalesce(func.sum(Booking.seats), 0)).where(
+    Booking.session_id == bindparam("session_id"),
+    Booking.email == bindparam("email"),
+    Booking.status.in_(COUNTED_PER_PERSON),
+)
+
+
 def _earlier_booking(request: BookingRequest) -> tuple[Booking | None, BookingRequest]:
     """The booking an identical form submission already made, and the request to go on with.
 
@@ -187,11 +194,8 @@ def _check_seats_per_person(
     if request.by_organiser:
         return
     held = db.session.scalar(
-        select(func.coalesce(func.sum(Booking.seats), 0)).where(
-            Booking.session_id == session.id,
-            Booking.email == normalise_email(request.email),
-            Booking.status.in_(COUNTED_PER_PERSON),
-        )
+        _SEATS_HELD_BY_ADDRESS,
+        {"session_id": session.id, "email": normalise_email(request.email)},
     )
     asked = 0 if already_written else request.seats
     if int(held or 0) + asked > max_seats_per_person():
@@ -236,7 +240,6 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
         return earlier
     audit("booking.confirmed", actor, booking, seats=booking.seats)
     mail.enqueue("confirmed", booking)
-    db.session.flush()
     _claim_seats(session, request, now)
     _check_seats_per_person(session, request, already_written=True)
     return booking

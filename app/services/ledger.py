@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, func, select, update
+from sqlalchemy import bindparam, event, func, select, update
 from sqlalchemy.orm import Session as SASession
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -49,17 +49,34 @@ def lock_session(session_id: int) -> EventSession | None:
     return db.session.execute(stmt).scalar_one_or_none()
 
 
+# Statements built once, as plain table statements: every booking runs them while the
+# session's row is locked, and an ORM-enabled UPDATE also scans the identity map.
+_COUNTER = ChangeCounter.__table__
+_BUMP = update(_COUNTER).where(_COUNTER.c.name == SEATS_COUNTER).values(value=_COUNTER.c.value + 1)
+_SESSIONS = EventSession.__table__
+_CLAIM = (
+    update(_SESSIONS)
+    .where(
+        _SESSIONS.c.id == bindparam("session_id"),
+        _SESSIONS.c.cancelled_at.is_(None),
+        _SESSIONS.c.seats_taken + bindparam("seats") <= _SESSIONS.c.capacity,
+    )
+    .values(
+        seats_taken=_SESSIONS.c.seats_taken + bindparam("seats"),
+        version=_SESSIONS.c.version + 1,
+    )
+    .returning(_SESSIONS.c.seats_taken, _SESSIONS.c.version)
+)
+_CLAIM_BEHIND_WAITING_LIST = _CLAIM.where(_SESSIONS.c.seats_waiting == 0)
+
+
 def bump_change_counter() -> None:
     """Tell every open page, and every cached page part, that what the public sees changed.
 
     Seat counts move it, and so do edits of sessions, events and specimens: the live poll
     re-sends its badges, and ``app/fragments.py`` renders its parts anew.
     """
-    db.session.execute(
-        update(ChangeCounter)
-        .where(ChangeCounter.name == SEATS_COUNTER)
-        .values(value=ChangeCounter.value + 1)
-    )
+    db.session.execute(_BUMP)
     db.session.info[_BUMPED] = True
 
 
@@ -146,20 +163,8 @@ def claim_seats(session: EventSession, seats: int, *, behind_waiting_list: bool)
     for the last few statements. ``behind_waiting_list``: the public cannot take seats
     while anybody waits (organisers can).
     """
-    table = EventSession.__table__
-    stmt = (
-        update(table)
-        .where(
-            table.c.id == session.id,
-            table.c.cancelled_at.is_(None),
-            table.c.seats_taken + seats <= table.c.capacity,
-        )
-        .values(seats_taken=table.c.seats_taken + seats, version=table.c.version + 1)
-        .returning(table.c.seats_taken, table.c.version)
-    )
-    if behind_waiting_list:
-        stmt = stmt.where(table.c.seats_waiting == 0)
-    row = db.session.execute(stmt).first()
+    stmt = _CLAIM_BEHIND_WAITING_LIST if behind_waiting_list else _CLAIM
+    row = db.session.execute(stmt, {"session_id": session.id, "seats": seats}).first()
     if row is None:
         return False
     set_committed_value(session, "seats_taken", row.seats_taken)

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, has_request_context, render_template, request
 from flask_babel import force_locale, gettext
 from flask_mail import Message
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from ..database import after_commit, begin_write, end_write
 from ..extensions import db
@@ -127,29 +127,33 @@ def ticket_attachments(booking: Booking, manage_url: str) -> list[dict[str, str]
     ]
 
 
-def enqueue(
-    kind: str, booking: Booking, *, dedupe_key: str | None = None, **extra: Any
-) -> OutboxMessage:
+# Like the audit trail's: one plain INSERT in the caller's transaction, no unit of work.
+_INSERT_MESSAGE = insert(OutboxMessage.__table__)
+
+
+def enqueue(kind: str, booking: Booking, *, dedupe_key: str | None = None, **extra: Any) -> None:
     """Add a message for ``booking`` to the outbox, in the caller's transaction.
 
     Only one small row is written here, while the booking's lock is held; rendering (the
     templates, the QR code, the calendar file) happens when the message is sent, after the
-    commit. If the transaction rolls back, the message never existed.
+    commit. If the transaction rolls back, the message never existed. The booking must
+    have its id already (flushed).
     """
-    message = OutboxMessage(
-        kind=kind,
-        dedupe_key=dedupe_key,
-        booking_id=booking.id,
-        recipient=booking.email,
-        locale=booking.locale or "fr",
-        context={"base_url": site_root(), **extra},
+    db.session.execute(
+        _INSERT_MESSAGE,
+        {
+            "kind": kind,
+            "dedupe_key": dedupe_key,
+            "booking_id": booking.id,
+            "recipient": booking.email,
+            "locale": booking.locale or "fr",
+            "context": {"base_url": site_root(), **extra},
+        },
     )
-    db.session.add(message)
     if current_app.config.get("MAIL_SEND_AFTER_COMMIT", True) and not g.get("mail_send_scheduled"):
         g.mail_send_scheduled = True
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         after_commit(lambda: send_soon(app))
-    return message
 
 
 def send_soon(app: Flask) -> None:
