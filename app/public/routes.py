@@ -223,7 +223,7 @@ def session_parts(session: EventSession, version: tuple[int, str, int]) -> Sessi
     """
 
     def render() -> SessionParts:
-        """Render the three parts from the database."""
+        """Render the shared parts from the database."""
         state = availability(session)
         context = {
             "session": session,
