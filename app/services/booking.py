@@ -143,10 +143,9 @@ def _new_booking(
     request: BookingRequest,
     status: BookingStatus,
     now: datetime,
-    keys: BookingKeys | None = None,
+    keys: BookingKeys,
 ) -> Booking:
-    """A booking row for ``request`` with fresh secrets (the caller adds it)."""
-    keys = keys or BookingKeys.draw()
+    """A booking row for ``request`` with the secrets drawn for it (the caller adds it)."""
     return Booking(
         session=session,
         token=keys.token,
@@ -271,6 +270,7 @@ def join_waitlist(
     earlier, request = _earlier_booking(request)
     if earlier is not None:
         return earlier
+    keys = BookingKeys.draw()
     begin_write()
     session = ledger.lock_session(request.session_id)
     if session is None:
@@ -285,7 +285,7 @@ def join_waitlist(
     if request.seats > session.capacity:
         raise PartyTooLarge(session.capacity)
     _check_seats_per_person(session, request)
-    booking = _new_booking(session, request, BookingStatus.WAITING, now)
+    booking = _new_booking(session, request, BookingStatus.WAITING, now, keys)
     db.session.add(booking)
     ledger.add_waiting(session, booking.seats)
     db.session.flush()

@@ -122,6 +122,13 @@ def change_counter() -> int:
     return value or 0
 
 
+def _settle(session: EventSession, **totals: int) -> None:
+    """Keep what an UPDATE … RETURNING gave back on the loaded session; tell the live counts."""
+    for name, value in totals.items():
+        set_committed_value(session, name, value)
+    bump_change_counter()
+
+
 def _apply(session: EventSession, delta: int, *, guard_capacity: bool) -> int:
     """Add ``delta`` to the ledger with one conditional UPDATE; return the new total."""
     table = EventSession.__table__
@@ -138,9 +145,7 @@ def _apply(session: EventSession, delta: int, *, guard_capacity: bool) -> int:
     row = db.session.execute(stmt).first()
     if row is None:
         return -1
-    set_committed_value(session, "seats_taken", row.seats_taken)
-    set_committed_value(session, "version", row.version)
-    bump_change_counter()
+    _settle(session, seats_taken=row.seats_taken, version=row.version)
     return row.seats_taken
 
 
@@ -167,9 +172,7 @@ def claim_seats(session: EventSession, seats: int, *, behind_waiting_list: bool)
     row = db.session.execute(stmt, {"session_id": session.id, "seats": seats}).first()
     if row is None:
         return False
-    set_committed_value(session, "seats_taken", row.seats_taken)
-    set_committed_value(session, "version", row.version)
-    bump_change_counter()
+    _settle(session, seats_taken=row.seats_taken, version=row.version)
     return True
 
 
@@ -192,9 +195,7 @@ def add_waiting(session: EventSession, delta: int) -> int:
     ).first()
     if row is None:
         raise RuntimeError(f"waiting counter of session {session.id} would go negative")
-    set_committed_value(session, "seats_waiting", row.seats_waiting)
-    set_committed_value(session, "version", row.version)
-    bump_change_counter()
+    _settle(session, seats_waiting=row.seats_waiting, version=row.version)
     return row.seats_waiting
 
 

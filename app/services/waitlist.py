@@ -206,24 +206,17 @@ def expire_due(now: datetime | None = None, session_id: int | None = None) -> in
 
 # Built once: the check runs before every page that shows seats, and building a statement
 # costs more than running this one on its index.
-_ANY_LAPSED_OFFER = (
-    select(Booking.id)
-    .where(Booking.status == BookingStatus.OFFERED, Booking.offer_expires_at <= bindparam("now"))
-    .limit(1)
+_LAPSED = and_(
+    Booking.status == BookingStatus.OFFERED, Booking.offer_expires_at <= bindparam("now")
 )
+_ANY_LAPSED_OFFER = select(Booking.id).where(_LAPSED).limit(1)
 _LAPSED_OFFER_IN_SESSION = _ANY_LAPSED_OFFER.where(Booking.session_id == bindparam("session_id"))
 
 
 _SESSION_AND_LAPSED_OFFERS = (
     select(
         EventSession,
-        exists()
-        .where(
-            Booking.session_id == EventSession.id,
-            Booking.status == BookingStatus.OFFERED,
-            Booking.offer_expires_at <= bindparam("now"),
-        )
-        .label("offers_lapsed"),
+        exists().where(Booking.session_id == EventSession.id, _LAPSED).label("offers_lapsed"),
     )
     .where(EventSession.id == bindparam("session_id"))
     # The event and venue load on first use: the session page has them in its cached parts.
