@@ -80,6 +80,32 @@ def test_double_submit_of_the_same_form_books_once(app, client, make_session, bo
     assert stored(app, session_id) == (1, 2)
 
 
+
+def test_resending_the_form_that_took_the_last_seats_shows_that_booking(
+    app, client, make_session, book_form
+):
+    # The second copy finds the session full: it must still answer with the first booking,
+    # not with « Complet » (the nonce is read together with the session).
+    session_id = make_session(capacity=2)
+    data = {**book_form(session_id), **PARTY}
+    first = client.post(f"/sessions/{session_id}", data=data)
+    second = client.post(f"/sessions/{session_id}", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert stored(app, session_id) == (1, 2)
+
+
+def test_a_form_resent_to_another_session_books_there(app, client, make_session, book_form):
+    here = make_session(capacity=10)
+    there = make_session(capacity=10)
+    data = {**book_form(here), **PARTY}
+    assert client.post(f"/sessions/{here}", data=data).status_code == 303
+    # Same nonce, other session: not a double click, a booking of its own.
+    moved = client.post(f"/sessions/{there}", data=data)
+    assert moved.status_code == 303
+    assert stored(app, here) == (1, 2)
+    assert stored(app, there) == (1, 2)
+
 BAD_INPUT = [
     pytest.param({"name": ""}, "Indiquez votre nom.", id="empty-name"),
     pytest.param({"name": "   "}, "Indiquez votre nom.", id="blank-name"),

@@ -98,3 +98,25 @@ def test_postgresql_refuses_a_write_made_without_begin_write(app, client, backen
     assert client.get("/test-sneaky-write").status_code == 500  # refused before it ran
     with app.app_context():
         assert db.session.get(ChangeCounter, SEATS_COUNTER).value == 0
+
+
+def test_a_refused_booking_reads_the_database_once(app, client, make_session, book_form):
+    # A rush on a full session is hundreds of these: the session, its lapsed offers and
+    # the form's nonce come in one statement, and nothing is written.
+    session_id = make_session(capacity=1)
+    fields = book_form(session_id)
+    full = client.post(
+        f"/sessions/{session_id}",
+        data={**fields, "name": "Ada", "email": "ada@example.fr", "seats": "1"},
+    )
+    assert full.status_code == 303
+    late = book_form(session_id)
+    with statements(app) as seen:
+        refused = client.post(
+            f"/sessions/{session_id}",
+            data={**late, "name": "Bob", "email": "bob@example.fr", "seats": "1"},
+        )
+    assert refused.status_code == 409
+    assert [verb for _number, verb, _inside in seen if verb not in ("BEGIN", "ROLLBACK")] == [
+        "SELECT"
+    ]

@@ -143,7 +143,11 @@ def live_seats() -> Response:
     return response
 
 
-def _booking_request(form: BookingForm, session: EventSession) -> booking_service.BookingRequest:
+def _booking_request(
+    form: BookingForm,
+    session: EventSession,
+    nonce_lookup: booking_service.NonceLookup | None,
+) -> booking_service.BookingRequest:
     """Turn a validated form into the service's plain request."""
     return booking_service.BookingRequest(
         session_id=session.id,
@@ -154,6 +158,7 @@ def _booking_request(form: BookingForm, session: EventSession) -> booking_servic
         accessibility_needs=form.accessibility_needs.data or "",
         locale=current_language(),
         nonce=form.nonce.data or None,
+        nonce_lookup=nonce_lookup,
     )
 
 
@@ -162,7 +167,13 @@ def _booking_request(form: BookingForm, session: EventSession) -> booking_servic
 def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     """A session's details and its booking form; POST books seats for a party."""
     version = fragments.public_version()  # before the session's row: see fragments.py
-    session = waitlist.session_for_reading(session_id)
+    nonce_lookup = None
+    if request.method == "POST":
+        session, nonce_lookup = booking_service.session_for_form(
+            session_id, request.form.get("nonce")
+        )
+    else:
+        session = waitlist.session_for_reading(session_id)
     form = BookingForm()
     form_error = None
     status = 200
@@ -171,9 +182,11 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
             joining = request.form.get("action") == "waitlist"
             try:
                 if joining:
-                    booking = booking_service.join_waitlist(_booking_request(form, session))
+                    booking = booking_service.join_waitlist(
+                        _booking_request(form, session, nonce_lookup)
+                    )
                 else:
-                    booking = booking_service.book(_booking_request(form, session))
+                    booking = booking_service.book(_booking_request(form, session, nonce_lookup))
             except (
                 SessionFull,
                 InvalidSeats,

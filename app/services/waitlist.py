@@ -22,9 +22,10 @@ session row first (``ledger.lock_session``), like every other seat change.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import lazyload
 
 from ..database import begin_write, end_write
@@ -213,7 +214,7 @@ _ANY_LAPSED_OFFER = select(Booking.id).where(_LAPSED).limit(1)
 _LAPSED_OFFER_IN_SESSION = _ANY_LAPSED_OFFER.where(Booking.session_id == bindparam("session_id"))
 
 
-_SESSION_AND_LAPSED_OFFERS = (
+SESSION_AND_LAPSED_OFFERS = (
     select(
         EventSession,
         exists().where(Booking.session_id == EventSession.id, _LAPSED).label("offers_lapsed"),
@@ -224,22 +225,33 @@ _SESSION_AND_LAPSED_OFFERS = (
 )
 
 
-def session_for_reading(session_id: int) -> EventSession:
-    """The session a public page shows, with its lapsed offers processed first.
+def read_session_row(
+    session_id: int, statement: Select[Any] = SESSION_AND_LAPSED_OFFERS, **params: Any
+) -> tuple[EventSession, Row[Any]]:
+    """The session a public page shows, with its lapsed offers processed first, and its row.
 
-    One query when nothing lapsed (the usual case): the session's row, and whether any of
-    its offers has lapsed. Raises ``SessionNotFound``.
+    ``statement`` is ``SESSION_AND_LAPSED_OFFERS``, or it with columns a caller reads in
+    the same round trip (the booking form's nonce). One query when nothing lapsed (the
+    usual case). Raises ``SessionNotFound``.
     """
     row = db.session.execute(
-        _SESSION_AND_LAPSED_OFFERS, {"now": utcnow(), "session_id": session_id}
+        statement, {"now": utcnow(), "session_id": session_id, **params}
     ).first()
     if row is None:
         raise SessionNotFound(session_id)
     if not row.offers_lapsed:
-        return row[0]
+        return row[0], row
     expire_due(session_id=session_id)
     end_write(commit=True)
-    return get_session(session_id)
+    return get_session(session_id), row
+
+
+def session_for_reading(session_id: int) -> EventSession:
+    """The session a public page shows, with its lapsed offers processed first.
+
+    Raises ``SessionNotFound``.
+    """
+    return read_session_row(session_id)[0]
 
 
 def expire_before_read(session_id: int | None = None) -> None:
