@@ -170,7 +170,10 @@ def init_database(app: Flask) -> None:
         """
         try:
             if response.status_code >= 400:
-                db.session.rollback()
+                # A refusal that wrote nothing has nothing to undo: the session is closed
+                # at teardown anyway, which ends its reads (a rush of refusals paid twice).
+                if g.get("db_write_intent"):
+                    db.session.rollback()
             else:
                 db.session.commit()
         except OperationalError as error:

@@ -12,10 +12,11 @@ For each database (SQLite, PostgreSQL) the script:
 1. starts gunicorn (sync workers, 127.0.0.1, a free port) on a fresh database holding one
    session of capacity C;
 2. lets N clients (one thread each) load the session page, parse the CSRF token and the
-   form nonce, keep the session cookie, wait on a barrier, then POST one seat each at
-   once. It counts confirmations (303), refusals (409), other 4xx and 5xx, and the POST
-   latency (p50, p99). Exactly min(N, C) confirmations are expected: more is an
-   oversell, fewer an undersell (people refused while seats were left);
+   form nonce and keep the session cookie; once all have their form, one thread sends
+   the N POSTs of one seat each at once and reads the answers as they arrive. It counts
+   confirmations (303), refusals (409), other 4xx and 5xx, and the POST latency (p50,
+   p99). Exactly min(N, C) confirmations are expected: more is an oversell, fewer an
+   undersell (people refused while seats were left);
 3. runs ``flask check-ledger``: every seat counter must equal what its bookings add up to;
 4. measures the live-count poll that every open programme page sends every few seconds:
    K clients send ``GET /live/seats`` with ``If-None-Match`` (the 304 path)
@@ -29,10 +30,9 @@ For each database (SQLite, PostgreSQL) the script:
 The exit code is 0 when every target is met on every database run, 1 otherwise. Nothing
 is asserted on timings inside the script: the figures are printed and compared once.
 
-The rush and the poll use the standard library's ``http.client`` (a new connection per
-request, as gunicorn's sync workers close it after each response anyway), not
-``requests``: the clients share the machine's cores and the GIL with nothing else to do
-than wait, and ``requests`` costs several times more CPU per request, which ended up in
+The rush and the poll use the standard library (``http.client``, and raw sockets with a
+selector for the rush's POSTs), not ``requests``: the clients share the machine's cores
+and the GIL with nothing else to do than wait, and every bit of CPU they use ends up in
 the measured latency. ``requests`` only serves the health check and the API read.
 
 Run from the repository root: ``.venv/bin/python bench/ticket_rush.py --help``.
@@ -42,10 +42,12 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import io
 import math
 import os
 import re
 import secrets
+import selectors
 import shutil
 import signal
 import socket
@@ -373,73 +375,50 @@ class Attempt:
     body: str = ""
 
 
-def one_client(
-    base_url: str,
-    session_id: int,
-    index: int,
-    gates: tuple[threading.Barrier, threading.Barrier],
-    attempt: Attempt,
-    connect_early: bool,
-) -> None:
-    """Load the form, wait for everybody, then book one seat (no redirect followed).
+def booking_request(address: tuple[str, int], session_id: int, index: int) -> bytes:
+    """Load the session page as visitor ``index`` would; return the booking POST, ready to send.
 
-    ``gates`` are two barriers: every client has its form (and its cookie) at the first,
-    and the POSTs start together at the second. With ``connect_early`` the POST's TCP
-    connection is opened between the two, so the timed part is the request alone; it is
-    opened only once every form is loaded, because a sync worker that accepts a
-    connection blocks reading it and could no longer serve the other clients' GETs. The
-    latency runs from just before the request is sent to the last byte of the response,
-    so it includes the wait in gunicorn's accept queue and behind the database lock.
+    The form's CSRF token and nonce, and the session cookie that goes with them, come
+    from the page. Raises ``OSError``, ``HTTPException``, ``KeyError`` or ``ValueError``.
     """
-    forms_loaded, go = gates
-    address = server_address(base_url)
     path = f"/sessions/{session_id}"
-    body = b""
-    headers: dict[str, str] = {}
-    try:
-        page = fetch(address, "GET", path)
-        if page.status != 200:
-            raise ValueError(f"GET {path} answered {page.status}")
-        fields = parse_form(page.text)
-        body = urlencode(
-            {
-                "csrf_token": fields["csrf_token"],
-                "nonce": fields["nonce"],
-                "name": f"Visiteur {index}",
-                "email": f"visiteur{index}@mines-ales.fr",
-                "seats": "1",
-            }
-        ).encode()
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": cookie_header(page),
+    page = fetch(address, "GET", path)
+    if page.status != 200:
+        raise ValueError(f"GET {path} answered {page.status}")
+    fields = parse_form(page.text)
+    body = urlencode(
+        {
+            "csrf_token": fields["csrf_token"],
+            "nonce": fields["nonce"],
+            "name": f"Visiteur {index}",
+            "email": f"visiteur{index}@mines-ales.fr",
+            "seats": "1",
         }
-    except (OSError, http.client.HTTPException, KeyError, ValueError) as error:
-        attempt.error = f"form: {error!r}"
-    conn = new_connection(address)
-    try:
-        try:
-            forms_loaded.wait()
-            if connect_early and not attempt.error:
-                try:
-                    conn.connect()
-                except OSError as error:
-                    attempt.error = f"connect: {error!r}"
-            go.wait()
-        except threading.BrokenBarrierError:
-            attempt.error = attempt.error or "barrier broken"
-            return
-        if attempt.error:
-            return
-        started = time.perf_counter()
-        try:
-            reply = exchange(conn, "POST", path, body, headers)
-        except (OSError, http.client.HTTPException) as error:
-            attempt.error = f"post: {error!r}"
-            return
-        attempt.latency_ms = (time.perf_counter() - started) * 1000
-    finally:
-        conn.close()
+    ).encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\n"
+        f"Host: {address[0]}:{address[1]}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        f"Cookie: {cookie_header(page)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+def parse_reply(raw: bytes) -> Reply:
+    """Read a whole HTTP/1.1 response (the server closed the connection after it)."""
+    head, separator, body = raw.partition(b"\r\n\r\n")
+    status_line, _, header_lines = head.partition(b"\r\n")
+    parts = status_line.split(None, 2)
+    if not separator or len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+        raise http.client.BadStatusLine(status_line.decode("latin-1", "replace") or "(nothing)")
+    headers = http.client.parse_headers(io.BytesIO(header_lines + b"\r\n\r\n"))
+    return Reply(int(parts[1]), headers, body)
+
+
+def record(attempt: Attempt, reply: Reply) -> None:
+    """Keep what a POST answered, and flag a confirmation that points elsewhere."""
     attempt.status = reply.status
     location = reply.headers.get("Location", "")
     if reply.status == 303 and "/b/" not in location:
@@ -448,24 +427,120 @@ def one_client(
         attempt.body = reply.text[:20000]
 
 
+@dataclass
+class InFlight:
+    """A POST sent and not yet fully answered."""
+
+    attempt: Attempt
+    started: float
+    received: bytearray = field(default_factory=bytearray)
+
+
+def send_together(
+    address: tuple[str, int], posts: list[tuple[Attempt, bytes]], *, connect_early: bool
+) -> None:
+    """Send every POST at once from one thread, then read the answers as they arrive.
+
+    One thread and a selector, not a thread per client: the clients share the machine's
+    two cores with gunicorn and the database, and 300 threads waking together, each
+    taking the GIL to send and again to read, cost the server CPU time and added their
+    own queueing to the latencies measured. A latency runs from just before a request's
+    first byte is sent (its TCP connect too, without ``connect_early``) to the end of its
+    answer, so it includes the wait in gunicorn's accept queue and behind the database
+    lock. With ``connect_early`` every connection is opened first: gunicorn's kernel
+    backlog accepts them while the sync workers are idle.
+    """
+    sockets: list[socket.socket | None] = []
+    for attempt, _request in posts:
+        sock = None
+        if connect_early:
+            try:
+                sock = socket.create_connection(address, timeout=HTTP_TIMEOUT)
+            except OSError as error:
+                attempt.error = f"connect: {error!r}"
+        sockets.append(sock)
+    selector = selectors.DefaultSelector()
+    for (attempt, request), sock in zip(posts, sockets, strict=True):
+        if attempt.error:
+            continue
+        started = time.perf_counter()
+        try:
+            if sock is None:
+                sock = socket.create_connection(address, timeout=HTTP_TIMEOUT)
+            sock.sendall(request)
+        except OSError as error:
+            attempt.error = f"post: {error!r}"
+            if sock is not None:
+                sock.close()
+            continue
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ, InFlight(attempt, started))
+    deadline = time.monotonic() + HTTP_TIMEOUT
+    while selector.get_map():
+        ready = selector.select(timeout=max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        for key, _events in ready:
+            flight: InFlight = key.data
+            sock = key.fileobj
+            try:
+                chunk = sock.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError as error:
+                flight.attempt.error = f"post: {error!r}"
+                chunk = None
+            if chunk:
+                flight.received += chunk
+                continue
+            finished = time.perf_counter()
+            selector.unregister(sock)
+            sock.close()
+            if chunk is None:
+                continue
+            try:
+                reply = parse_reply(bytes(flight.received))
+            except http.client.HTTPException as error:
+                flight.attempt.error = f"post: {error!r}"
+                continue
+            flight.attempt.latency_ms = (finished - flight.started) * 1000
+            record(flight.attempt, reply)
+    for key in list(selector.get_map().values()):
+        key.data.attempt.error = f"post: no answer within {HTTP_TIMEOUT:.0f} s"
+        key.fileobj.close()
+    selector.close()
+
+
 def ticket_rush(
     base_url: str, session_id: int, clients: int, *, connect_early: bool
 ) -> list[Attempt]:
-    """Fire ``clients`` simultaneous bookings of one seat; return every attempt."""
-    gates = (threading.Barrier(clients, timeout=300), threading.Barrier(clients, timeout=300))
+    """Fire ``clients`` simultaneous bookings of one seat; return every attempt.
+
+    Every client first loads its form (one thread each, untimed); once all of them have
+    it, the POSTs leave together (``send_together``).
+    """
+    address = server_address(base_url)
     attempts = [Attempt() for _ in range(clients)]
-    threads = [
-        threading.Thread(
-            target=one_client,
-            args=(base_url, session_id, i, gates, attempts[i], connect_early),
-            daemon=True,
-        )
-        for i in range(clients)
-    ]
+    requests_to_send: list[bytes | None] = [None] * clients
+
+    def load_form(index: int) -> None:
+        """One visitor opening the session page."""
+        try:
+            requests_to_send[index] = booking_request(address, session_id, index)
+        except (OSError, http.client.HTTPException, KeyError, ValueError) as error:
+            attempts[index].error = f"form: {error!r}"
+
+    threads = [threading.Thread(target=load_form, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    posts = [
+        (attempt, request)
+        for attempt, request in zip(attempts, requests_to_send, strict=True)
+        if request is not None
+    ]
+    send_together(address, posts, connect_early=connect_early)
     return attempts
 
 
