@@ -80,7 +80,6 @@ def test_double_submit_of_the_same_form_books_once(app, client, make_session, bo
     assert stored(app, session_id) == (1, 2)
 
 
-
 def test_resending_the_form_that_took_the_last_seats_shows_that_booking(
     app, client, make_session, book_form
 ):
@@ -105,6 +104,7 @@ def test_a_form_resent_to_another_session_books_there(app, client, make_session,
     assert moved.status_code == 303
     assert stored(app, here) == (1, 2)
     assert stored(app, there) == (1, 2)
+
 
 BAD_INPUT = [
     pytest.param({"name": ""}, "Indiquez votre nom.", id="empty-name"),
