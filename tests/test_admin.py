@@ -309,7 +309,7 @@ def test_printable_list_has_every_attendee(app, organiser, make_session):
     assert "Irène Curie" in html and "☐" in html
 
 
-def test_messages_go_to_the_chosen_audience_through_the_outbox(app, organiser, make_session):
+def test_messages_go_to_the_chosen_audience_through_the_outbox(app, organiser, make_session, smtp):
     session_id = make_session(capacity=1)
     book(app, session_id, 1, "Booked")
     book(app, session_id, 1, "Waiting", waiting=True)
@@ -328,16 +328,10 @@ def test_messages_go_to_the_chosen_audience_through_the_outbox(app, organiser, m
     empty = organiser.post("/admin/messages", data={**data, "body": ""})
     assert empty.status_code == 422 and "Écrivez le message." in empty.get_data(as_text=True)
     assert organiser.post("/admin/messages", data=data).status_code == 303
-    with app.app_context():
-        from app.services.mail import send_due
-
-        send_due()  # renders it (nothing listens on the test SMTP port: it stays queued)
-        messages = db.session.scalars(select(OutboxMessage)).all()
-        assert [m.recipient for m in messages] == ["waiting@example.fr"]
-        assert (
-            messages[0].subject.endswith("Changement de salle")
-            and "Rendez-vous salle 2." in messages[0].body_text
-        )
+    sent = smtp.wait_for(1)
+    assert [m["To"] for m in sent] == ["waiting@example.fr"]
+    assert sent[0]["Subject"].endswith("Changement de salle")
+    assert "Rendez-vous salle 2." in sent[0].get_body(("plain",)).get_content()
 
 
 def test_creating_an_event_and_its_session(app, organiser, make_session):

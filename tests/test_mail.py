@@ -216,6 +216,9 @@ def test_with_smtp_down_bookings_succeed_and_every_mail_goes_out_once_it_is_back
     with app.app_context():
         assert db.session.get(EventSession, session_id).seats_taken == 6
     assert [status for _, status in outbox(app)] == [OutboxStatus.PENDING] * 3
+    with app.app_context():  # the outage was nobody's attempt: nothing claimed or rendered
+        messages = db.session.scalars(select(OutboxMessage)).all()
+        assert [(m.attempts, m.rendered_at) for m in messages] == [(0, None)] * 3
 
     smtp_server.start()
     with app.app_context():  # the retry time has not come yet: cron would wait; move it

@@ -300,7 +300,6 @@ def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
     write lock is never held while a message renders or while the SMTP server answers:
     bookings would wait behind the mail otherwise.
     """
-    global _smtp_unreachable_until
     now = now or utcnow()
     report = SendReport()
     _release_stale_claims(now)
@@ -311,7 +310,16 @@ def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
         .limit(limit)
     ).all()
     db.session.commit()
-    connection: smtplib.SMTP | None = None
+    if not due:
+        return report
+    # Connect before claiming anything: with the server down, nothing is claimed, rendered
+    # or counted as an attempt (an outage is not the message's fault), and a booking's
+    # worker goes back to its visitors at once instead of rendering mail nobody can send.
+    try:
+        connection: smtplib.SMTP | None = _connect()
+    except (OSError, smtplib.SMTPException) as error:
+        _smtp_down(error, report, waiting=len(due))
+        return report
     try:
         for message_id in due:
             if not _claim(message_id, now):
@@ -339,13 +347,9 @@ def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
                 report.retried += outcome is OutboxStatus.PENDING
                 report.errors.append(repr(error))
             except (OSError, smtplib.SMTPException) as error:
-                # The server is down or dropped us: retry this one later and stop the pass.
+                # The server dropped us: retry this one later and stop the pass.
                 _record(message_id, sent=False, error=repr(error))
-                report.retried += 1
-                report.errors.append(repr(error))
-                _smtp_unreachable_until = time.monotonic() + float(
-                    current_app.config.get("MAIL_BACKOFF_SECONDS", 30)
-                )
+                _smtp_down(error, report, waiting=1)
                 connection = None
                 break
             else:
@@ -356,6 +360,16 @@ def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 connection.quit()
     return report
+
+
+def _smtp_down(error: Exception, report: SendReport, waiting: int) -> None:
+    """Note that the SMTP server cannot be reached: senders after commit pause a while."""
+    global _smtp_unreachable_until
+    report.retried += waiting
+    report.errors.append(repr(error))
+    _smtp_unreachable_until = time.monotonic() + float(
+        current_app.config.get("MAIL_BACKOFF_SECONDS", 30)
+    )
 
 
 def _first_code(error: Exception) -> int | None:
