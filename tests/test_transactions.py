@@ -53,15 +53,20 @@ def statements(app):
         event.remove(engine, "after_cursor_execute", on_execute)
 
 
+def post_booking(client, session_id: int, fields: dict[str, str], who: str, seats: int = 1):
+    """Send the booking form of ``session_id`` for ``who`` (their address follows the name)."""
+    return client.post(
+        f"/sessions/{session_id}",
+        data={**fields, "name": who, "email": f"{who.lower()}@example.fr", "seats": str(seats)},
+    )
+
+
 def test_a_booking_writes_everything_in_one_transaction(app, client, make_session, book_form):
     app.config["MAIL_SEND_AFTER_COMMIT"] = False  # the sender's own transactions come after
     session_id = make_session(capacity=5)
     fields = book_form(session_id)
     with statements(app) as seen:
-        response = client.post(
-            f"/sessions/{session_id}",
-            data={**fields, "name": "Ada", "email": "ada@example.fr", "seats": "2"},
-        )
+        response = post_booking(client, session_id, fields, "Ada", seats=2)
     assert response.status_code == 303
     writes = [(number, inside) for number, verb, inside in seen if verb in WRITES]
     # seats, change counter, booking, audit entry, outbox row
@@ -104,18 +109,10 @@ def test_a_refused_booking_reads_the_database_once(app, client, make_session, bo
     # A rush on a full session is hundreds of these: the session, its lapsed offers and
     # the form's nonce come in one statement, and nothing is written.
     session_id = make_session(capacity=1)
-    fields = book_form(session_id)
-    full = client.post(
-        f"/sessions/{session_id}",
-        data={**fields, "name": "Ada", "email": "ada@example.fr", "seats": "1"},
-    )
-    assert full.status_code == 303
+    assert post_booking(client, session_id, book_form(session_id), "Ada").status_code == 303
     late = book_form(session_id)
     with statements(app) as seen:
-        refused = client.post(
-            f"/sessions/{session_id}",
-            data={**late, "name": "Bob", "email": "bob@example.fr", "seats": "1"},
-        )
+        refused = post_booking(client, session_id, late, "Bob")
     assert refused.status_code == 409
     assert [verb for _number, verb, _inside in seen if verb not in ("BEGIN", "ROLLBACK")] == [
         "SELECT"
