@@ -173,31 +173,6 @@ def server_address(base_url: str) -> tuple[str, int]:
     return parts.hostname or HOST, parts.port or 80
 
 
-def new_connection(address: tuple[str, int]) -> http.client.HTTPConnection:
-    """An unopened connection to the server (it connects on first use or ``connect()``)."""
-    return http.client.HTTPConnection(*address, timeout=HTTP_TIMEOUT)
-
-
-def exchange(
-    conn: http.client.HTTPConnection,
-    method: str,
-    path: str,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> Reply:
-    """Send one request on ``conn``, read the whole response, then close the connection.
-
-    gunicorn's sync workers close the connection after every response anyway, so each
-    request gets its own connection. Redirects are not followed.
-    """
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return Reply(response.status, response.msg, response.read())
-    finally:
-        conn.close()
-
-
 def fetch(
     address: tuple[str, int],
     method: str,
@@ -205,8 +180,18 @@ def fetch(
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
 ) -> Reply:
-    """Open a new connection, make one request on it and return the full reply."""
-    return exchange(new_connection(address), method, path, body, headers)
+    """Make one request on a new connection and return the whole reply, redirects not followed.
+
+    gunicorn's sync workers close the connection after every response anyway, so each
+    request gets its own connection.
+    """
+    conn = http.client.HTTPConnection(*address, timeout=HTTP_TIMEOUT)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return Reply(response.status, response.msg, response.read())
+    finally:
+        conn.close()
 
 
 def cookie_header(reply: Reply) -> str:

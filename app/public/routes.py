@@ -167,13 +167,8 @@ def _booking_request(
 def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     """A session's details and its booking form; POST books seats for a party."""
     version = fragments.public_version()  # before the session's row: see fragments.py
-    nonce_lookup = None
-    if request.method == "POST":
-        session, nonce_lookup = booking_service.session_for_form(
-            session_id, request.form.get("nonce")
-        )
-    else:
-        session = waitlist.session_for_reading(session_id)
+    # A POST's nonce comes with the session, in one query; a GET has none.
+    session, nonce_lookup = booking_service.session_for_form(session_id, request.form.get("nonce"))
     form = BookingForm()
     form_error = None
     status = 200

@@ -316,7 +316,7 @@ def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
     # or counted as an attempt (an outage is not the message's fault), and a booking's
     # worker goes back to its visitors at once instead of rendering mail nobody can send.
     try:
-        connection: smtplib.SMTP | None = _connect()
+        connection = _connect()
     except (OSError, smtplib.SMTPException) as error:
         _smtp_down(error, report, waiting=len(due))
         return report
@@ -332,8 +332,6 @@ def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
             # Nothing stays open in the database while the SMTP server takes its time.
             db.session.rollback()
             try:
-                if connection is None:
-                    connection = _connect()
                 connection.sendmail(built.sender, built.recipients, built.as_bytes())
             except (
                 smtplib.SMTPRecipientsRefused,
@@ -350,15 +348,14 @@ def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
                 # The server dropped us: retry this one later and stop the pass.
                 _record(message_id, sent=False, error=repr(error))
                 _smtp_down(error, report, waiting=1)
-                connection = None
+                connection.close()  # no polite QUIT to a server that just dropped us
                 break
             else:
                 _record(message_id, sent=True)
                 report.sent += 1
     finally:
-        if connection is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                connection.quit()
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            connection.quit()
     return report
 
 
