@@ -21,7 +21,7 @@ For each database (SQLite, PostgreSQL) the script:
    transaction); gunicorn's master starts a new one;
 3. runs ``flask check-ledger`` and reads the bookings back from the database, then prints:
    the client-side outcome (303 / 409 / other 4xx / 5xx / no answer: the killed worker's
-   clients get a reset connection), the confirmed bookings and seats in the database
+   clients get a reset connection / form failed: never got to post), the confirmed bookings and seats in the database
    against ``seats_taken`` and the capacity, and the ledger check's verdict.
 
 The exit code is 0 when the ledger is consistent and nothing is oversold on every
@@ -265,7 +265,7 @@ def print_result(result: Result) -> None:
         )
     print(
         f"clients: confirmed (303) {c['303']}   refused (409) {c['409']}   other 4xx {c['4xx']}   "
-        f"5xx {c['5xx']}   no answer {c['no answer']}"
+        f"5xx {c['5xx']}   no answer {c['no answer']}   form failed {c['form failed']}"
     )
     print(
         f"database: {f['bookings']} confirmed bookings = {f['seats']} seats; "

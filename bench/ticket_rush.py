@@ -14,9 +14,11 @@ For each database (SQLite, PostgreSQL) the script:
 2. lets N clients (one thread each) load the session page, parse the CSRF token and the
    form nonce and keep the session cookie; once all have their form, one thread sends
    the N POSTs of one seat each at once and reads the answers as they arrive. It counts
-   confirmations (303), refusals (409), other 4xx and 5xx, and the POST latency (p50,
-   p99). Exactly min(N, C) confirmations are expected: more is an oversell, fewer an
-   undersell (people refused while seats were left);
+   confirmations (303), refusals (409), other 4xx, 5xx, POSTs left without an answer
+   and clients whose form did not load, and the POST latency (p50, p99; a POST without
+   an answer counts with the time its client waited, see ``send_together``). Exactly
+   min(N, C) confirmations are expected: more is an oversell, fewer an undersell (people
+   refused while seats were left);
 3. runs ``flask check-ledger``: every seat counter must equal what its bookings add up to;
 4. measures the live-count poll that every open programme page sends every few seconds:
    K clients send ``GET /live/seats`` with ``If-None-Match`` (the 304 path)
@@ -24,8 +26,9 @@ For each database (SQLite, PostgreSQL) the script:
    all. The ratio poll/hello says how close the poll is to the cost of a bare request;
    the client threads share the machine's cores with gunicorn, so only the ratio is
    meaningful, not the absolute figures;
-5. prints a one-line verdict against the targets: no oversell or undersell, a consistent
-   ledger, no 5xx, p99 below 1000 ms, poll at least 50 % of hello.
+5. prints a one-line verdict against the targets: every form loaded, every POST answered,
+   no oversell or undersell, a consistent ledger, no 4xx but the expected 409 refusals,
+   no 5xx, p99 below 1000 ms, poll at least 50 % of hello.
 
 The exit code is 0 when every target is met on every database run, 1 otherwise. Nothing
 is asserted on timings inside the script: the figures are printed and compared once.
@@ -352,8 +355,9 @@ def gunicorn(env: dict[str, str], workers: int, log: Path) -> Iterator[str]:
 
 @dataclass
 class Attempt:
-    """What one client got: the POST's status (None if none) and latency."""
+    """What one client got: its form (or not), the POST's status (None if none) and latency."""
 
+    form_loaded: bool = False
     status: int | None = None
     latency_ms: float | None = None
     error: str = ""
@@ -434,6 +438,10 @@ def send_together(
     answer, so it includes the wait in gunicorn's accept queue and behind the database
     lock. With ``connect_early`` every connection is opened first: gunicorn's kernel
     backlog accepts them while the sync workers are idle.
+
+    A POST that got no answer still gets a latency, so that it weighs on the p99 instead of
+    dropping out of it: the time its client waited before the connection broke, or the
+    whole timeout when nothing came back or the connection could not even be opened.
     """
     sockets: list[socket.socket | None] = []
     for attempt, _request in posts:
@@ -442,7 +450,7 @@ def send_together(
             try:
                 sock = socket.create_connection(address, timeout=HTTP_TIMEOUT)
             except OSError as error:
-                attempt.error = f"connect: {error!r}"
+                gave_up(attempt, f"connect: {error!r}", HTTP_TIMEOUT)
         sockets.append(sock)
     selector = selectors.DefaultSelector()
     for (attempt, request), sock in zip(posts, sockets, strict=True):
@@ -451,12 +459,15 @@ def send_together(
         started = time.perf_counter()
         try:
             if sock is None:
-                sock = socket.create_connection(address, timeout=HTTP_TIMEOUT)
+                try:
+                    sock = socket.create_connection(address, timeout=HTTP_TIMEOUT)
+                except OSError as error:
+                    gave_up(attempt, f"connect: {error!r}", HTTP_TIMEOUT)
+                    continue
             sock.sendall(request)
         except OSError as error:
-            attempt.error = f"post: {error!r}"
-            if sock is not None:
-                sock.close()
+            gave_up(attempt, f"post: {error!r}", time.perf_counter() - started)
+            sock.close()
             continue
         sock.setblocking(False)
         selector.register(sock, selectors.EVENT_READ, InFlight(attempt, started))
@@ -468,32 +479,40 @@ def send_together(
         for key, _events in ready:
             flight: InFlight = key.data
             sock = key.fileobj
+            failure = ""
             try:
                 chunk = sock.recv(65536)
             except BlockingIOError:
                 continue
             except OSError as error:
-                flight.attempt.error = f"post: {error!r}"
-                chunk = None
+                failure, chunk = f"post: {error!r}", b""
             if chunk:
                 flight.received += chunk
                 continue
-            finished = time.perf_counter()
+            waited = time.perf_counter() - flight.started
             selector.unregister(sock)
             sock.close()
-            if chunk is None:
+            if failure:
+                gave_up(flight.attempt, failure, waited)
                 continue
             try:
                 reply = parse_reply(bytes(flight.received))
             except http.client.HTTPException as error:
-                flight.attempt.error = f"post: {error!r}"
+                gave_up(flight.attempt, f"post: {error!r}", waited)
                 continue
-            flight.attempt.latency_ms = (finished - flight.started) * 1000
+            flight.attempt.latency_ms = waited * 1000
             record(flight.attempt, reply)
     for key in list(selector.get_map().values()):
-        key.data.attempt.error = f"post: no answer within {HTTP_TIMEOUT:.0f} s"
+        waited = time.perf_counter() - key.data.started
+        gave_up(key.data.attempt, f"post: no answer within {HTTP_TIMEOUT:.0f} s", waited)
         key.fileobj.close()
     selector.close()
+
+
+def gave_up(attempt: Attempt, error: str, waited_seconds: float) -> None:
+    """A POST left without an answer: why, and how long its client waited for one."""
+    attempt.error = error
+    attempt.latency_ms = waited_seconds * 1000
 
 
 def ticket_rush(
@@ -514,6 +533,8 @@ def ticket_rush(
             requests_to_send[index] = booking_request(address, session_id, index)
         except (OSError, http.client.HTTPException, KeyError, ValueError) as error:
             attempts[index].error = f"form: {error!r}"
+        else:
+            attempts[index].form_loaded = True
 
     threads = [threading.Thread(target=load_form, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
@@ -662,8 +683,11 @@ class Result:
     def targets(self) -> list[tuple[str, bool]]:
         """Each target with whether it was met."""
         return [
+            ("every form loaded", self.counts["form failed"] == 0),
+            ("every POST answered", self.counts["no answer"] == 0),
             ("no oversell/undersell", self.exact_sale),
             ("ledger OK", self.ledger_ok),
+            ("no other 4xx", self.counts["4xx"] == 0 and self.counts["other"] == 0),
             ("no 5xx", self.counts["5xx"] == 0),
             (f"p99 {self.p99_ms:.0f} ms < {P99_TARGET_MS:.0f}", self.p99_ms < P99_TARGET_MS),
             (
@@ -679,12 +703,19 @@ class Result:
 
 
 def classify(attempts: list[Attempt]) -> tuple[Counter[str], Counter[int]]:
-    """Count the attempts by outcome class and by exact status."""
-    counts: Counter[str] = Counter({"303": 0, "409": 0, "4xx": 0, "5xx": 0, "503": 0})
+    """Count the attempts by outcome class and by exact status.
+
+    A client whose form did not load never sent its POST ("form failed"); one that sent it
+    and got nothing back, or nothing readable, is "no answer". "4xx" is every 4xx but the
+    409 refusal, "other" any status that is neither a 303, a 4xx nor a 5xx.
+    """
+    counts: Counter[str] = Counter(
+        {"303": 0, "409": 0, "4xx": 0, "5xx": 0, "503": 0, "no answer": 0, "form failed": 0}
+    )
     statuses: Counter[int] = Counter()
     for attempt in attempts:
         if attempt.status is None:
-            counts["no answer"] += 1
+            counts["no answer" if attempt.form_loaded else "form failed"] += 1
             continue
         statuses[attempt.status] += 1
         if attempt.status in (303, 409):
@@ -718,14 +749,16 @@ def print_result(result: Result) -> None:
     )
     print(
         f"confirmed (303): {c['303']}   refused (409): {c['409']}   other 4xx: {c['4xx']}   "
-        f"5xx: {c['5xx']} (of which 503: {c['503']})"
-        + (f"   no answer: {c['no answer']}" if c["no answer"] else "")
-        + (f"   other: {c['other']}" if c["other"] else "")
+        f"5xx: {c['5xx']} (of which 503: {c['503']})   no answer: {c['no answer']}   "
+        f"form failed: {c['form failed']}" + (f"   other: {c['other']}" if c["other"] else "")
     )
     if result.refusal_messages:
         messages = "; ".join(f"{n} x {m!r}" for m, n in result.refusal_messages.most_common(3))
         print(f"409 message: {messages}")
-    print(f"POST latency: p50 {result.p50_ms:.0f} ms   p99 {result.p99_ms:.0f} ms")
+    print(
+        f"POST latency: p50 {result.p50_ms:.0f} ms   p99 {result.p99_ms:.0f} ms"
+        + (" (POSTs without an answer count with the time waited)" if c["no answer"] else "")
+    )
     left = "?" if result.seats_left is None else str(result.seats_left)
     verdict = "yes" if result.exact_sale else "NO"
     print(
@@ -784,7 +817,7 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
     problems += [f"{n} x HTTP {what}" for what, n in unexpected.most_common(5)]
     errors = Counter(a.error for a in attempts if a.error)
     problems += [f"{n} x {what}" for what, n in errors.most_common(5)]
-    if counts["5xx"] or counts["no answer"]:
+    if counts["5xx"] or counts["no answer"] or counts["form failed"]:
         problems.append("gunicorn log (tail):\n" + tail(log, 40))
     return Result(
         label=label,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pytest
 
 from app.extensions import db
@@ -100,6 +102,93 @@ def test_anonymous_visitors_are_sent_to_login(app, client, sample_ids):
             assert response.headers["Location"].startswith("/login?next="), (method, url)
 
 
+class Outcome(NamedTuple):
+    """What a POST answers: its status, where a 303 sends, and what the person is told.
+
+    ``says`` is a flashed (category, message) for a redirect, a text of the page otherwise.
+    """
+
+    status: int
+    location: str | None
+    says: tuple[str, str] | str
+
+
+# What an allowed role's POST carrying only the CSRF token does, route by route, in the
+# order of app.url_map, on the sample data (the booking is confirmed, so it cannot be
+# offered seats; the session has free seats, so the door's standby lets people straight in).
+# A POST-only staff route added without a line here fails the test below.
+ALLOWED_POST_OUTCOMES = {
+    "admin.change_capacity": Outcome(422, None, "Indiquez une capacité."),
+    "admin.duplicate_session": Outcome(422, None, "Indiquez une date et une heure."),
+    "admin.offer_seats": Outcome(
+        303,
+        "/admin/sessions/{session_id}",
+        ("error", "Cette personne n’est pas (ou plus) sur la liste d’attente."),
+    ),
+    "admin.change_priority": Outcome(
+        303, "/admin/sessions/{session_id}", ("error", "Indiquez une priorité.")
+    ),
+    "admin.add_specimen_image": Outcome(422, None, "Choisissez une image à envoyer."),
+    "admin.specimen_display": Outcome(
+        303,
+        "/admin/specimens#specimen-{specimen_id}",
+        ("error", "Choisissez de présenter ou de masquer le spécimen."),
+    ),
+    "admin.remove_specimen_image": Outcome(
+        303, "/admin/specimens/{specimen_id}/edit", ("success", "Photo supprimée.")
+    ),
+    "checkin.scan": Outcome(
+        303, "/checkin/sessions/{session_id}", ("error", "Saisissez ou scannez un code de billet.")
+    ),
+    "checkin.tap": Outcome(
+        303,
+        "/checkin/sessions/{session_id}",
+        ("success", "Entrée enregistrée\u202f: Ada, 1 place."),
+    ),
+    "checkin.undo": Outcome(
+        303, "/checkin/sessions/{session_id}", ("success", "Entrée annulée\u202f: Ada.")
+    ),
+    "checkin.walk_in": Outcome(
+        303,
+        "/checkin/sessions/{session_id}",
+        ("success", "Entrée enregistrée\u202f: Sans réservation, 1 place."),
+    ),
+    "checkin.standby": Outcome(
+        303,
+        "/checkin/sessions/{session_id}",
+        ("success", "Des places étaient libres\u202f: entrée enregistrée."),
+    ),
+    "checkin.leave_standby": Outcome(
+        303, "/checkin/sessions/{session_id}", ("success", "Retiré de la file de la porte.")
+    ),
+}
+
+
+def assert_outcome(client, endpoint: str, response, ids) -> None:
+    """The answer of an allowed POST is the one ALLOWED_POST_OUTCOMES gives for its route."""
+    assert endpoint in ALLOWED_POST_OUTCOMES, (
+        f"{endpoint}: add its expected answer to ALLOWED_POST_OUTCOMES in test_access.py"
+    )
+    expected = ALLOWED_POST_OUTCOMES[endpoint]
+    with client.session_transaction() as cookie_session:
+        flashed = cookie_session.pop("_flashes", [])  # the redirect is not followed
+    assert response.status_code == expected.status, (endpoint, response.status_code)
+    if expected.location is None:
+        assert "Location" not in response.headers, endpoint
+        assert expected.says in response.get_data(as_text=True), endpoint
+    else:
+        assert response.headers["Location"] == expected.location.format(**ids), endpoint
+        assert expected.says in [(kind, str(message)) for kind, message in flashed], (
+            endpoint,
+            flashed,
+        )
+
+
+def test_every_post_only_staff_route_has_its_expected_answer(app):
+    post_only = {rule.endpoint for rule in staff_rules(app) if "GET" not in rule.methods}
+    assert post_only == set(ALLOWED_POST_OUTCOMES)
+
+
 @pytest.mark.parametrize("role", ["checkin", "organiser", "admin"])
 def test_each_role_gets_exactly_its_pages(app, client, staff_login, sample_ids, role):
     staff_login(client, role)
@@ -117,6 +206,7 @@ def test_each_role_gets_exactly_its_pages(app, client, staff_login, sample_ids, 
             response = client.post(url, data={"csrf_token": token} if token else {})
             if allowed:
                 assert response.status_code != 403, (role, url)
+                assert_outcome(client, rule.endpoint, response, sample_ids)
             else:
                 assert response.status_code == 403, (role, url, response.status_code)
     with app.app_context():  # no POST above changed seats without a real form
