@@ -6,11 +6,12 @@ import os
 import shutil
 import sqlite3
 import stat
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from app.extensions import db
 from app.models import (
@@ -187,6 +188,71 @@ def test_check_ledger_reports_differences_and_fix_repairs_them(app, runner, make
             > counter
         )
     assert runner.invoke(args=["check-ledger"]).exit_code == 0
+
+
+@pytest.mark.parametrize("damaged", [False, True], ids=["sound-counter", "damaged-counter"])
+def test_check_ledger_fix_never_repairs_away_a_booking_committed_meanwhile(
+    app, runner, make_session, backend, damaged
+):
+    """A booking commits (its row and its seats) while ``check-ledger --fix`` runs.
+
+    The check pauses right after it has read the bookings' totals; a real second
+    transaction books meanwhile. Whatever the check saw, the counter it leaves must be
+    the seats of the bookings as they are after both have committed.
+    """
+    session_id = make_session(capacity=10)
+    book(app, session_id, "ada@example.fr", seats=3)
+    if damaged:  # a crash left the counter wrong: the fix has a real repair to make
+        with app.app_context():
+            db.session.execute(
+                update(EventSession).where(EventSession.id == session_id).values(seats_taken=5)
+            )
+            db.session.commit()
+    checker = threading.get_ident()
+    totals_read, booked = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def pause_after_the_totals(_conn, _cursor, statement, *_args) -> None:
+        """In the checker's thread, once: let the booking commit before going on."""
+        if threading.get_ident() != checker or totals_read.is_set():
+            return
+        if "sum(" in statement.lower() and "booking" in statement.lower():
+            totals_read.set()
+            # SQLite: the fix holds the write lock from its first statement, so the
+            # booking waits for the fix's commit instead; PostgreSQL lets it through.
+            booked.wait(timeout=2 if backend == "sqlite" else 20)
+
+    def booker() -> None:
+        """Book 2 seats in a transaction of its own, once the check has read its totals."""
+        try:
+            assert totals_read.wait(timeout=20)
+            book(app, session_id, "bob@example.fr", seats=2)
+        except BaseException as error:  # reported by the test below
+            failures.append(error)
+        finally:
+            booked.set()
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", pause_after_the_totals)
+    thread = threading.Thread(target=booker)
+    thread.start()
+    try:
+        fixed = runner.invoke(args=["check-ledger", "--fix"])
+    finally:
+        event.remove(engine, "after_cursor_execute", pause_after_the_totals)
+        thread.join(timeout=30)
+    assert totals_read.is_set() and failures == []
+    assert fixed.exit_code == 0, fixed.output
+    with app.app_context():
+        db.session.remove()
+        session = db.session.get(EventSession, session_id)
+        confirmed = db.session.scalar(
+            select(func.sum(Booking.seats)).where(Booking.session_id == session_id)
+        )
+        assert confirmed == 5
+        assert session.seats_taken == confirmed  # not 3: the fix lost nobody's seats
+        assert check_ledger() == []
 
 
 # ------------------------------------------------------------------------------ full disk
