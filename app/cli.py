@@ -97,9 +97,14 @@ def register_cli(app: Flask) -> None:
             click.echo("Ledger OK: every counter matches its bookings.")
             return
         if fix:
-            repair_ledger(differences)
+            # Counted again under each session's lock: a booking may have committed since.
+            repaired = repair_ledger(differences)
             db.session.commit()
-            click.echo(f"Repaired {len(differences)} counter(s).")
+            for repair in repaired:
+                click.echo(
+                    f"session {repair.session_id}: {repair.counter} set to {repair.expected}"
+                )
+            click.echo(f"Repaired {len(repaired)} counter(s).")
         else:
             raise SystemExit(1)
 

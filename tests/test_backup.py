@@ -6,14 +6,26 @@ import os
 import shutil
 import sqlite3
 import stat
+import threading
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from app.extensions import db
-from app.models import SEATS_COUNTER, Booking, ChangeCounter, EventSession
+from app.models import (
+    SEATS_COUNTER,
+    Booking,
+    ChangeCounter,
+    Event,
+    EventKind,
+    EventSession,
+    Venue,
+)
 from app.services import booking as booking_service
 from app.services.ledger import check_ledger
+from app.timeutil import utcnow
 
 from .helpers import form_fields
 
@@ -178,6 +190,71 @@ def test_check_ledger_reports_differences_and_fix_repairs_them(app, runner, make
     assert runner.invoke(args=["check-ledger"]).exit_code == 0
 
 
+@pytest.mark.parametrize("damaged", [False, True], ids=["sound-counter", "damaged-counter"])
+def test_check_ledger_fix_never_repairs_away_a_booking_committed_meanwhile(
+    app, runner, make_session, backend, damaged
+):
+    """A booking commits (its row and its seats) while ``check-ledger --fix`` runs.
+
+    The check pauses right after it has read the bookings' totals; a real second
+    transaction books meanwhile. Whatever the check saw, the counter it leaves must be
+    the seats of the bookings as they are after both have committed.
+    """
+    session_id = make_session(capacity=10)
+    book(app, session_id, "ada@example.fr", seats=3)
+    if damaged:  # a crash left the counter wrong: the fix has a real repair to make
+        with app.app_context():
+            db.session.execute(
+                update(EventSession).where(EventSession.id == session_id).values(seats_taken=5)
+            )
+            db.session.commit()
+    checker = threading.get_ident()
+    totals_read, booked = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def pause_after_the_totals(_conn, _cursor, statement, *_args) -> None:
+        """In the checker's thread, once: let the booking commit before going on."""
+        if threading.get_ident() != checker or totals_read.is_set():
+            return
+        if "sum(" in statement.lower() and "booking" in statement.lower():
+            totals_read.set()
+            # SQLite: the fix holds the write lock from its first statement, so the
+            # booking waits for the fix's commit instead; PostgreSQL lets it through.
+            booked.wait(timeout=2 if backend == "sqlite" else 20)
+
+    def booker() -> None:
+        """Book 2 seats in a transaction of its own, once the check has read its totals."""
+        try:
+            assert totals_read.wait(timeout=20)
+            book(app, session_id, "bob@example.fr", seats=2)
+        except BaseException as error:  # reported by the test below
+            failures.append(error)
+        finally:
+            booked.set()
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", pause_after_the_totals)
+    thread = threading.Thread(target=booker)
+    thread.start()
+    try:
+        fixed = runner.invoke(args=["check-ledger", "--fix"])
+    finally:
+        event.remove(engine, "after_cursor_execute", pause_after_the_totals)
+        thread.join(timeout=30)
+    assert totals_read.is_set() and failures == []
+    assert fixed.exit_code == 0, fixed.output
+    with app.app_context():
+        db.session.remove()
+        session = db.session.get(EventSession, session_id)
+        confirmed = db.session.scalar(
+            select(func.sum(Booking.seats)).where(Booking.session_id == session_id)
+        )
+        assert confirmed == 5
+        assert session.seats_taken == confirmed  # not 3: the fix lost nobody's seats
+        assert check_ledger() == []
+
+
 # ------------------------------------------------------------------------------ full disk
 
 
@@ -232,3 +309,91 @@ def test_a_backup_file_is_private_from_its_first_byte(tmp_path):
         os.umask(previous)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.stat().st_size == 0
+
+
+# --------------------------------------------------------------- a relative SQLite URL
+
+
+@pytest.fixture(params=["instance/", ""], ids=["instance-folder", "bare-name"])
+def relative_sqlite_app(request, tmp_path, monkeypatch):
+    """The app on a relative SQLite URL (``sqlite:///instance/….sqlite3``, the README's form,
+    or a bare file name), run from a working directory that is not the app's.
+
+    Flask-SQLAlchemy opens a relative SQLite path under ``app.instance_path``, whatever the
+    working directory (``sqlite:///instance/x`` is ``<instance>/instance/x``). The working
+    directory holds folders of the same names, where a path taken relative to it lands.
+    """
+    import uuid
+
+    import flask_migrate
+
+    from app import create_app
+
+    from .conftest import BASE_CONFIG, empty_tables
+
+    relative = f"{request.param}backup-test-{uuid.uuid4().hex[:8]}.sqlite3"
+    config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{relative}"}
+    cwd = tmp_path / "cwd"
+    (cwd / "instance").mkdir(parents=True)
+    monkeypatch.chdir(cwd)
+    application = create_app(config)
+    live = Path(application.instance_path) / relative
+    made_folder = not live.parent.exists()
+    live.parent.mkdir(exist_ok=True)
+    try:
+        with application.app_context():
+            flask_migrate.upgrade()
+            empty_tables()
+        yield application, live, cwd / relative
+    finally:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{live}{suffix}").unlink(missing_ok=True)
+        if made_folder:
+            live.parent.rmdir()
+
+
+def test_backup_and_restore_with_a_relative_sqlite_url_work_on_the_live_file(
+    relative_sqlite_app, tmp_path
+):
+    app, live, beside = relative_sqlite_app
+    runner = app.test_cli_runner()
+    with app.app_context():
+        assert Path(db.engine.url.database) == live  # where the app really writes
+        session = EventSession(
+            event=Event(
+                slug="relative",
+                kind=EventKind.VISIT,
+                title="Exposition",
+                venue=Venue(name="Le Hub", city="30100 Alès"),
+            ),
+            starts_at=utcnow() + timedelta(days=7),
+            ends_at=utcnow() + timedelta(days=7, hours=1),
+            capacity=5,
+        )
+        db.session.add(session)
+        db.session.commit()
+        session_id = session.id
+    book(app, session_id, "ada@example.fr", seats=2)
+    before = state(app)
+    target = tmp_path / "relative.backup"
+
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(target) as copy:  # a copy of the live data, not of another file
+        assert copy.execute("SELECT email, seats FROM booking").fetchall() == [
+            ("ada@example.fr", 2)
+        ]
+        assert copy.execute("SELECT seats_taken FROM event_session").fetchone() == (2,)
+
+    book(app, session_id, "late@example.fr", seats=3)  # made after the backup
+    assert state(app) != before
+    restored = runner.invoke(args=["restore", str(target), "--yes"])
+    assert restored.exit_code == 0, restored.output
+    assert "Ledger OK" in restored.output
+    assert state(app) == before  # the late booking is gone from the live database
+    with app.app_context():
+        assert check_ledger() == []
+    assert not beside.exists()  # nothing written next to the working directory

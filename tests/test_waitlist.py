@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Booking, BookingStatus, Event, EventSession
+from app.models import AuditEntry, Booking, BookingStatus, Event, EventSession
 from app.services import booking as booking_service
 from app.services import waitlist
 from app.services.errors import CapacityBelowBooked, OfferExpired, SessionFull
@@ -379,3 +379,173 @@ def test_declining_needs_an_open_offer(app, client, make_session):
     assert "Aucune proposition de places" in response.get_data(as_text=True)
     assert state(app, booked) == (BookingStatus.CONFIRMED, 2)
     assert counters(app, session_id) == (2, 0, 0)
+
+
+# ----------------------------------------------------------- a capacity lowered under a party
+
+
+def passed_over(app, token: str) -> int:
+    """How many times a waiting party has been passed over."""
+    with app.app_context():
+        return booking_service.get_by_token(token).passed_over
+
+
+def test_a_party_too_large_for_a_lowered_capacity_is_told_and_the_list_moves_on(
+    app, client, runner, staff_login, make_session, smtp
+):
+    """Capacity 10 → 5 under a waiting party of 6: it can never fit, it must not block the 2."""
+    session_id = make_session(capacity=10, title="Exposition commentée")
+    confirm(app, session_id, 4, "a")
+    b = confirm(app, session_id, 2, "b")
+    confirm(app, session_id, 2, "c")
+    d = confirm(app, session_id, 1, "d")
+    e = confirm(app, session_id, 1, "e")
+    with app.app_context():  # the party of 6 reads English
+        big = booking_service.join_waitlist(
+            booking_service.BookingRequest(session_id, "Big", "big@example.fr", 6, locale="en")
+        ).token
+        db.session.commit()
+    x = join(app, session_id, 1, "x")
+    join(app, session_id, 1, "y")
+    small = join(app, session_id, 2, "small")
+
+    cancel(app, d)  # 1 seat: the 6 is passed over, x gets it
+    cancel(app, e)  # 1 seat: the 6 is passed over again, y gets it
+    assert passed_over(app, big) == 2
+    cancel(app, booking_token_of(app, "a"))  # 4 seats: held for the 6 (the README's rule 3)
+    cancel(app, x)  # x declines: 5 seats free, still held for the 6
+    assert state(app, small)[0] is BookingStatus.WAITING
+    assert counters(app, session_id) == (5, 8, 0)  # « Complet » for the public
+
+    organiser = staff_login(client, "organiser")
+    csrf = form_fields(organiser.get(f"/admin/sessions/{session_id}").get_data(as_text=True))
+    response = organiser.post(
+        f"/admin/sessions/{session_id}/capacity",
+        data={"csrf_token": csrf["csrf_token"], "capacity": "5"},
+    )
+    assert response.status_code == 303
+
+    # Seats free up: the party of 2 gets them; the party of 6 does not hold them forever.
+    cancel(app, b)
+    assert state(app, small)[0] is BookingStatus.OFFERED
+    assert counters(app, session_id) == (5, 0, 0)
+    assert runner.invoke(args=["send-mail"]).exit_code == 0
+    assert smtp.wait_for_mail("small@example.fr", "Des places se libèrent")
+
+    # The party of 6 can never come in: it was told, and it left the list with the change.
+    assert state(app, big) == (BookingStatus.CANCELLED, 6)
+    with app.app_context():
+        gone = booking_service.get_by_token(big)
+        assert gone.ended_reason == "too_large"
+        assert gone.cancelled_at is not None
+        entry = db.session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "waitlist.too_large", AuditEntry.booking_id == gone.id
+            )
+        )
+        assert entry is not None and entry.data["seats"] == 6 and entry.data["capacity"] == 5
+    mail = smtp.wait_for_mail("big@example.fr", "Waiting list: your party is too large")
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "your party of 6 people can no longer fit in" in body
+    assert f"/b/{big}" in body  # the manage link
+
+
+def test_the_too_large_mail_points_to_the_event_s_other_sessions(app, make_session, smtp):
+    session_id = make_session(capacity=5)
+    with app.app_context():
+        event_id = db.session.get(EventSession, session_id).event_id
+        first = db.session.get(EventSession, session_id)
+        for days, capacity in ((8, 10), (9, 3)):  # the second one is too small as well
+            db.session.add(
+                EventSession(
+                    event_id=event_id,
+                    starts_at=first.starts_at + timedelta(days=days),
+                    ends_at=first.ends_at + timedelta(days=days),
+                    capacity=capacity,
+                )
+            )
+        db.session.commit()
+        roomy, small = [
+            s.id for s in db.session.get(Event, event_id).sessions if s.id != session_id
+        ]
+    confirm(app, session_id, 3, "a")
+    confirm(app, session_id, 2, "b")
+    big = join(app, session_id, 4, "big")
+    pair = join(app, session_id, 2, "pair")
+    cancel(app, booking_token_of(app, "b"))  # the 4 is passed over, the pair is offered
+    cancel(app, booking_token_of(app, "a"))  # 3 free: still not enough for the 4
+    with app.app_context():
+        waitlist.set_capacity(session_id, 3, actor="organiser@example.fr")
+        db.session.commit()
+        from app.services.mail import send_due
+
+        send_due()
+    assert state(app, big)[0] is BookingStatus.CANCELLED
+    assert state(app, pair)[0] is BookingStatus.OFFERED
+    body = smtp.wait_for_mail("big@example.fr", "Liste d’attente\u202f: votre groupe").get_body(
+        preferencelist=("plain",)
+    )
+    text = body.get_content()
+    assert "votre groupe de 4 personnes ne peut plus y entrer" in text
+    assert f"/sessions/{roomy}" in text
+    assert f"/sessions/{small}" not in text  # 3 seats in all: no room for 4 there either
+
+
+def test_lowering_the_capacity_offers_what_the_departed_party_held(app, make_session):
+    """The seats held for a party that can no longer fit go to the next party at once."""
+    session_id = make_session(capacity=6)
+    singles = [confirm(app, session_id, 1, f"s{i}") for i in range(6)]
+    big = join(app, session_id, 6, "big")
+    small = [join(app, session_id, 1, f"w{i}") for i in range(3)]
+    cancel(app, singles[0])  # w0
+    cancel(app, singles[1])  # w1; the 6 has now been passed over twice
+    cancel(app, singles[2])
+    cancel(app, singles[3])  # 2 seats held for the 6
+    assert state(app, small[2])[0] is BookingStatus.WAITING
+    with app.app_context():
+        waitlist.set_capacity(session_id, 5, actor="organiser@example.fr")
+        db.session.commit()
+    assert state(app, big)[0] is BookingStatus.CANCELLED
+    assert state(app, small[2])[0] is BookingStatus.OFFERED
+    assert counters(app, session_id) == (5, 0, 0)
+
+
+def test_promote_never_holds_seats_for_a_party_larger_than_the_session(app, make_session):
+    """Defence in depth: a party that cannot fit the session at all blocks nobody."""
+    session_id = make_session(capacity=6)
+    singles = [confirm(app, session_id, 1, f"s{i}") for i in range(6)]
+    big = join(app, session_id, 6, "big")
+    small = join(app, session_id, 1, "small")
+    with app.app_context():
+        db.session.execute(update(Booking).where(Booking.token == big).values(passed_over=2))
+        db.session.commit()
+    cancel(app, singles[0])  # the 6 fits the session: the seat is held for it
+    assert state(app, small)[0] is BookingStatus.WAITING
+    with app.app_context():  # a capacity lowered behind the service's back (a hand edit)
+        db.session.execute(
+            update(EventSession).where(EventSession.id == session_id).values(capacity=5)
+        )
+        db.session.commit()
+    cancel(app, singles[1])
+    assert state(app, small)[0] is BookingStatus.OFFERED
+    assert counters(app, session_id) == (5, 6, 0)
+
+
+def test_joining_with_a_party_larger_than_the_session_is_refused(
+    app, client, make_session, book_form
+):
+    session_id = make_session(capacity=3)
+    confirm(app, session_id, 3)
+    response = client.post(
+        f"/sessions/{session_id}",
+        data={
+            **book_form(session_id),
+            "name": "Lise",
+            "email": "lise@example.fr",
+            "seats": "4",
+            "action": "waitlist",
+        },
+    )
+    assert response.status_code in (409, 422)
+    assert "Cette séance n’a que 3 places en tout." in response.get_data(as_text=True)
+    assert counters(app, session_id) == (3, 0, 0)

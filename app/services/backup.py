@@ -7,6 +7,10 @@ crash never leaves a half-written file under the backup's name. A restore uses t
 API the other way round, which takes the live database's write lock instead of copying a
 file over it (copying would mix the old ``-wal`` file with the new database).
 
+Both work on the database the app's engine really opened. Flask-SQLAlchemy opens a
+relative SQLite path under ``app.instance_path``, not under the working directory, so the
+file is asked of a connection (``PRAGMA database_list``) rather than taken from the URL.
+
 PostgreSQL: ``pg_dump --format=custom`` and ``pg_restore --clean`` when the client tools
 are installed; the README gives the same commands to run by hand.
 
@@ -24,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
 from ..extensions import db
 
@@ -43,24 +47,36 @@ class BackupResult:
 
 
 def database_url() -> URL:
-    """The configured database URL."""
-    return make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    """The URL of the database the app's engine connects to (as Flask-SQLAlchemy set it)."""
+    return db.engine.url
 
 
 # ----------------------------------------------------------------------------------- SQLite
 
 
-def sqlite_file(url: URL) -> Path:
-    """The file of a SQLite database URL (in-memory databases cannot be backed up)."""
-    if not url.database or url.database == ":memory:":
+def sqlite_file(url: URL | None = None) -> Path:
+    """The file of the app's live SQLite database, as SQLite itself opened it.
+
+    ``url`` is not read: a relative path in it means the instance folder to
+    Flask-SQLAlchemy, and something else to any code that resolves it again.
+    In-memory databases cannot be backed up.
+    """
+    with db.engine.connect() as connection:
+        files = {name: file for _, name, file in connection.exec_driver_sql("PRAGMA database_list")}
+    if not files.get("main"):
         raise BackupError("an in-memory SQLite database has nothing to back up")
-    return Path(url.database)
+    return Path(files["main"]).resolve()
+
+
+def _sqlite_uri(path: Path, mode: str) -> str:
+    """A ``file:`` URI for ``path`` (quoted: a ``?`` or ``#`` in a name stays a name)."""
+    return f"{path.resolve().as_uri()}?mode={mode}"
 
 
 def check_sqlite_file(path: Path) -> None:
     """Make sure ``path`` is an intact SQLite database of this app."""
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+        with closing(sqlite3.connect(_sqlite_uri(path, "ro"), uri=True)) as connection:
             verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
             tables = {
                 row[0]
@@ -89,15 +105,18 @@ def backup_sqlite(source: Path, target: Path) -> None:
     """Copy a consistent snapshot of ``source`` into the single file ``target``."""
     partial = private_empty_file(target.with_name(f".{target.name}.partial"))
     try:
-        with (
-            closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
-            closing(sqlite3.connect(partial)) as dst,
-        ):
-            # One step: the whole copy comes from one read transaction, so it is a single
-            # moment of the database; under WAL, writers carry on meanwhile.
-            src.backup(dst)
-            # A backup is one self-contained file, not a database plus its -wal.
-            dst.execute("PRAGMA journal_mode=DELETE")
+        try:
+            with (
+                closing(sqlite3.connect(_sqlite_uri(source, "ro"), uri=True)) as src,
+                closing(sqlite3.connect(partial)) as dst,
+            ):
+                # One step: the whole copy comes from one read transaction, so it is a
+                # single moment of the database; under WAL, writers carry on meanwhile.
+                src.backup(dst)
+                # A backup is one self-contained file, not a database plus its -wal.
+                dst.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.Error as error:
+            raise BackupError(f"cannot copy {source} to {target}: {error}") from None
         check_sqlite_file(partial)
         os.replace(partial, target)
     finally:
@@ -105,14 +124,21 @@ def backup_sqlite(source: Path, target: Path) -> None:
 
 
 def restore_sqlite(backup: Path, target: Path) -> None:
-    """Replace the contents of the live database ``target`` with ``backup``."""
+    """Replace the contents of the live database ``target`` with ``backup``.
+
+    ``target`` must exist: a restore that created a new file would leave the live
+    database as it was and still report success.
+    """
     check_sqlite_file(backup)
     timeout = current_app.config["DB_LOCK_TIMEOUT_MS"] / 1000
-    with (
-        closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as src,
-        closing(sqlite3.connect(target, timeout=timeout)) as dst,
-    ):
-        src.backup(dst)
+    try:
+        with (
+            closing(sqlite3.connect(_sqlite_uri(backup, "ro"), uri=True)) as src,
+            closing(sqlite3.connect(_sqlite_uri(target, "rw"), uri=True, timeout=timeout)) as dst,
+        ):
+            src.backup(dst)
+    except sqlite3.OperationalError as error:
+        raise BackupError(f"cannot write the live database {target}: {error}") from None
 
 
 # ------------------------------------------------------------------------------- PostgreSQL
@@ -198,7 +224,7 @@ def backup_database(target: Path) -> BackupResult:
         raise BackupError(f"{target.parent} is not a directory")
     backend = url.get_backend_name()
     if backend == "sqlite":
-        source = sqlite_file(url).resolve()
+        source = sqlite_file()
         if source == target:
             raise BackupError("the backup would overwrite the database itself")
         backup_sqlite(source, target)
@@ -218,11 +244,12 @@ def restore_database(backup: Path) -> None:
     on their locks, and nothing must keep reading the old data afterwards.
     """
     url = database_url()
+    live = sqlite_file() if url.get_backend_name() == "sqlite" else None
     db.session.remove()
     db.engine.dispose()
     backend = url.get_backend_name()
-    if backend == "sqlite":
-        restore_sqlite(backup, sqlite_file(url))
+    if live is not None:
+        restore_sqlite(backup, live)
     elif backend == "postgresql":
         restore_postgresql(url, backup)
     else:

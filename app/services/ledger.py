@@ -8,10 +8,12 @@ change counter moves in the same transaction.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy import Row, ScalarSelect, bindparam, event, func, select, update
 from sqlalchemy.orm import Session as SASession
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -219,33 +221,76 @@ def seats_by_session(statuses: tuple[BookingStatus, ...]) -> dict[int, int]:
     return {session_id: int(total) for session_id, total in rows}
 
 
-def check_ledger() -> list[LedgerDifference]:
-    """Recompute both counters of every session from its bookings; list the differences."""
-    held = seats_by_session(SEAT_HOLDING_STATUSES)
-    waiting = seats_by_session((BookingStatus.WAITING,))
+def _seats_of(statuses: tuple[BookingStatus, ...]) -> ScalarSelect[int]:
+    """The seats of the session's bookings in ``statuses``, as a correlated subquery."""
+    return (
+        select(func.coalesce(func.sum(Booking.seats), 0))
+        .where(Booking.session_id == EventSession.id, Booking.status.in_(statuses))
+        .correlate(EventSession)
+        .scalar_subquery()
+    )
+
+
+# Counters and what the bookings add up to, in ONE statement: one snapshot of the database.
+# Read in separate statements, a booking committing in between (its row and its seats)
+# shows up in one read and not in the other, and looks like a damaged counter.
+_COUNTERS_AND_TOTALS = select(
+    EventSession.id,
+    EventSession.seats_taken,
+    EventSession.seats_waiting,
+    _seats_of(SEAT_HOLDING_STATUSES).label("held"),
+    _seats_of((BookingStatus.WAITING,)).label("waiting"),
+)
+
+
+def _differences(rows: Iterable[Row[Any]]) -> list[LedgerDifference]:
+    """The counters of ``rows`` (id, seats_taken, seats_waiting, held, waiting) that differ."""
     differences = []
-    for session_id, taken, queued in db.session.execute(
-        select(EventSession.id, EventSession.seats_taken, EventSession.seats_waiting).order_by(
-            EventSession.id
-        )
-    ):
-        if taken != held.get(session_id, 0):
-            differences.append(LedgerDifference(session_id, taken, held.get(session_id, 0)))
-        if queued != waiting.get(session_id, 0):
-            differences.append(
-                LedgerDifference(session_id, queued, waiting.get(session_id, 0), "seats_waiting")
-            )
+    for session_id, taken, queued, held, waiting in rows:
+        if taken != held:
+            differences.append(LedgerDifference(session_id, taken, int(held)))
+        if queued != waiting:
+            differences.append(LedgerDifference(session_id, queued, int(waiting), "seats_waiting"))
     return differences
 
 
-def repair_ledger(differences: list[LedgerDifference]) -> None:
-    """Set each listed counter to what its bookings add up to."""
+def check_ledger() -> list[LedgerDifference]:
+    """Recompute both counters of every session from its bookings; list the differences.
+
+    Only reads, in one statement, so it never reports a booking that was committing.
+    """
+    return _differences(db.session.execute(_COUNTERS_AND_TOTALS.order_by(EventSession.id)))
+
+
+def repair_ledger(differences: list[LedgerDifference]) -> list[LedgerDifference]:
+    """Set the counters of the sessions in ``differences`` to what their bookings add up to.
+
+    What ``check_ledger`` found may be stale by now: a booking may have committed since.
+    So each session is locked (the lock every seat change takes, in id order), counted
+    again under the lock, and only then written; until the commit no seat of it can change.
+    Returns the repairs actually made (none for a session that is right by now).
+    """
     table = EventSession.__table__
-    for difference in differences:
-        db.session.execute(
-            update(table)
-            .where(table.c.id == difference.session_id)
-            .values({difference.counter: difference.expected, "version": table.c.version + 1})
+    repaired: list[LedgerDifference] = []
+    for session_id in sorted({difference.session_id for difference in differences}):
+        session = lock_session(session_id)
+        if session is None:
+            continue
+        found = _differences(
+            db.session.execute(_COUNTERS_AND_TOTALS.where(EventSession.id == session_id))
         )
-    if differences:
+        if not found:
+            continue
+        counters = {difference.counter: difference.expected for difference in found}
+        version = db.session.execute(
+            update(table)
+            .where(table.c.id == session_id)
+            .values({**counters, "version": table.c.version + 1})
+            .returning(table.c.version)
+        ).scalar_one()
+        for name, value in {**counters, "version": version}.items():
+            set_committed_value(session, name, value)
+        repaired.extend(found)
+    if repaired:  # last: the change counter comes after the session rows in the lock order
         bump_change_counter()
+    return repaired

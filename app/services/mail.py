@@ -69,6 +69,9 @@ def _subject(kind: str, booking: Booking, custom_subject: str = "") -> str:
     subjects = {
         "confirmed": gettext("Réservation confirmée : %(title)s", title=title),
         "waitlist_joined": gettext("Liste d’attente : %(title)s", title=title),
+        "waitlist_too_large": gettext(
+            "Liste d’attente : votre groupe est trop grand pour %(title)s", title=title
+        ),
         "offer": gettext("Des places se libèrent : %(title)s", title=title),
         "offer_expired": gettext("Proposition expirée : %(title)s", title=title),
         "cancelled": gettext("Réservation annulée : %(title)s", title=title),

@@ -10,7 +10,10 @@ The rule, in the order the public is told it (README, « Liste d'attente »):
    offer expires. Several parties can get offers in one pass.
 3. A party that does not fit is passed over; once it has been passed over
    ``WAITLIST_MAX_PASSES`` times, freed seats are held for it (nobody behind it gets an
-   offer) until enough are free for the whole party.
+   offer) until enough are free for the whole party. A party larger than the session's
+   capacity could wait forever that way: when a capacity is lowered under a party, the
+   party is told and leaves the list (``remove_too_large``), and ``promote`` never holds
+   seats for such a party.
 4. Offers last ``WAITLIST_OFFER_HOURS`` (24 h), less close to the session (half the time
    left before booking closes, but at least two hours or whatever is left), never past
    the close of booking. After that, seats go to the door.
@@ -130,6 +133,9 @@ def promote(
     for party in waiting_parties(session.id):
         if free <= 0:
             break
+        if party.seats > session.capacity:
+            # It can never fit: holding seats for it would stop the list for good.
+            continue
         if party.seats <= free:
             make_offer(party, session, deadline, now, actor)
             free -= party.seats
@@ -272,10 +278,66 @@ def expire_before_read(session_id: int | None = None) -> None:
     end_write(commit=True)
 
 
+def other_sessions_for(session: EventSession, seats: int, now: datetime) -> list[EventSession]:
+    """The event's other sessions still open for booking that a party of ``seats`` fits."""
+    closes = default_close()
+    return [
+        other
+        for other in session.event.sessions
+        if other.id != session.id
+        and other.cancelled_at is None
+        and other.capacity >= seats
+        and other.closes_at(closes) > now
+    ]
+
+
+def remove_too_large(
+    session: EventSession, *, actor: str, now: datetime | None = None
+) -> list[Booking]:
+    """Take the waiting parties larger than the session's capacity off its list.
+
+    They could never get an offer. Each is told by e-mail, with the event's other sessions
+    it would fit in. The caller holds the session's lock; returns the parties removed.
+    """
+    now = now or utcnow()
+    parties = list(
+        db.session.scalars(
+            select(Booking)
+            .where(
+                Booking.session_id == session.id,
+                Booking.status == BookingStatus.WAITING,
+                Booking.seats > session.capacity,
+            )
+            .order_by(*queue_order())
+            .execution_options(populate_existing=True)
+        )
+    )
+    for party in parties:
+        ledger.add_waiting(session, -party.seats)
+        party.status = BookingStatus.CANCELLED
+        party.ended_reason = "too_large"
+        party.cancelled_at = now
+        audit("waitlist.too_large", actor, party, seats=party.seats, capacity=session.capacity)
+        others = {
+            str(other.id): mail.public_url("public.session_detail", session_id=other.id)
+            for other in other_sessions_for(session, party.seats, now)
+        }
+        mail.enqueue("waitlist_too_large", party, other_sessions=others)
+    if parties:
+        db.session.flush()
+    return parties
+
+
 def set_capacity(
     session_id: int, capacity: int, *, actor: str, now: datetime | None = None
 ) -> EventSession:
-    """Change a session's capacity; raising it makes offers, lowering below taken is refused."""
+    """Change a session's capacity; raising it makes offers, lowering below taken is refused.
+
+    Waiting parties larger than the new capacity are told and leave the list, in the same
+    transaction; the rest of the list then gets what it can (seats that were held for
+    such a party, for instance).
+    """
+    now = now or utcnow()
     begin_write()
     session = ledger.lock_session(session_id)
     if session is None:
@@ -287,6 +349,7 @@ def set_capacity(
     db.session.flush()
     ledger.bump_change_counter()
     audit("session.capacity", actor, session_id=session.id, before=previous, after=capacity)
-    if capacity > previous:
+    removed = remove_too_large(session, actor=actor, now=now) if capacity < previous else []
+    if capacity > previous or removed:
         promote(session, now, actor)
     return session
