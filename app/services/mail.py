@@ -138,12 +138,12 @@ _INSERT_MESSAGE = insert(OutboxMessage.__table__)
 # With a dedupe key, a key already taken inserts nothing and raises nothing, on either
 # database: the caller's transaction (a whole batch of reminders) goes on.
 _INSERT_ONCE = {
-    "postgresql": postgresql_insert(OutboxMessage.__table__).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]
-    ),
-    "sqlite": sqlite_insert(OutboxMessage.__table__).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]
-    ),
+    "postgresql": postgresql_insert(OutboxMessage.__table__)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(OutboxMessage.__table__.c.id),
+    "sqlite": sqlite_insert(OutboxMessage.__table__)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(OutboxMessage.__table__.c.id),
 }
 
 
@@ -170,7 +170,8 @@ def enqueue(kind: str, booking: Booking, *, dedupe_key: str | None = None, **ext
             "context": {"base_url": site_root(), **extra},
         },
     )
-    if dedupe_key is not None and result.rowcount == 0:
+    # The returned id tells whether a row was added (rowcount is not reliable here).
+    if dedupe_key is not None and result.first() is None:
         log.info("outbox: %s already queued, not added again", dedupe_key)
         return False
     if current_app.config.get("MAIL_SEND_AFTER_COMMIT", True) and not g.get("mail_send_scheduled"):
