@@ -283,18 +283,23 @@ def test_two_sender_processes_drain_thousands_of_messages_each_exactly_once(
     count = int(os.environ.get("MAIL_FAULTS_COUNT", "300"))
     with process_database(app, backend) as (url, checks):
         queue_messages(checks, count)
-        # A stale delay shorter than the drain: each claim is judged by its own time.
-        senders = [
-            sender_process(url, app.config["MAIL_PORT"], MAIL_STALE_CLAIM_SECONDS="3")
-            for _ in range(2)
-        ]
+        # The second sender starts when the first one's pass is older than the stale
+        # delay: each claim must be judged by its own time, not by its pass's start.
+        first = sender_process(url, app.config["MAIL_PORT"], MAIL_STALE_CLAIM_SECONDS="3")
+        deadline = time.monotonic() + 30
+        while not smtp_handler.sink.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(3.5)
+        assert first.poll() is None, "the first sender finished before the second started"
+        second = sender_process(url, app.config["MAIL_PORT"], MAIL_STALE_CLAIM_SECONDS="3")
+        senders = [first, second]
         outputs = [finish(process) for process in senders]
         counts = deliveries(smtp_handler.sink)
         assert len(counts) == count and set(counts.values()) == {1}, Counter(counts.values())
         assert set(counts) == set(expected_message_ids(checks).values())
         assert Counter(status for status, _ in rows(checks).values()) == {OutboxStatus.SENT: count}
     sent = [int(output.split()[0]) for output in outputs]
-    assert sum(sent) == count, outputs
+    assert sum(sent) == count and min(sent) > 0, outputs
 
 
 @contextmanager
