@@ -118,6 +118,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_SEND_AFTER_COMMIT": env_flag("MAIL_SEND_AFTER_COMMIT", True),
         "MAIL_TIMEOUT": env_int("MAIL_TIMEOUT", 10),
         "MAIL_BACKOFF_SECONDS": env_int("MAIL_BACKOFF_SECONDS", 30),
+        # A claim older than this is taken to be a dead sender's and is given back (resent
+        # with the same Message-ID). Keep it well above MAIL_TIMEOUT.
+        "MAIL_STALE_CLAIM_SECONDS": env_int("MAIL_STALE_CLAIM_SECONDS", 600),
         # Links in e-mails sent from cron have no request to take the host from.
         "BASE_URL": os.environ.get("BASE_URL", ""),
         # Rate limits (Flask-Limiter), per client address; Redis when REDIS_URL is set, so

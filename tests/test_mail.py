@@ -207,6 +207,70 @@ def test_reminders_go_out_once_the_day_before(app, runner, smtp, make_session):
     assert "ics" in parts(reminders[0])
 
 
+def test_a_moved_booking_gets_its_new_sessions_reminder_and_stops_no_other(
+    app, runner, smtp, make_session
+):
+    from app.services import organiser
+    from app.services.reminders import tomorrow_bounds
+
+    morning_id = make_session(capacity=5)
+    with app.app_context():
+        start, _ = tomorrow_bounds(utcnow())
+        morning = db.session.get(EventSession, morning_id)
+        morning.starts_at, morning.ends_at = (
+            start + timedelta(hours=10),
+            start + timedelta(hours=11),
+        )
+        afternoon = EventSession(
+            event_id=morning.event_id,
+            starts_at=start + timedelta(hours=15),
+            ends_at=start + timedelta(hours=16),
+            capacity=5,
+        )
+        db.session.add(afternoon)
+        db.session.commit()
+        afternoon_id = afternoon.id
+        ada = booking_service.book(
+            booking_service.BookingRequest(morning_id, "Ada", "ada@example.fr", 1)
+        ).id
+        db.session.commit()
+    assert "1 reminder(s) queued" in runner.invoke(args=["send-reminders"]).output
+    with app.app_context():
+        bob = booking_service.book(
+            booking_service.BookingRequest(morning_id, "Bob", "bob@example.fr", 1)
+        ).id
+        db.session.commit()
+        organiser.move_booking(ada, afternoon_id, actor="organiser@mines-ales.fr")
+        db.session.commit()
+
+    moved = runner.invoke(args=["send-reminders"])
+    assert "2 reminder(s) queued" in moved.output, moved.output or repr(moved.exception)
+
+    def reminders(address: str) -> int:
+        return sum(1 for m in smtp.to(address) if m["Subject"].startswith("C’est demain"))
+
+    assert (reminders("ada@example.fr"), reminders("bob@example.fr")) == (2, 1)
+    with app.app_context():
+        keys = db.session.scalars(
+            select(OutboxMessage.dedupe_key)
+            .where(OutboxMessage.kind == "reminder")
+            .order_by(OutboxMessage.id)
+        ).all()
+        assert keys == [
+            f"reminder:{ada}:{morning_id}",
+            f"reminder:{ada}:{afternoon_id}",
+            f"reminder:{bob}:{morning_id}",
+        ]
+        # Moved back: the morning's reminder went out already, none is sent twice.
+        organiser.move_booking(ada, morning_id, actor="organiser@mines-ales.fr")
+        db.session.commit()
+    back = runner.invoke(args=["send-reminders"])
+    assert "0 reminder(s) queued" in back.output, back.output or repr(back.exception)
+    assert (reminders("ada@example.fr"), reminders("bob@example.fr")) == (2, 1)
+    with app.app_context():
+        assert db.session.get(Booking, ada).reminder_sent_at is not None
+
+
 def test_with_smtp_down_bookings_succeed_and_every_mail_goes_out_once_it_is_back(
     app, client, runner, smtp_server, make_session, book_form
 ):

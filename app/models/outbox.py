@@ -38,7 +38,8 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
-    # Makes "send each reminder once" a database guarantee, not a hope.
+    # Makes "send each reminder once" a database guarantee, not a hope (reminders are keyed
+    # by booking and session: ``reminder:<booking>:<session>``).
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True, default=None)
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("booking.id"), index=True, default=None
@@ -59,7 +60,10 @@ class OutboxMessage(db.Model):
     )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Each claim's own time and random token: only the sender holding the token may record
+    # the outcome, and a claim is stale only when its own time is old.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    claim_token: Mapped[str | None] = mapped_column(String(32), default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -13,6 +13,7 @@ import base64
 import contextlib
 import hashlib
 import logging
+import secrets
 import smtplib
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ from flask import Flask, current_app, g, has_request_context, render_template, r
 from flask_babel import force_locale, gettext
 from flask_mail import Message
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 
 from ..database import after_commit, begin_write, end_write
 from ..extensions import db
@@ -36,7 +40,9 @@ log = logging.getLogger(__name__)
 
 # Minutes to wait before each retry; after the last one the message is marked FAILED.
 RETRY_MINUTES = (1, 5, 15, 60, 180, 360, 720)
-STALE_CLAIM = timedelta(minutes=10)
+# How many times the outcome of a message the server accepted is written before the pass
+# gives up (a lock held a little too long must not turn into a resend).
+RECORD_TRIES = 3
 KINDS_WITH_TICKET = {"confirmed", "reminder"}
 
 # Per process: after a failure to reach the SMTP server, requests stop trying to send
@@ -132,18 +138,32 @@ def ticket_attachments(booking: Booking, manage_url: str) -> list[dict[str, str]
 
 # Like the audit trail's: one plain INSERT in the caller's transaction, no unit of work.
 _INSERT_MESSAGE = insert(OutboxMessage.__table__)
+# With a dedupe key, a key already taken inserts nothing and raises nothing, on either
+# database: the caller's transaction (a whole batch of reminders) goes on.
+_INSERT_ONCE = {
+    "postgresql": postgresql_insert(OutboxMessage.__table__)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(OutboxMessage.__table__.c.id),
+    "sqlite": sqlite_insert(OutboxMessage.__table__)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(OutboxMessage.__table__.c.id),
+}
 
 
-def enqueue(kind: str, booking: Booking, *, dedupe_key: str | None = None, **extra: Any) -> None:
+def enqueue(kind: str, booking: Booking, *, dedupe_key: str | None = None, **extra: Any) -> bool:
     """Add a message for ``booking`` to the outbox, in the caller's transaction.
 
     Only one small row is written here, while the booking's lock is held; rendering (the
     templates, the QR code, the calendar file) happens when the message is sent, after the
     commit. If the transaction rolls back, the message never existed. The booking must
-    have its id already (flushed).
+    have its id already (flushed). With a ``dedupe_key`` already used, nothing is added
+    and False is returned.
     """
-    db.session.execute(
-        _INSERT_MESSAGE,
+    statement = _INSERT_MESSAGE
+    if dedupe_key is not None:
+        statement = _INSERT_ONCE[db.session.get_bind().dialect.name]
+    result = db.session.execute(
+        statement,
         {
             "kind": kind,
             "dedupe_key": dedupe_key,
@@ -153,10 +173,15 @@ def enqueue(kind: str, booking: Booking, *, dedupe_key: str | None = None, **ext
             "context": {"base_url": site_root(), **extra},
         },
     )
+    # The returned id tells whether a row was added (rowcount is not reliable here).
+    if dedupe_key is not None and result.first() is None:
+        log.info("outbox: %s already queued, not added again", dedupe_key)
+        return False
     if current_app.config.get("MAIL_SEND_AFTER_COMMIT", True) and not g.get("mail_send_scheduled"):
         g.mail_send_scheduled = True
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         after_commit(lambda: send_soon(app))
+    return True
 
 
 def send_soon(app: Flask) -> None:
@@ -225,94 +250,201 @@ def _connect() -> smtplib.SMTP:
     return connection
 
 
-def _claim(message_id: int, now: datetime) -> bool:
-    """Move one due message to SENDING in its own transaction; False if someone else did."""
+def stale_claim_delay() -> timedelta:
+    """How old a claim must be to count as a dead sender's (``MAIL_STALE_CLAIM_SECONDS``)."""
+    return timedelta(seconds=float(current_app.config.get("MAIL_STALE_CLAIM_SECONDS", 600)))
+
+
+def _write(work: Any) -> Any:
+    """Run ``work()`` as one short writer's transaction of its own; roll back if it fails."""
     begin_write()
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.next_attempt_at <= now,
-        )
-        .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
-    )
+    try:
+        result = work()
+    except Exception:
+        end_write(commit=False)
+        raise
     end_write(commit=True)
-    return result.rowcount == 1
+    return result
+
+
+def _owned(message_id: int, token: str | None) -> tuple[Any, ...]:
+    """The conditions under which a sender still owns its claim on a message."""
+    owner = OutboxMessage.claim_token == token if token else OutboxMessage.claim_token.is_(None)
+    return (OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.SENDING, owner)
+
+
+def _claim(message_id: int, due_at: datetime) -> str | None:
+    """Move one due message to SENDING in its own transaction; None if someone else did.
+
+    The claim gets its own random token and its own time (now, not the start of the pass):
+    in a long pass the last claims are as fresh as the first, and only the token's holder
+    can record the outcome.
+    """
+    token = secrets.token_hex(16)
+    claimed = _write(
+        lambda: (
+            db.session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.next_attempt_at <= due_at,
+                )
+                .values(
+                    status=OutboxStatus.SENDING,
+                    claimed_at=utcnow(),
+                    claim_token=token,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+            ).rowcount
+        )
+    )
+    return token if claimed == 1 else None
 
 
 def _record(
-    message_id: int, *, sent: bool, error: str = "", permanent: bool = False
-) -> OutboxStatus:
-    """Record the outcome of one attempt; schedule the retry or give up."""
-    begin_write()
-    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-    if message is None:  # erased (GDPR) while it was being sent: nothing left to record
-        end_write(commit=True)
-        return OutboxStatus.FAILED
-    now = utcnow()
-    if sent:
-        message.status, message.sent_at, message.last_error = OutboxStatus.SENT, now, ""
-    elif permanent or message.attempts > len(RETRY_MINUTES):
-        message.status, message.last_error = OutboxStatus.FAILED, error[:2000]
-    else:
-        message.status = OutboxStatus.PENDING
-        message.last_error = error[:2000]
-        message.next_attempt_at = now + timedelta(minutes=RETRY_MINUTES[message.attempts - 1])
-    status = message.status
-    end_write(commit=True)
-    return status
+    message_id: int,
+    *,
+    sent: bool,
+    error: str = "",
+    permanent: bool = False,
+    token: str | None = None,
+) -> OutboxStatus | None:
+    """Record the outcome of one attempt; schedule the retry or give up.
+
+    A conditional UPDATE on the claim's token: a sender whose claim was given back (it
+    took longer than the stale delay) and taken by another records nothing and gets
+    None, so it never writes over the new owner's outcome.
+    """
+
+    def record() -> OutboxStatus | None:
+        attempts = db.session.scalar(
+            select(OutboxMessage.attempts).where(*_owned(message_id, token))
+        )
+        now = utcnow()
+        if attempts is None:
+            values: dict[str, Any] = {}
+        elif sent:
+            values = {"status": OutboxStatus.SENT, "sent_at": now, "last_error": ""}
+        elif permanent or attempts > len(RETRY_MINUTES):
+            values = {"status": OutboxStatus.FAILED, "last_error": error[:2000]}
+        else:
+            values = {
+                "status": OutboxStatus.PENDING,
+                "last_error": error[:2000],
+                "next_attempt_at": now + timedelta(minutes=RETRY_MINUTES[attempts - 1]),
+            }
+        if (
+            values
+            and db.session.execute(
+                update(OutboxMessage).where(*_owned(message_id, token)).values(**values)
+            ).rowcount
+        ):
+            return values["status"]
+        if (
+            db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.id == message_id))
+            is None
+        ):
+            # Erased (GDPR) while it was being sent: nothing left to record.
+            return OutboxStatus.FAILED
+        log.warning("outbox %s: claim lost to another sender, outcome not recorded", message_id)
+        return None
+
+    return _write(record)
 
 
-def _render(message: OutboxMessage) -> bool:
-    """Render a claimed message once and keep the result; False if its booking is gone."""
+def _record_sent(message_id: int, token: str) -> OutboxStatus | None:
+    """Record a message the server accepted, trying again if the database is busy.
+
+    Not recording it means the claim goes stale and the message is sent again (with the
+    same Message-ID): worth a few more tries than any other write.
+    """
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            return _record(message_id, sent=True, token=token)
+        except OperationalError:
+            if attempt == RECORD_TRIES:
+                raise
+            log.warning("outbox %s: sent, but recording it failed; trying again", message_id)
+    return None  # not reached
+
+
+def _render(message: OutboxMessage, token: str) -> str:
+    """Render a claimed message once and keep the result.
+
+    Returns "ok", "gone" (its booking no longer exists: marked failed) or "lost" (the
+    claim was given back meanwhile: the new owner sends it).
+    """
     booking = db.session.get(Booking, message.booking_id) if message.booking_id else None
     if booking is None:
-        _record(message.id, sent=False, error="booking no longer exists", permanent=True)
-        return False
+        _record(
+            message.id, sent=False, error="booking no longer exists", permanent=True, token=token
+        )
+        return "gone"
     context = dict(message.context or {})
     base_url = context.pop("base_url", None)
     rendered = render_message(message.kind, booking, base_url, **context)
-    begin_write()  # rendering took a while: the write lock is taken only to store the result
-    for name, value in rendered.items():
-        setattr(message, name, value)
-    message.rendered_at = utcnow()
-    end_write(commit=True)
-    return True
-
-
-def _release_stale_claims(now: datetime) -> None:
-    """A sender that died mid-send leaves SENDING rows: give them back after a while."""
-    begin_write()
-    db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.SENDING,
-            OutboxMessage.claimed_at < now - STALE_CLAIM,
+    message_id = message.id
+    # Rendering took a while: the write lock is taken only to store the result.
+    stored = _write(
+        lambda: (
+            db.session.execute(
+                update(OutboxMessage)
+                .where(*_owned(message_id, token))
+                .values(**rendered, rendered_at=utcnow())
+            ).rowcount
         )
-        .values(status=OutboxStatus.PENDING)
     )
-    end_write(commit=True)
+    return "ok" if stored else "lost"
+
+
+def _release_stale_claims() -> None:
+    """A sender that died mid-send leaves SENDING rows: give them back after a while.
+
+    Each claim is judged by its own time. The token is cleared, so the sender that held
+    it, should it be alive after all, can no longer record anything.
+    """
+    cutoff = utcnow() - stale_claim_delay()
+    _write(
+        lambda: db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.claimed_at < cutoff,
+            )
+            .values(status=OutboxStatus.PENDING, claim_token=None)
+        )
+    )
 
 
 def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
     """Send every due message (at most ``limit``), each claimed before it is sent.
 
-    Runs its own short transactions: call it after the caller's work is committed. Each
-    write ends its own transaction (``end_write``), so that on SQLite the database's
-    write lock is never held while a message renders or while the SMTP server answers:
-    bookings would wait behind the mail otherwise.
+    ``now`` decides which messages are due (retries scheduled before it); claims are
+    always stamped with the real time. Runs its own short transactions: call it after the
+    caller's work is committed. Each write ends its own transaction, so that on SQLite
+    the database's write lock is never held while a message renders or while the SMTP
+    server answers: bookings would wait behind the mail otherwise. A database that does
+    not answer in time (a lock held elsewhere) stops the pass: what was not recorded is
+    sent by a later one.
     """
-    now = now or utcnow()
+    due_at = now or utcnow()
     report = SendReport()
-    _release_stale_claims(now)
-    due = db.session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    ).all()
-    db.session.commit()
+    try:
+        _release_stale_claims()
+        due = db.session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= due_at,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        ).all()
+        db.session.commit()
+    except OperationalError as error:
+        _database_busy(error, report)
+        return report
     if not due:
         return report
     # Connect before claiming anything: with the server down, nothing is claimed, rendered
@@ -325,41 +457,73 @@ def send_due(limit: int = 200, now: datetime | None = None) -> SendReport:
         return report
     try:
         for message_id in due:
-            if not _claim(message_id, now):
-                continue
-            message = db.session.get(OutboxMessage, message_id)
-            if message.rendered_at is None and not _render(message):
-                report.failed += 1
-                continue
-            built = _build(message)
-            # Nothing stays open in the database while the SMTP server takes its time.
-            db.session.rollback()
             try:
-                connection.sendmail(built.sender, built.recipients, built.as_bytes())
-            except (
-                smtplib.SMTPRecipientsRefused,
-                smtplib.SMTPSenderRefused,
-                smtplib.SMTPDataError,
-            ) as error:
-                code = getattr(error, "smtp_code", None) or _first_code(error)
-                permanent = code is not None and 500 <= code < 600
-                outcome = _record(message_id, sent=False, error=repr(error), permanent=permanent)
-                report.failed += outcome is OutboxStatus.FAILED
-                report.retried += outcome is OutboxStatus.PENDING
-                report.errors.append(repr(error))
-            except (OSError, smtplib.SMTPException) as error:
-                # The server dropped us: retry this one later and stop the pass.
-                _record(message_id, sent=False, error=repr(error))
-                _smtp_down(error, report, waiting=1)
-                connection.close()  # no polite QUIT to a server that just dropped us
+                if not _send_one(connection, message_id, due_at, report):
+                    break
+            except OperationalError as error:
+                _database_busy(error, report)
                 break
-            else:
-                _record(message_id, sent=True)
-                report.sent += 1
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.quit()
     return report
+
+
+def _send_one(
+    connection: smtplib.SMTP, message_id: int, due_at: datetime, report: SendReport
+) -> bool:
+    """Claim, render, send and record one message; False when the pass must stop."""
+    token = _claim(message_id, due_at)
+    if token is None:
+        return True
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:  # erased right after the claim
+        return True
+    if message.rendered_at is None:
+        rendered = _render(message, token)
+        if rendered != "ok":
+            report.failed += rendered == "gone"
+            return True
+    built = _build(message)
+    # Nothing stays open in the database while the SMTP server takes its time.
+    db.session.rollback()
+    try:
+        connection.sendmail(built.sender, built.recipients, built.as_bytes())
+    except (
+        smtplib.SMTPRecipientsRefused,
+        smtplib.SMTPSenderRefused,
+        smtplib.SMTPDataError,
+    ) as error:
+        code = getattr(error, "smtp_code", None) or _first_code(error)
+        permanent = code is not None and 500 <= code < 600
+        outcome = _record(
+            message_id, sent=False, error=repr(error), permanent=permanent, token=token
+        )
+        report.failed += outcome is OutboxStatus.FAILED
+        report.retried += outcome is OutboxStatus.PENDING
+        report.errors.append(repr(error))
+        return True
+    except (OSError, smtplib.SMTPException) as error:
+        # The server dropped us or stopped answering: retry this one later, stop the pass.
+        _record(message_id, sent=False, error=repr(error), token=token)
+        _smtp_down(error, report, waiting=1)
+        connection.close()  # no polite QUIT to a server that just dropped us
+        return False
+    try:
+        outcome = _record_sent(message_id, token)
+    except OperationalError:
+        report.errors.append(f"outbox {message_id}: sent, but not recorded")
+        raise
+    report.sent += outcome is OutboxStatus.SENT
+    return True
+
+
+def _database_busy(error: Exception, report: SendReport) -> None:
+    """A write timed out on a lock: end the pass cleanly, a later one goes on."""
+    db.session.rollback()
+    g.db_write_intent = False
+    log.warning("outbox pass stopped, the database is busy: %s", error)
+    report.errors.append(repr(error))
 
 
 def _smtp_down(error: Exception, report: SendReport, waiting: int) -> None:
