@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
 from ..database import end_write
 from ..extensions import db, login_manager
+from ..i18n import same_site_path
 from ..models import Role, StaffUser
 from ..ratelimits import login_limit
 from ..services import accounts
@@ -22,16 +21,6 @@ from .forms import LoginForm
 def load_user(user_id: str) -> StaffUser | None:
     """Flask-Login: the signed-in account, if it still exists and is active."""
     return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only follow a ``next`` that stays on this site (no open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def home_for(user: StaffUser) -> str:
@@ -59,7 +48,7 @@ def login() -> Response | tuple[str, int] | str:
             else:
                 session.permanent = True  # a door tablet stays signed in all day
                 login_user(user, remember=False)
-                return redirect(safe_next(form.next.data) or home_for(user), code=303)
+                return redirect(same_site_path(form.next.data, home_for(user)), code=303)
         else:
             status = 422
     return render_template("auth/login.html", form=form, error=error), status
