@@ -84,6 +84,14 @@ def error_response(status: int, message: str | None = None) -> Response:
     return response
 
 
+def http_error_response(error: HTTPException) -> Response:
+    """The error page for an HTTP error (with ``Allow`` on a 405)."""
+    response = error_response(error.code or 500)
+    if error.code == 405 and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
 def busy_response() -> Response:
     """The 503 page for a database that is locked or out of reach, with Retry-After."""
     response = error_response(503)
@@ -97,10 +105,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
         """Any 4xx/5xx raised by Flask or a view."""
-        response = error_response(error.code or 500)
-        if error.code == 405 and error.valid_methods:
-            response.headers["Allow"] = ", ".join(error.valid_methods)
-        return response
+        return http_error_response(error)
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many_requests(_error: RateLimitExceeded) -> Response:
