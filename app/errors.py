@@ -9,7 +9,7 @@ from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .extensions import db
 from .htmx import is_htmx_request
@@ -106,6 +106,17 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(error: HTTPException) -> Response:
         """Any 4xx/5xx raised by Flask or a view."""
         return http_error_response(error)
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(_error: SecurityError) -> Response:
+        """A Host header outside TRUSTED_HOSTS: a bare 400 (no page can be built for it).
+
+        Flask refuses to bind the URL map to such a host, so templates, which build links,
+        cannot render; the answer names nothing of the host it was sent.
+        """
+        response = Response(gettext("Requête invalide") + "\n", status=400, mimetype="text/plain")
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many_requests(_error: RateLimitExceeded) -> Response:
