@@ -30,28 +30,34 @@ def home_for(user: StaffUser) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @login_limit
-def login() -> Response | tuple[str, int] | str:
-    """Sign in; repeated failures are slowed down, then the account is locked."""
+def login() -> Response | tuple[str, int, dict[str, str]]:
+    """Sign in; repeated failures are slowed down (app/services/accounts.py), never locked."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm(next=request.args.get("next", ""))
     error = None
     status = 200
+    retry_after = None
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                user = accounts.authenticate(form.email.data, form.password.data)
+                user = accounts.authenticate(
+                    form.email.data, form.password.data, client=request.remote_addr or ""
+                )
             except DomainError as failure:
-                # Record the failure (counts and locks) even though the answer is an error.
+                # Record the failure (the counts) even though the answer is an error.
                 end_write(commit=True)
                 error, status = failure.message(), failure.status
+                if isinstance(failure, accounts.LoginThrottled):
+                    retry_after = failure.wait_seconds
             else:
                 session.permanent = True  # a door tablet stays signed in all day
                 login_user(user, remember=False)
                 return redirect(same_site_path(form.next.data, home_for(user)), code=303)
         else:
             status = 422
-    return render_template("auth/login.html", form=form, error=error), status
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return render_template("auth/login.html", form=form, error=error), status, headers
 
 
 @bp.post("/logout")
