@@ -20,9 +20,11 @@ so parallel guesses are all counted, and none slips past a wait while another is
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -107,8 +109,12 @@ def create_user(
 
 
 def _key(*parts: str) -> str:
-    """The throttle key of an address (and client): a digest, not the values themselves."""
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    """The throttle key of an address (and client): a keyed digest, not the values.
+
+    Keyed with SECRET_KEY, so that the table cannot be matched against a list of addresses.
+    """
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, "\0".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
 def address_key(email: str) -> str:
