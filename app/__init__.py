@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from .config import from_environment, normalise_database_url
+from .config import check_public_address, from_environment, normalise_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    check_public_address(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     _init_extensions(app)

@@ -11,8 +11,11 @@ import secrets
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+# Where `make run` serves the app: links in mail point there when BASE_URL is unset.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
 
 
 def env_flag(name: str, default: bool) -> bool:
@@ -27,6 +30,37 @@ def env_int(name: str, default: int) -> int:
     """Read an integer setting, falling back to ``default`` when unset."""
     raw = os.environ.get(name)
     return default if raw in (None, "") else int(raw)
+
+
+def env_list(name: str) -> list[str] | None:
+    """Read a comma-separated setting such as ``TRUSTED_HOSTS=a.example, b.example``."""
+    raw = os.environ.get(name, "")
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    return items or None
+
+
+def check_public_address(config: dict[str, Any]) -> None:
+    """Check ``BASE_URL`` and, in production, answer only to its host (and TRUSTED_HOSTS).
+
+    Run on the final settings (environment and ``create_app``'s overrides together).
+    Production refuses to start without a public address, as it does without a key:
+    links in e-mails would otherwise have nowhere trustworthy to point.
+    """
+    base_url = config.get("BASE_URL") or ""
+    production = config.get("APP_ENV") == "production"
+    if not base_url:
+        if production:
+            raise RuntimeError(
+                "BASE_URL must be set when APP_ENV=production (e.g. https://minerales.example)"
+            )
+        config["BASE_URL"] = DEVELOPMENT_BASE_URL
+        base_url = DEVELOPMENT_BASE_URL
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RuntimeError(f"BASE_URL must be an absolute http(s) address, not {base_url!r}")
+    if production:
+        extra = list(config.get("TRUSTED_HOSTS") or [])
+        config["TRUSTED_HOSTS"] = list(dict.fromkeys([parts.hostname, *extra]))
 
 
 def normalise_database_url(url: str) -> str:
@@ -65,7 +99,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     """Build the configuration mapping from ``os.environ``.
 
     ``APP_ENV=production`` turns on the production defaults: secure cookies, HSTS,
-    htmx from the CDN, and a refusal to start without a real ``SECRET_KEY``.
+    htmx from the CDN, and a refusal to start without a real ``SECRET_KEY`` or without
+    ``BASE_URL`` (see ``check_public_address``).
     """
     app_env = os.environ.get("APP_ENV", "development")
     production = app_env == "production"
@@ -121,8 +156,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # A claim older than this is taken to be a dead sender's and is given back (resent
         # with the same Message-ID). Keep it well above MAIL_TIMEOUT.
         "MAIL_STALE_CLAIM_SECONDS": env_int("MAIL_STALE_CLAIM_SECONDS", 600),
-        # Links in e-mails sent from cron have no request to take the host from.
-        "BASE_URL": os.environ.get("BASE_URL", ""),
+        # The public address of the site: every link in an e-mail starts with it. Never
+        # the request's Host header, which the visitor chooses, while the mail it causes
+        # may go to someone else (the next party on a waiting list, with its secret link).
+        "BASE_URL": os.environ.get("BASE_URL") or ("" if production else DEVELOPMENT_BASE_URL),
+        # Host names the app answers to (Flask checks the Host header; others get 400).
+        # In production BASE_URL's host is always one of them; list others here.
+        "TRUSTED_HOSTS": env_list("TRUSTED_HOSTS"),
         # Rate limits (Flask-Limiter), per client address; Redis when REDIS_URL is set, so
         # that every worker counts together (in memory, each worker counts on its own).
         # Each value is one or more limits separated by ";" ("10/minute;50/hour").

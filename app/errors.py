@@ -9,7 +9,7 @@ from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .extensions import db
 from .htmx import is_htmx_request
@@ -84,6 +84,14 @@ def error_response(status: int, message: str | None = None) -> Response:
     return response
 
 
+def http_error_response(error: HTTPException) -> Response:
+    """The error page for an HTTP error (with ``Allow`` on a 405)."""
+    response = error_response(error.code or 500)
+    if error.code == 405 and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
 def busy_response() -> Response:
     """The 503 page for a database that is locked or out of reach, with Retry-After."""
     response = error_response(503)
@@ -97,9 +105,17 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
         """Any 4xx/5xx raised by Flask or a view."""
-        response = error_response(error.code or 500)
-        if error.code == 405 and error.valid_methods:
-            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return http_error_response(error)
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(_error: SecurityError) -> Response:
+        """A Host header outside TRUSTED_HOSTS: a bare 400 (no page can be built for it).
+
+        Flask refuses to bind the URL map to such a host, so templates, which build links,
+        cannot render; the answer names nothing of the host it was sent.
+        """
+        response = Response(gettext("Requête invalide") + "\n", status=400, mimetype="text/plain")
+        response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.errorhandler(RateLimitExceeded)

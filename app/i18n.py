@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, request, session, url_for
@@ -41,18 +41,37 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages, default=languages[0])
 
 
-def same_site_path(target: str | None) -> str:
-    """Return ``target`` if it is a path on this site, else the programme's path.
+def same_site_path(target: str | None, default: str = "/") -> str:
+    """Return ``target`` if it is a path on this site, else ``default``.
 
-    The language switch sends people back where they were; it must never become an
-    open redirect (``//evil.example``, ``https://…`` or ``/\\evil.example``).
+    Used wherever a page sends people back to where they came from (the language switch,
+    the sign-in's ``next``); it must never become an open redirect. Browsers read a
+    backslash as a slash and drop tabs and newlines, so ``/\\evil.example`` and
+    ``/<tab>/evil.example`` mean ``//evil.example`` to them; an encoded ``%5C`` or ``%2F``
+    may be decoded once more by a proxy or a later redirect, so the decoded form must pass
+    the same test.
     """
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return "/"
+    if not target:
+        return default
+    candidate = target
+    for _ in range(3):  # a few rounds of decoding; what still changes after that is refused
+        if not _is_local_path(candidate):
+            return default
+        decoded = unquote(candidate)
+        if decoded == candidate:
+            return target
+        candidate = decoded
+    return default
+
+
+def _is_local_path(target: str) -> bool:
+    """A path of this site: one leading slash, no authority, scheme, backslash or control."""
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return False
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return "/"
-    return target
+    return not (parts.scheme or parts.netloc)
 
 
 def content_lang() -> Markup:

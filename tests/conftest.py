@@ -42,6 +42,8 @@ BASE_CONFIG: dict[str, Any] = {
     # book a session full under one address; the tests of the cap set it themselves.
     "BOOKING_MAX_SEATS_PER_EMAIL": 1000,
     "HTMX_SOURCE": "local",
+    # The test client's host: links in mail point back at it.
+    "BASE_URL": "http://localhost",
     "LIVE_POLL_SECONDS": 1,
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 1,  # nothing listens there: a test that needs mail starts its own SMTP server
@@ -218,8 +220,10 @@ def live_server(app: Any) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = base_url  # the site's public address: links in mail point here
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield base_url
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import NamedTuple
 
 import pytest
@@ -342,3 +343,111 @@ def test_every_answer_carries_the_security_headers(app, client, staff_login, eve
         assert_security_headers(response, response.request.path)
         seen.add(response.status_code)
     assert {200, 302, 304, 400, 404, 405} <= seen
+
+
+# ------------------------------------------------------------------------------------
+# Error paths keep the role check: a body over the size limit, sent by someone who may not
+# use the page, gets the same answer as any other request of theirs there.
+
+SECRET_SPECIMEN = {
+    "name": "Or natif de la réserve",
+    "locality": "Galerie fermée n° 7",
+    "description": "Pépite prêtée par un collectionneur privé.",
+}
+
+
+@pytest.fixture
+def hidden_specimen(app):
+    """A specimen kept off the public gallery, with details nobody else should read."""
+    with app.app_context():
+        specimen = gallery.save_specimen(
+            gallery.SpecimenFields(
+                category=SpecimenCategory.MINERAL, on_display=False, **SECRET_SPECIMEN
+            ),
+            actor="setup",
+            image=gallery.NewImage(images.prepare(tiny_png()), "Pépite d’or"),
+        )
+        db.session.commit()
+        return specimen.id
+
+
+def oversized_post(client, app, url: str, token: str):
+    """A multipart POST over ``MAX_CONTENT_LENGTH`` (and over the organisers' picture room)."""
+    limit = max(app.config["MAX_CONTENT_LENGTH"], 2 * app.config["SPECIMEN_IMAGE_MAX_BYTES"])
+    return client.post(
+        url,
+        data={"csrf_token": token, "image": (io.BytesIO(b"\0" * (limit + 200_000)), "big.png")},
+    )
+
+
+def specimen_upload_urls(specimen_id: int) -> list[str]:
+    """The specimen pages that accept a picture."""
+    return [
+        f"/admin/specimens/{specimen_id}/edit",
+        f"/admin/specimens/{specimen_id}/images",
+        "/admin/specimens/new",
+    ]
+
+
+def assert_no_secret(response, url: str) -> None:
+    """Nothing of the hidden specimen in the answer."""
+    html = response.get_data(as_text=True)
+    for value in SECRET_SPECIMEN.values():
+        assert value not in html, (url, value)
+
+
+def test_door_staff_posting_too_much_to_a_specimen_page_get_403_and_no_detail(
+    app, client, staff_login, hidden_specimen
+):
+    staff_login(client, "checkin")
+    token = form_fields(client.get("/checkin/").get_data(as_text=True)).get("csrf_token", "")
+    for url in specimen_upload_urls(hidden_specimen):
+        response = oversized_post(client, app, url, token)
+        assert response.status_code == 403, (url, response.status_code)
+        assert_no_secret(response, url)
+
+
+def test_anonymous_posting_too_much_to_a_specimen_page_goes_to_login(app, client, hidden_specimen):
+    for url in specimen_upload_urls(hidden_specimen):
+        response = oversized_post(client, app, url, "")
+        assert response.status_code == 302, (url, response.status_code)
+        assert response.headers["Location"].startswith("/login?next="), url
+        assert_no_secret(response, url)
+
+
+def test_organisers_posting_too_much_still_get_the_form_with_the_reason(
+    app, client, staff_login, hidden_specimen
+):
+    staff_login(client, "organiser")
+    page = client.get(f"/admin/specimens/{hidden_specimen}/edit")
+    token = form_fields(page.get_data(as_text=True))["csrf_token"]
+    response = oversized_post(client, app, f"/admin/specimens/{hidden_specimen}/edit", token)
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert SECRET_SPECIMEN["name"] in html and "trop lourde" in html
+
+
+@pytest.mark.app_config(MAX_CONTENT_LENGTH=4096)
+@pytest.mark.parametrize("role", [None, "checkin", "organiser"])
+def test_every_staff_route_keeps_its_role_check_on_a_body_too_large(
+    app, client, staff_login, sample_ids, role
+):
+    if role:
+        staff_login(client, role)
+    token = form_fields(client.get("/login", follow_redirects=True).get_data(as_text=True)).get(
+        "csrf_token", ""
+    )
+    body = {"csrf_token": token, "filler": "x" * 10_000}
+    for rule in staff_rules(app):
+        if "POST" not in rule.methods:
+            continue
+        url = build(app, rule, sample_ids)
+        response = client.post(url, data=body)
+        if role is None:
+            assert response.status_code == 302, (url, response.status_code)
+        elif role in allowed_roles(rule.endpoint):
+            assert response.status_code not in (302, 403), (role, url, response.status_code)
+            if rule.endpoint not in {"admin.edit_specimen", "admin.add_specimen_image"}:
+                assert response.status_code == 413, (role, url, response.status_code)
+        else:
+            assert response.status_code == 403, (role, url, response.status_code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -407,3 +408,46 @@ def test_bookings_go_on_while_the_smtp_server_is_slow(app, smtp_server, make_ses
     assert [m["To"] for m in smtp_server.sink.sink.wait_for(1)] == ["ada@example.fr"]
     with app.app_context():
         assert db.session.get(EventSession, session_id).seats_taken == 2
+
+
+LINK = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def links_in(message) -> list[str]:
+    """Every absolute link of a message, in its text and its HTML part (and its .ics)."""
+    found = parts(message)
+    texts = [found["text"], found["html"], (found.get("ics") or b"").decode()]
+    return [link for text in texts for link in LINK.findall(text)]
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected_root"),
+    [("", "http://127.0.0.1:5000/"), ("https://minerales.example", "https://minerales.example/")],
+)
+def test_a_forged_host_header_never_reaches_the_links_sent_to_someone_else(
+    app, client, smtp, make_session, book_form, configured, expected_root
+):
+    """A cancellation sent with ``Host: evil.example`` mails the next party its secret link."""
+    app.config["BASE_URL"] = configured
+    session_id = make_session(capacity=2)
+    first = book_via_form(client, session_id, book_form)
+    book_via_form(
+        client, session_id, book_form, email="lise@example.fr", name="Lise", action="waitlist"
+    )
+    forged = "http://evil.example"
+    page = client.get(f"{first}/cancel", base_url=forged)
+    assert page.status_code == 200
+    response = client.post(
+        f"{first}/cancel", data=form_fields(page.get_data(as_text=True)), base_url=forged
+    )
+    assert response.status_code == 303
+    offer = smtp.wait_for_mail("lise@example.fr", "Des places se libèrent")
+    cancelled = smtp.wait_for_mail("marie@example.fr", "Réservation annulée")
+    for message in (offer, cancelled):
+        links = links_in(message)
+        assert links, message["Subject"]
+        assert all(link.startswith(expected_root) for link in links), links
+        assert "evil.example" not in message.as_string()
+    with app.app_context():  # nothing the request's host said was kept for a later render
+        contexts = [m.context for m in db.session.scalars(select(OutboxMessage))]
+        assert all("evil.example" not in repr(context) for context in contexts), contexts

@@ -52,6 +52,7 @@ def test_session_cookie_is_httponly_and_lax(client, make_session):
 def test_production_cookies_are_secure_and_htmx_comes_from_the_cdn_with_sri(monkeypatch, app):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("BASE_URL", "https://minerales.example")
     production = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -59,7 +60,7 @@ def test_production_cookies_are_secure_and_htmx_comes_from_the_cdn_with_sri(monk
         }
     )
     assert production.config["SESSION_COOKIE_SECURE"] is True
-    response = production.test_client().get("/")
+    response = production.test_client().get("/", base_url="https://minerales.example")
     html = response.get_data(as_text=True)
     assert f'src="{HTMX_CDN_URL}"' in html and f'integrity="{HTMX_SRI}"' in html
     assert "https://cdn.jsdelivr.net" in response.headers["Content-Security-Policy"]
@@ -114,6 +115,7 @@ def production(monkeypatch, app):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
     monkeypatch.setenv("RATELIMIT_ENABLED", "false")
+    monkeypatch.setenv("BASE_URL", SITE)
     production = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -364,3 +366,48 @@ def test_ids_sent_as_parameters_beyond_any_row_are_400_not_500(
         data = {"csrf_token": fields.get("csrf_token", ""), **data}
     response = getattr(client, method)(path, data=data)
     assert response.status_code == 400
+
+
+# ---------------------------------------------------------------------------------------
+# Production: links in mail and the Host header come from the configured public address.
+
+
+def test_production_refuses_to_start_without_a_public_address(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.delenv("BASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="BASE_URL"):
+        create_app()
+    monkeypatch.setenv("BASE_URL", "minerales.example")  # no scheme: links would be broken
+    with pytest.raises(RuntimeError, match="BASE_URL"):
+        create_app()
+
+
+def test_production_answers_400_to_a_host_it_does_not_serve(production):
+    browser = production.test_client()
+    assert browser.get("/", base_url=SITE).status_code == 200
+    for forged in ("https://evil.example", "https://minerales.example.evil.example"):
+        response = browser.get("/", base_url=forged)
+        assert response.status_code == 400, forged
+        assert "evil.example" not in response.get_data(as_text=True)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert browser.get("/healthz", base_url="http://127.0.0.1:8000").status_code == 400
+
+
+def test_production_also_serves_the_hosts_listed_in_trusted_hosts(monkeypatch, production):
+    monkeypatch.setenv("TRUSTED_HOSTS", "www.minerales.example, 127.0.0.1")
+    extra = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": production.config["SQLALCHEMY_DATABASE_URI"],
+            "SQLALCHEMY_ENGINE_OPTIONS": production.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        }
+    )
+    browser = extra.test_client()
+    assert browser.get("/", base_url="https://www.minerales.example").status_code == 200
+    assert browser.get("/healthz", base_url="http://127.0.0.1:8000").status_code == 200
+    assert browser.get("/", base_url=SITE).status_code == 200
+    assert browser.get("/", base_url="https://evil.example").status_code == 400
+    from app.extensions import db
+
+    with extra.app_context():
+        db.engine.dispose()

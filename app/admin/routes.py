@@ -15,7 +15,7 @@ from flask_wtf.file import FileField
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..auth.guard import require_roles
+from ..auth.guard import blueprint_refusal, require_roles
 from ..database import end_write
 from ..extensions import db
 from ..gallery.forms import category_label
@@ -565,10 +565,17 @@ def _room_for_pictures(endpoint: str | None, _values: dict[str, object] | None) 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _upload_too_large(error: RequestEntityTooLarge) -> Response | tuple[str, int]:
-    """A picture far over the limit: the form again, with the reason next to the field."""
+    """A picture far over the limit: the form again, with the reason next to the field.
+
+    The body was refused before the blueprint's role check ran: the check comes first here,
+    or door staff would be shown a hidden specimen's form.
+    """
     from ..errors import error_response
 
-    if (request.endpoint or "") not in UPLOAD_ENDPOINTS or not current_user.is_authenticated:
+    refusal = blueprint_refusal()
+    if refusal is not None:
+        return refusal
+    if (request.endpoint or "") not in UPLOAD_ENDPOINTS:
         return error_response(413)
     specimen_id = (request.view_args or {}).get("specimen_id")
     try:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
 from ..database import end_write
 from ..extensions import db, login_manager
+from ..i18n import same_site_path
 from ..models import Role, StaffUser
 from ..ratelimits import login_limit
 from ..services import accounts
@@ -24,16 +23,6 @@ def load_user(user_id: str) -> StaffUser | None:
     return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
 
 
-def safe_next(target: str | None) -> str | None:
-    """Only follow a ``next`` that stays on this site (no open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 def home_for(user: StaffUser) -> str:
     """Where a staff member lands after signing in."""
     return url_for("checkin.index") if user.role is Role.CHECKIN else url_for("admin.overview")
@@ -41,28 +30,34 @@ def home_for(user: StaffUser) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @login_limit
-def login() -> Response | tuple[str, int] | str:
-    """Sign in; repeated failures are slowed down, then the account is locked."""
+def login() -> Response | tuple[str, int, dict[str, str]]:
+    """Sign in; repeated failures are slowed down (app/services/accounts.py), never locked."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm(next=request.args.get("next", ""))
     error = None
     status = 200
+    retry_after = None
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                user = accounts.authenticate(form.email.data, form.password.data)
+                user = accounts.authenticate(
+                    form.email.data, form.password.data, client=request.remote_addr or ""
+                )
             except DomainError as failure:
-                # Record the failure (counts and locks) even though the answer is an error.
+                # Record the failure (the counts) even though the answer is an error.
                 end_write(commit=True)
                 error, status = failure.message(), failure.status
+                if isinstance(failure, accounts.LoginThrottled):
+                    retry_after = failure.wait_seconds
             else:
                 session.permanent = True  # a door tablet stays signed in all day
                 login_user(user, remember=False)
-                return redirect(safe_next(form.next.data) or home_for(user), code=303)
+                return redirect(same_site_path(form.next.data, home_for(user)), code=303)
         else:
             status = 422
-    return render_template("auth/login.html", form=form, error=error), status
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return render_template("auth/login.html", form=form, error=error), status, headers
 
 
 @bp.post("/logout")

@@ -7,7 +7,7 @@ from .live import SEATS_COUNTER, ChangeCounter
 from .outbox import OutboxMessage, OutboxStatus
 from .programme import Event, EventKind, EventSession, Venue
 from .specimen import Specimen, SpecimenCategory, SpecimenImage
-from .staff import Role, StaffUser
+from .staff import LoginThrottle, Role, StaffUser
 
 __all__ = [
     "SEATS_COUNTER",
@@ -20,6 +20,7 @@ __all__ = [
     "Event",
     "EventKind",
     "EventSession",
+    "LoginThrottle",
     "OutboxMessage",
     "OutboxStatus",
     "Role",

@@ -31,10 +31,6 @@ class StaffUser(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_column(Role))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    # Login throttling: consecutive failures, when the last one was, and a lock.
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -46,3 +42,16 @@ class StaffUser(UserMixin, db.Model):
     def may(self, *roles: Role) -> bool:
         """Whether this person has one of ``roles`` (admins have them all)."""
         return self.role is Role.ADMIN or self.role in roles
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins counted under one key: an address, or an address from one client.
+
+    Kept apart from the accounts, so that an address with no account is counted (and
+    answered) exactly like one with an account. The key is a digest: the table holds
+    neither the addresses people typed nor where they typed them from.
+    """
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

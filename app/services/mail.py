@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, has_request_context, render_template, request
+from flask import Flask, current_app, g, render_template
 from flask_babel import force_locale, gettext
 from flask_mail import Message
 from sqlalchemy import insert, select, update
@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
+from ..config import DEVELOPMENT_BASE_URL
 from ..database import after_commit, begin_write, end_write
 from ..extensions import db
 from ..i18n import colon
@@ -52,15 +53,19 @@ _smtp_unreachable_until = 0.0
 
 
 def site_root() -> str:
-    """The public address of the site: ``BASE_URL``, else the current request's."""
-    base = current_app.config.get("BASE_URL") or (request.url_root if has_request_context() else "")
-    return base or "http://127.0.0.1:5000/"
+    """The public address of the site, from ``BASE_URL`` only, with a trailing slash.
+
+    Never the request's host: the visitor sets the Host header, and a request by one
+    person sends mail to others (the next party on a waiting list gets an offer with its
+    secret link when someone cancels).
+    """
+    base = current_app.config.get("BASE_URL") or DEVELOPMENT_BASE_URL
+    return base.rstrip("/") + "/"
 
 
-def public_url(endpoint: str, *, base_url: str | None = None, **values: Any) -> str:
+def public_url(endpoint: str, **values: Any) -> str:
     """An absolute URL for links in e-mails (sent later, from a place with no request)."""
-    base = base_url or site_root()
-    parts = urlsplit(base)
+    parts = urlsplit(site_root())
     adapter = current_app.url_map.bind(
         parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "http"
     )
@@ -90,16 +95,18 @@ def _subject(kind: str, booking: Booking, custom_subject: str = "") -> str:
 def render_message(
     kind: str, booking: Booking, base_url: str | None = None, **extra: Any
 ) -> dict[str, Any]:
-    """Render subject, text and HTML bodies and attachments in the booking's language."""
+    """Render subject, text and HTML bodies and attachments in the booking's language.
+
+    ``base_url`` (an outbox row's context may carry one) is ignored: links always start
+    with the configured public address, never with one that a request supplied.
+    """
     with force_locale(booking.locale or "fr"):
         links = {
-            "manage": public_url("public.booking_page", base_url=base_url, token=booking.token),
-            "accept": public_url("public.accept_offer", base_url=base_url, token=booking.token),
-            "decline": public_url("public.decline_offer", base_url=base_url, token=booking.token),
-            "calendar": public_url(
-                "public.booking_calendar", base_url=base_url, token=booking.token
-            ),
-            "programme": public_url("public.programme", base_url=base_url),
+            "manage": public_url("public.booking_page", token=booking.token),
+            "accept": public_url("public.accept_offer", token=booking.token),
+            "decline": public_url("public.decline_offer", token=booking.token),
+            "calendar": public_url("public.booking_calendar", token=booking.token),
+            "programme": public_url("public.programme"),
         }
         context = {
             "booking": booking,
@@ -170,7 +177,7 @@ def enqueue(kind: str, booking: Booking, *, dedupe_key: str | None = None, **ext
             "booking_id": booking.id,
             "recipient": booking.email,
             "locale": booking.locale or "fr",
-            "context": {"base_url": site_root(), **extra},
+            "context": extra,
         },
     )
     # The returned id tells whether a row was added (rowcount is not reliable here).

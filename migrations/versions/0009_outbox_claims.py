@@ -1,7 +1,7 @@
 """outbox claims: each claim has its own token; reminders keyed by booking and session
 
 Revision ID: 0009_outbox_claims
-Revises: 0007_privacy
+Revises: 0008_login_throttle
 Created: 2026-11-30 10:00:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_outbox_claims'
-down_revision = '0007_privacy'
+down_revision = '0008_login_throttle'
 branch_labels = None
 depends_on = None
 
