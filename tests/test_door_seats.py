@@ -170,12 +170,13 @@ def test_a_walk_in_does_not_jump_the_door_queue(app, make_session):
 def test_a_walk_in_over_the_routes_says_to_use_the_queue(app, client, staff_login, make_session):
     from .test_checkin import post, result
 
-    session_id = make_session(capacity=2, starts_in=SOON)
+    session_id = make_session(capacity=3, starts_in=SOON)
+    book(app, session_id, 2)
     tablet = staff_login(client, "checkin", DOOR)
-    post(tablet, f"/checkin/sessions/{session_id}/standby", session_id, seats="3", nonce="s1")
+    post(tablet, f"/checkin/sessions/{session_id}/standby", session_id, seats="2", nonce="s1")
     answer = post(tablet, f"/checkin/sessions/{session_id}/walk-in", session_id, seats="1")
     assert answer.status_code == 409 and "file d’attente de la porte" in result(answer)
-    assert state(app, session_id)["taken"] == 0
+    assert state(app, session_id)["taken"] == 2
 
 
 # ---------------------------------------- seats freed after booking closed go to the door
