@@ -440,18 +440,31 @@ def test_an_action_sent_after_the_sign_in_lapsed_waits_for_the_next_sign_in(
     """A redirect to /login is not an answer: the action stays queued, the board stays."""
     from datetime import timedelta
 
+    from sqlalchemy import delete
+
+    from app.extensions import db
+    from app.models import Role, StaffUser
+    from app.services.accounts import create_user
+
     from .conftest import STAFF_PASSWORD
 
     session_id = make_session(capacity=8, starts_in=timedelta(minutes=20))
     booked(app, session_id, ("Marie Curie", 2))
     tablet = door_tablet(app, page_factory, live_server, session_id, "lapsed@mines-ales.fr")
     banner = tablet.locator("#door-queue")
-    tablet.context.clear_cookies()  # the staff session is gone
-    tablet.get_by_role("button", name=re.compile("Entrée \\(2\\)")).click()
+    with app.app_context():  # the account is gone: the tablet's session no longer signs it in
+        db.session.execute(delete(StaffUser).where(StaffUser.email == "lapsed@mines-ales.fr"))
+        db.session.commit()
+    with tablet.expect_response(lambda response: "/login" in response.url):
+        tablet.get_by_role("button", name=re.compile("Entrée \\(2\\)")).click()
     expect(banner).to_contain_text("1 action(s) en attente d’envoi")
     expect(tablet.locator(".door-row__name")).to_have_text("Marie Curie")  # not the login form
     assert standing_check_ins(app) == []
 
+    with app.app_context():
+        create_user("lapsed@mines-ales.fr", Role.CHECKIN, STAFF_PASSWORD)
+        db.session.commit()
+    tablet.context.clear_cookies()  # a fresh sign-in, as after a lapsed staff session
     sign_in(tablet, live_server, "lapsed@mines-ales.fr", STAFF_PASSWORD)
     tablet.goto(f"{live_server}/checkin/sessions/{session_id}")
     expect(tablet.locator("#door-queue")).to_be_hidden(timeout=15000)
