@@ -1,9 +1,10 @@
 """Check-in at the door: tickets, partial parties, undo, walk-ins, no-shows and standby.
 
 Like every seat change, each function locks the session row first and works in the
-caller's transaction. Taps from a tablet carry a nonce: a retry after a dropped
-connection returns the first result instead of checking in twice. Two tablets checking in
-the same party at once: the second is told who did it first, and when.
+caller's transaction. Every action from a tablet carries its own nonce, kept with what it
+was for (``DoorAction``): a retry after a dropped connection returns the first result
+instead of checking in twice, and the nonce sent for another party or action is refused.
+Two tablets checking in the same party at once: the second is told who did it first.
 """
 
 from __future__ import annotations
