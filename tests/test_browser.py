@@ -299,3 +299,173 @@ def test_a_check_in_made_offline_waits_visibly_and_is_sent_once_back_online(
     with app.app_context():
         assert db.session.scalar(select(Booking.checked_in_seats)) == 2
         assert len(db.session.scalars(select(CheckIn)).all()) == 1
+
+
+def door_tablet(app, page_factory, live_server, session_id, email):
+    """A door account, signed in on a touch tablet showing the session's door page."""
+    from app.extensions import db
+    from app.models import Role
+    from app.services.accounts import create_user
+
+    from .conftest import STAFF_PASSWORD
+
+    with app.app_context():
+        create_user(email, Role.CHECKIN, STAFF_PASSWORD)
+        db.session.commit()
+    tablet = page_factory(width=768, height=1024, has_touch=True)
+    sign_in(tablet, live_server, email, STAFF_PASSWORD)
+    tablet.goto(f"{live_server}/checkin/sessions/{session_id}")
+    return tablet
+
+
+def booked(app, session_id, *parties):
+    """Confirmed bookings (name, seats); returns {name: (booking id, ticket code)}."""
+    from app.extensions import db
+    from app.services import booking as booking_service
+
+    made = {}
+    with app.app_context():
+        for name, seats in parties:
+            booking = booking_service.book(
+                booking_service.BookingRequest(
+                    session_id,
+                    name,
+                    f"{name.split()[0].lower()}@example.fr",
+                    seats,
+                    by_organiser=True,
+                )
+            )
+            made[name] = (booking.id, booking.ticket_code)
+        db.session.commit()
+    return made
+
+
+def standing_check_ins(app):
+    """(party name, seats) of every check-in still standing."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Booking, CheckIn
+
+    with app.app_context():
+        return sorted(
+            db.session.execute(
+                select(Booking.name, CheckIn.seats)
+                .join(Booking, Booking.id == CheckIn.booking_id)
+                .where(CheckIn.undone_at.is_(None))
+            ).all()
+        )
+
+
+def test_several_different_actions_taken_offline_all_reach_the_server_once(
+    app, make_session, live_server, page_factory
+):
+    """Two tickets scanned, two walk-ins and two partial entries while the Wi-Fi is down."""
+    from datetime import timedelta
+
+    session_id = make_session(capacity=20, starts_in=timedelta(minutes=20))
+    parties = booked(app, session_id, ("Marie Curie", 2), ("Pierre Curie", 1), ("Lise Meitner", 3))
+    tablet = door_tablet(app, page_factory, live_server, session_id, "offline@mines-ales.fr")
+    crashes: list[str] = []  # offline, htmx and Chrome log every failed request: expected
+    tablet.on("pageerror", lambda error: crashes.append(str(error)))
+    scan_box = tablet.get_by_label("Nom ou code du billet")
+    banner = tablet.locator("#door-queue")
+
+    tablet.context.set_offline(True)
+    for name in ("Marie Curie", "Pierre Curie"):
+        scan_box.fill(parties[name][1].lower())
+        scan_box.press("Enter")
+    for seats, name in (("2", "Famille Dupont"), ("1", "Paul")):
+        tablet.get_by_label("Places", exact=True).first.fill(seats)
+        tablet.get_by_label("Nom (facultatif)").first.fill(name)
+        tablet.get_by_role("button", name="Faire entrer").click()
+    partial = tablet.get_by_role("button", name="Entrée partielle — Lise Meitner")
+    partial.click()
+    partial.click()  # the second of the party, a minute later
+    expect(banner).to_contain_text("6 action(s) en attente d’envoi")
+    assert standing_check_ins(app) == []  # nothing reached the server
+
+    tablet.context.set_offline(False)
+    expect(banner).to_be_hidden(timeout=20000)
+    assert standing_check_ins(app) == [
+        ("Famille Dupont", 2),
+        ("Lise Meitner", 1),
+        ("Lise Meitner", 1),
+        ("Marie Curie", 2),
+        ("Paul", 1),
+        ("Pierre Curie", 1),
+    ]
+    from app.services.ledger import check_ledger
+
+    with app.app_context():
+        assert check_ledger() == []
+    expect(scan_box).to_have_value("")  # ready for the next ticket, queued or not
+    assert crashes == []
+
+
+@pytest.mark.app_config(DB_LOCK_TIMEOUT_MS=300)
+def test_an_action_answered_503_stays_queued_and_goes_through_later(
+    app, make_session, live_server, page_factory
+):
+    """The database is locked when the queue is sent: "nothing stored" is not an answer."""
+    from datetime import timedelta
+
+    from .test_busy import writer_holding_the_lock
+
+    session_id = make_session(capacity=8, starts_in=timedelta(minutes=20))
+    booked(app, session_id, ("Irène Joliot-Curie", 2))
+    tablet = door_tablet(app, page_factory, live_server, session_id, "locked@mines-ales.fr")
+    banner = tablet.locator("#door-queue")
+
+    tablet.context.set_offline(True)
+    tablet.get_by_role("button", name=re.compile("Entrée \\(2\\)")).click()
+    expect(banner).to_contain_text("1 action(s) en attente d’envoi")
+    with writer_holding_the_lock(app, session_id):
+        with tablet.expect_response(
+            lambda response: "/bookings/" in response.url and response.status == 503,
+            timeout=15000,
+        ):
+            tablet.context.set_offline(False)
+        tablet.wait_for_timeout(300)
+        expect(banner).to_contain_text("1 action(s) en attente d’envoi")
+        assert standing_check_ins(app) == []
+    expect(banner).to_be_hidden(timeout=15000)
+    expect(tablet.locator("#door-result")).to_contain_text("Irène Joliot-Curie, 2 places")
+    assert standing_check_ins(app) == [("Irène Joliot-Curie", 2)]
+
+
+def test_an_action_sent_after_the_sign_in_lapsed_waits_for_the_next_sign_in(
+    app, make_session, live_server, page_factory
+):
+    """A redirect to /login is not an answer: the action stays queued, the board stays."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    from app.extensions import db
+    from app.models import Role, StaffUser
+    from app.services.accounts import create_user
+
+    from .conftest import STAFF_PASSWORD
+
+    session_id = make_session(capacity=8, starts_in=timedelta(minutes=20))
+    booked(app, session_id, ("Marie Curie", 2))
+    tablet = door_tablet(app, page_factory, live_server, session_id, "lapsed@mines-ales.fr")
+    banner = tablet.locator("#door-queue")
+    with app.app_context():  # the account is gone: the tablet's session no longer signs it in
+        db.session.execute(delete(StaffUser).where(StaffUser.email == "lapsed@mines-ales.fr"))
+        db.session.commit()
+    with tablet.expect_response(lambda response: "/login" in response.url):
+        tablet.get_by_role("button", name=re.compile("Entrée \\(2\\)")).click()
+    expect(banner).to_contain_text("1 action(s) en attente d’envoi")
+    expect(tablet.locator(".door-row__name")).to_have_text("Marie Curie")  # not the login form
+    assert standing_check_ins(app) == []
+
+    with app.app_context():
+        create_user("lapsed@mines-ales.fr", Role.CHECKIN, STAFF_PASSWORD)
+        db.session.commit()
+    tablet.context.clear_cookies()  # a fresh sign-in, as after a lapsed staff session
+    sign_in(tablet, live_server, "lapsed@mines-ales.fr", STAFF_PASSWORD)
+    tablet.goto(f"{live_server}/checkin/sessions/{session_id}")
+    expect(tablet.locator("#door-queue")).to_be_hidden(timeout=15000)
+    assert standing_check_ins(app) == [("Marie Curie", 2)]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Booking, BookingStatus, CheckIn, EventSession, StandbyEntry
@@ -297,3 +297,93 @@ def test_the_door_page_has_one_set_of_counters_and_no_dashboard_links(app, door,
     html = door.get(f"/checkin/sessions/{session_id}").get_data(as_text=True)
     assert html.count('id="counters"') == 1
     assert "/admin/" not in html  # door staff only see what they may use
+
+
+def check_ins(app, session_id) -> list[tuple[int, int]]:
+    """(booking id, seats) of every check-in still standing on a session."""
+    with app.app_context():
+        return sorted(
+            (c.booking_id, c.seats)
+            for c in db.session.scalars(
+                select(CheckIn).where(CheckIn.session_id == session_id, CheckIn.undone_at.is_(None))
+            )
+        )
+
+
+def test_a_nonce_reused_for_another_party_is_refused_and_changes_nothing(app, door, make_session):
+    """A tablet that sent one nonce twice for two parties: the second is not silently the first."""
+    session_id = make_session(capacity=10, starts_in=timedelta(minutes=20))
+    first = book(app, session_id, 2, "Marie Curie")
+    second = book(app, session_id, 3, "Pierre Curie")
+    scan = f"/checkin/sessions/{session_id}/scan"
+    assert post(door, scan, session_id, code=first["code"], nonce="reused").status_code == 200
+
+    other_ticket = post(door, scan, session_id, code=second["code"], nonce="reused")
+    assert other_ticket.status_code == 409
+    assert "a déjà servi pour une autre action" in result(other_ticket)
+    tap_partial = post(
+        door,
+        f"/checkin/sessions/{session_id}/bookings/{second['id']}",
+        session_id,
+        seats="1",
+        nonce="reused",
+    )
+    assert tap_partial.status_code == 409
+    other_seats = post(
+        door,
+        f"/checkin/sessions/{session_id}/bookings/{first['id']}",
+        session_id,
+        seats="1",
+        nonce="reused",
+    )
+    assert other_seats.status_code == 409  # same party, another count: not the same tap
+    walk_in = post(
+        door, f"/checkin/sessions/{session_id}/walk-in", session_id, seats="2", nonce="reused"
+    )
+    assert walk_in.status_code == 409
+    standby = post(
+        door, f"/checkin/sessions/{session_id}/standby", session_id, seats="1", nonce="reused"
+    )
+    assert standby.status_code == 409
+
+    assert check_ins(app, session_id) == [(first["id"], 2)]
+    assert seats_in(app, second["id"]) == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StandbyEntry)) == 0
+        assert db.session.scalars(select(Booking.source)).all().count("walkin") == 0
+        assert db.session.get(EventSession, session_id).seats_taken == 5
+        assert check_ledger() == []
+
+
+def test_a_walk_in_nonce_reused_for_another_walk_in_is_refused(app, door, make_session):
+    session_id = make_session(capacity=10, starts_in=timedelta(minutes=20))
+    url = f"/checkin/sessions/{session_id}/walk-in"
+    assert post(door, url, session_id, seats="2", name="Dupont", nonce="w").status_code == 200
+    again = post(door, url, session_id, seats="1", name="Martin", nonce="w")
+    assert again.status_code == 409 and "a déjà servi" in result(again)
+    with app.app_context():
+        assert db.session.scalars(select(Booking.name)).all() == ["Dupont"]
+        assert db.session.get(EventSession, session_id).seats_taken == 2
+
+
+@pytest.mark.parametrize("by", ["scan", "tap", "walk-in", "standby"])
+def test_the_same_action_sent_twice_is_applied_once(app, door, make_session, by):
+    """A retry of one action (the answer was lost): one check-in, the first answer again."""
+    session_id = make_session(capacity=10, starts_in=timedelta(minutes=20))
+    party = book(app, session_id, 3, "Lise Meitner")
+    url, data = {
+        "scan": (f"/checkin/sessions/{session_id}/scan", {"code": party["code"]}),
+        "tap": (f"/checkin/sessions/{session_id}/bookings/{party['id']}", {"seats": "2"}),
+        "walk-in": (f"/checkin/sessions/{session_id}/walk-in", {"seats": "2", "name": "Otto"}),
+        "standby": (f"/checkin/sessions/{session_id}/standby", {"seats": "2", "name": "Otto"}),
+    }[by]
+    answers = [post(door, url, session_id, nonce="once", **data) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert result(answers[0]) == result(answers[1])
+    with app.app_context():
+        standing = db.session.scalars(select(CheckIn).where(CheckIn.undone_at.is_(None))).all()
+        assert len(standing) == 1
+        assert db.session.scalar(select(func.count()).select_from(Booking)) == (
+            1 if by in ("scan", "tap") else 2
+        )
+        assert check_ledger() == []

@@ -2,7 +2,7 @@
 
 from .audit import AuditEntry
 from .booking import SEAT_HOLDING_STATUSES, Booking, BookingStatus
-from .checkin import CheckIn, StandbyEntry, StandbyStatus
+from .checkin import CheckIn, DoorAction, StandbyEntry, StandbyStatus
 from .live import SEATS_COUNTER, ChangeCounter
 from .outbox import OutboxMessage, OutboxStatus
 from .programme import Event, EventKind, EventSession, Venue
@@ -17,6 +17,7 @@ __all__ = [
     "BookingStatus",
     "ChangeCounter",
     "CheckIn",
+    "DoorAction",
     "Event",
     "EventKind",
     "EventSession",

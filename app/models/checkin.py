@@ -55,3 +55,30 @@ class StandbyEntry(db.Model):
     added_by: Mapped[str] = mapped_column(String(254))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), default=None)
     nonce: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+
+
+class DoorAction(db.Model):
+    """What a tablet's nonce was used for, and what it gave.
+
+    The tablet makes a nonce for every action it takes and sends it again with every
+    retry. A retry of the same action (same session, kind, party and seats) returns the
+    first result; the same nonce sent for anything else is refused, so a second party is
+    never recorded as the first.
+    """
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_session.id"))
+    # check_in (a scan or a tap), walk_in, standby
+    kind: Mapped[str] = mapped_column(String(16))
+    # The party let in (for a walk-in, the booking made for it).
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), default=None)
+    # The seats asked for; None for "the whole party".
+    seats: Mapped[int | None] = mapped_column(default=None)
+    check_in_id: Mapped[int | None] = mapped_column(ForeignKey("check_in.id"), default=None)
+    standby_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("standby_entry.id"), default=None
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    check_in: Mapped[CheckIn | None] = relationship()
+    standby_entry: Mapped[StandbyEntry | None] = relationship()

@@ -30,6 +30,7 @@ from .errors import (
     CannotReduce,
     InvalidSeats,
     NoOfferPending,
+    PartyInside,
     PartyTooLarge,
     SeatsPerPersonExceeded,
     SessionFull,
@@ -360,8 +361,9 @@ def _lock_for_change(token: str) -> tuple[Booking, EventSession]:
 def cancel(token: str, *, actor: str = "public", now: datetime | None = None) -> Booking:
     """End a booking: cancel confirmed seats, decline an offer, or leave the waiting list.
 
-    Freed seats go to the waiting list at once. Raises ``BookingNotFound``,
-    ``AlreadyCancelled`` or ``SessionStarted`` (a started session keeps its bookings).
+    Freed seats go to the waiting list at once, or once booking has closed to the door's
+    standby queue. Raises ``BookingNotFound``, ``AlreadyCancelled``, ``SessionStarted`` (a
+    started session keeps its bookings) or ``PartyInside`` (some of the party came in).
     """
     now = now or utcnow()
     booking, session = _lock_for_change(token)
@@ -369,6 +371,12 @@ def cancel(token: str, *, actor: str = "public", now: datetime | None = None) ->
         raise AlreadyCancelled()
     if booking.status is BookingStatus.CONFIRMED and now >= session.starts_at:
         raise SessionStarted()
+    if booking.checked_in_seats > 0:
+        # People of the party are in the room: their seats cannot go to anybody else, and
+        # a booking half cancelled would say "cancelled" at the door to those still to
+        # come. The booker or an organiser who knows the others won't come makes the
+        # party smaller instead (down to those inside), which the message says.
+        raise PartyInside(booking.checked_in_seats, booking.seats)
     previous = booking.status
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
@@ -384,8 +392,15 @@ def cancel(token: str, *, actor: str = "public", now: datetime | None = None) ->
     db.session.flush()
     audit(f"booking.{booking.ended_reason}", actor, booking, seats=booking.seats)
     mail.enqueue("cancelled", booking)
-    waitlist.promote(session, now, actor)
+    _give_freed_seats(session, actor=actor, now=now)
     return booking
+
+
+def _give_freed_seats(session: EventSession, *, actor: str, now: datetime) -> None:
+    """Freed seats: to the waiting list while booking is open, then to the door's queue."""
+    from . import checkin  # the door builds on this module (walk-ins are bookings)
+
+    checkin.give_freed_seats(session, actor=actor, now=now)
 
 
 def decline_offer(token: str, *, actor: str = "public", now: datetime | None = None) -> Booking:
@@ -401,7 +416,8 @@ def reduce(
 ) -> Booking:
     """Make a confirmed or waiting party smaller; freed seats go to the waiting list.
 
-    Raises ``CannotReduce`` unless ``1 <= seats < current``, or ``SessionStarted``.
+    Raises ``CannotReduce`` unless ``1 <= seats < current``, ``SessionStarted``, or
+    ``PartyInside`` below the seats already checked in at the door.
     """
     now = now or utcnow()
     booking, session = _lock_for_change(token)
@@ -412,6 +428,8 @@ def reduce(
         raise CannotReduce(booking.seats)
     if now >= session.starts_at:
         raise SessionStarted()
+    if seats < booking.checked_in_seats:
+        raise PartyInside(booking.checked_in_seats, booking.seats, reducing=True)
     freed = booking.seats - seats
     if booking.status is BookingStatus.WAITING:
         ledger.add_waiting(session, -freed)
@@ -420,5 +438,5 @@ def reduce(
     booking.seats = seats
     db.session.flush()
     audit("booking.reduced", actor, booking, seats=seats, freed=freed)
-    waitlist.promote(session, now, actor)
+    _give_freed_seats(session, actor=actor, now=now)
     return booking

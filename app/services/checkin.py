@@ -1,9 +1,10 @@
 """Check-in at the door: tickets, partial parties, undo, walk-ins, no-shows and standby.
 
 Like every seat change, each function locks the session row first and works in the
-caller's transaction. Taps from a tablet carry a nonce: a retry after a dropped
-connection returns the first result instead of checking in twice. Two tablets checking in
-the same party at once: the second is told who did it first, and when.
+caller's transaction. Every action from a tablet carries its own nonce, kept with what it
+was for (``DoorAction``): a retry after a dropped connection returns the first result
+instead of checking in twice, and the nonce sent for another party or action is refused.
+Two tablets checking in the same party at once: the second is told who did it first.
 """
 
 from __future__ import annotations
@@ -15,16 +16,26 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..database import begin_write
 from ..extensions import db
 from ..i18n import clock, full_date
-from ..models import Booking, BookingStatus, CheckIn, EventSession, StandbyEntry, StandbyStatus
+from ..models import (
+    Booking,
+    BookingStatus,
+    CheckIn,
+    DoorAction,
+    EventSession,
+    StandbyEntry,
+    StandbyStatus,
+)
 from ..timeutil import utcnow
-from . import ledger
+from . import ledger, waitlist
 from .audit import audit
 from .booking import new_ticket_code, new_token
 from .errors import DomainError, SessionNotFound
+from .programme import default_close
 
 
 class UnknownTicket(DomainError):
@@ -161,6 +172,52 @@ class NothingToUndo(DomainError):
         return gettext("Cette entrée a déjà été annulée.")
 
 
+class NonceReused(DomainError):
+    """A tablet sent the nonce of an action already recorded with another action."""
+
+    code = "nonce_reused"
+    status = 409
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext(
+            "Cet identifiant d’action a déjà servi pour une autre action : rien n’a été "
+            "enregistré. Rechargez la page et recommencez."
+        )
+
+
+class SessionCancelledAtDoor(DomainError):
+    """A cancelled session lets nobody in."""
+
+    code = "session_cancelled"
+    status = 409
+
+    def message(self) -> str:
+        """Explain in the current language."""
+        return gettext("Cette séance est annulée : personne ne peut entrer.")
+
+
+class StandbyFirst(DomainError):
+    """People wait on the door's standby queue: a new party does not go in before them."""
+
+    code = "standby_first"
+    status = 409
+
+    def __init__(self, waiting: int) -> None:
+        super().__init__(waiting)
+        self.waiting = waiting
+
+    def message(self) -> str:
+        """Say how many wait, and what to do."""
+        return ngettext(
+            "%(num)d place est déjà demandée dans la file d’attente de la porte : "
+            "ajoutez ce groupe à la file, il entrera à son tour.",
+            "%(num)d places sont déjà demandées dans la file d’attente de la porte : "
+            "ajoutez ce groupe à la file, il entrera à son tour.",
+            self.waiting,
+        )
+
+
 def normalise_code(raw: str) -> str:
     """« k7mq 3xpa », « K7MQ-3XPA », « k7mq3xpa » all become « K7MQ-3XPA »."""
     compact = re.sub(r"[^A-Za-z0-9]", "", raw or "").upper()
@@ -248,24 +305,96 @@ def _locked(session_id: int) -> EventSession:
     return session
 
 
-def _earlier(nonce: str | None) -> CheckIn | None:
-    """The check-in this same tap already made (a retry), if any."""
-    return db.session.scalar(select(CheckIn).where(CheckIn.nonce == nonce)) if nonce else None
+def _door_open(session: EventSession) -> None:
+    """A cancelled session lets nobody in (its bookings are cancelled, its seats gone)."""
+    if session.cancelled_at is not None:
+        raise SessionCancelledAtDoor()
 
 
-def _lock_unless_retried(
-    session_id: int, nonce: str | None
-) -> tuple[EventSession | None, CheckIn | None]:
-    """Lock the session, unless this tap was already handled (then return its check-in).
+def booking_has_closed(session: EventSession, now: datetime) -> bool:
+    """Whether online booking (and the waiting list's offers) has closed for ``session``."""
+    return now >= session.closes_at(default_close())
+
+
+def give_freed_seats(session: EventSession, *, actor: str, now: datetime) -> None:
+    """Seats just freed (a cancellation, a smaller party, an undone walk-in) move on.
+
+    The waiting list first, as long as booking is open. What it leaves goes to the people
+    waiting at the door, and once booking has closed (no more offers) everything does. While
+    anybody is still on the waiting list before the close, the free seats may be held for a
+    party passed over (see ``waitlist.promote``): the door does not take them. The caller
+    holds the session's lock.
+    """
+    waitlist.promote(session, now, actor)
+    if session.seats_waiting == 0 or booking_has_closed(session, now):
+        admit_standby(session, actor=actor, now=now)
+
+
+def _same_action(
+    action: DoorAction,
+    session_id: int,
+    kind: str,
+    booking_id: int | None,
+    seats: int | None,
+    name: str | None,
+) -> bool:
+    """Whether a stored action is the one asked again (a retry), not another one."""
+    if (action.session_id, action.kind, action.seats) != (session_id, kind, seats):
+        return False
+    if kind == "check_in":
+        return action.booking_id == booking_id
+    wanted = (name or "").strip()
+    if kind == "walk_in":
+        entry = action.check_in
+        return entry is not None and entry.booking.name == (wanted or gettext("Sans réservation"))
+    return action.standby_entry is not None and action.standby_entry.name == wanted
+
+
+def _replayed(
+    nonce: str | None,
+    session_id: int,
+    kind: str,
+    *,
+    booking_id: int | None = None,
+    seats: int | None = None,
+    name: str | None = None,
+) -> DoorAction | None:
+    """The action this nonce already made, if it is the same one; ``NonceReused`` if not."""
+    if not nonce:
+        return None
+    action = db.session.get(DoorAction, nonce, populate_existing=True)
+    if action is None:
+        return None
+    if not _same_action(action, session_id, kind, booking_id, seats, name):
+        raise NonceReused()
+    return action
+
+
+def _locked_unless_replayed(
+    session_id: int, nonce: str | None, kind: str, **what: object
+) -> tuple[EventSession | None, DoorAction | None]:
+    """Lock the session, unless this action was already applied (then return it).
 
     The nonce is looked up before the lock (a retry costs no lock) and again under it
-    (two copies of the same tap racing each other).
+    (two copies of the same action racing each other).
     """
-    earlier = _earlier(nonce)
+    earlier = _replayed(nonce, session_id, kind, **what)
     if earlier is not None:
         return None, earlier
     session = _locked(session_id)
-    return session, _earlier(nonce)
+    return session, _replayed(nonce, session_id, kind, **what)
+
+
+def _record(nonce: str | None, session: EventSession, kind: str, **what: object) -> None:
+    """Keep what ``nonce`` was used for, in the action's own transaction."""
+    if nonce:
+        db.session.add(DoorAction(nonce=nonce, session_id=session.id, kind=kind, **what))
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        # The same nonce, sent at the same instant for another session (whose lock is not
+        # ours): one of the two is not what it claims to be.
+        raise NonceReused() from error
 
 
 def _first_check_in(booking: Booking) -> CheckIn | None:
@@ -274,6 +403,16 @@ def _first_check_in(booking: Booking) -> CheckIn | None:
         select(CheckIn)
         .where(CheckIn.booking_id == booking.id, CheckIn.undone_at.is_(None))
         .order_by(CheckIn.at, CheckIn.id)
+    )
+
+
+def _find(booking_id: int | None, ticket_code: str | None) -> Booking | None:
+    """The booking a tap (by id) or a scan (by ticket code) is for, read afresh."""
+    if booking_id is not None:
+        return db.session.get(Booking, booking_id, populate_existing=True)
+    code = normalise_code(ticket_code or "")
+    return db.session.scalar(
+        select(Booking).where(Booking.ticket_code == code).execution_options(populate_existing=True)
     )
 
 
@@ -287,24 +426,37 @@ def check_in(
     nonce: str | None = None,
     now: datetime | None = None,
 ) -> CheckIn:
-    """Let a party (or some of its seats) in, by booking id (a tap) or ticket code (a scan)."""
+    """Let a party (or some of its seats) in, by booking id (a tap) or ticket code (a scan).
+
+    The same ``nonce`` sent again for the same party and seats returns the first check-in;
+    sent for anything else it raises ``NonceReused`` and changes nothing.
+    """
     now = now or utcnow()
-    session, earlier = _lock_unless_retried(session_id, nonce)
+    target = _find(booking_id, ticket_code) if nonce else None
+    what = {"booking_id": target.id if target else None, "seats": seats}
+    session, earlier = _locked_unless_replayed(session_id, nonce, "check_in", **what)
     if earlier is not None:
-        return earlier
-    if booking_id is not None:
-        booking = db.session.get(Booking, booking_id, populate_existing=True)
-    else:
-        code = normalise_code(ticket_code or "")
-        booking = db.session.scalar(
-            select(Booking)
-            .where(Booking.ticket_code == code)
-            .execution_options(populate_existing=True)
-        )
+        return earlier.check_in
+    _door_open(session)
+    booking = _find(booking_id, ticket_code)
     if booking is None:
         raise UnknownTicket()
     if booking.session_id != session.id:
         raise WrongSession(booking)
+    entry = _let_in(session, booking, seats, actor, now, nonce)
+    _record(nonce, session, "check_in", booking_id=booking.id, seats=seats, check_in=entry)
+    return entry
+
+
+def _let_in(
+    session: EventSession,
+    booking: Booking,
+    seats: int | None,
+    actor: str,
+    now: datetime,
+    nonce: str | None,
+) -> CheckIn:
+    """Check ``seats`` of a party of this (locked, open) session in, or raise why not."""
     if booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED, BookingStatus.WAITING):
         raise NotAdmissible(booking.status)
     if booking.status is BookingStatus.RELEASED:
@@ -351,11 +503,12 @@ def undo(check_in_id: int, *, actor: str, now: datetime | None = None) -> CheckI
     booking = db.session.get(Booking, entry.booking_id, populate_existing=True)
     entry.undone_at, entry.undone_by = now, actor
     booking.checked_in_seats -= entry.seats
-    if (
+    freed = (
         booking.source == "walkin"
         and booking.checked_in_seats == 0
         and booking.status is BookingStatus.CONFIRMED
-    ):
+    )
+    if freed:
         booking.status, booking.ended_reason, booking.cancelled_at = (
             BookingStatus.CANCELLED,
             "cancelled",
@@ -365,6 +518,8 @@ def undo(check_in_id: int, *, actor: str, now: datetime | None = None) -> CheckI
     db.session.flush()
     ledger.bump_change_counter()
     audit("checkin.undone", actor, booking, seats=entry.seats)
+    if freed and session.cancelled_at is None:
+        give_freed_seats(session, actor=actor, now=now)
     return entry
 
 
@@ -389,6 +544,19 @@ def _walk_in_booking(
     return booking
 
 
+def _standby_seats(session_id: int) -> int:
+    """Seats asked for by the people waiting at the door."""
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(StandbyEntry.seats), 0)).where(
+                StandbyEntry.session_id == session_id,
+                StandbyEntry.status == StandbyStatus.WAITING,
+            )
+        )
+        or 0
+    )
+
+
 def walk_in(
     session_id: int,
     seats: int,
@@ -398,18 +566,28 @@ def walk_in(
     nonce: str | None = None,
     now: datetime | None = None,
 ) -> CheckIn:
-    """Register and let in people without a booking, while seats are free."""
+    """Register and let in people without a booking, while seats are free.
+
+    Raises ``StandbyFirst`` while anybody waits on the door's standby queue: they came
+    first. The new party is then added to that queue (``add_standby``), which lets it in
+    at once if its turn has come.
+    """
     now = now or utcnow()
-    session, earlier = _lock_unless_retried(session_id, nonce)
+    session, earlier = _locked_unless_replayed(session_id, nonce, "walk_in", seats=seats, name=name)
     if earlier is not None:
-        return earlier
+        return earlier.check_in
+    _door_open(session)
     if not 1 <= seats <= max(session.capacity, 1):
         raise BadSeatCount(session.capacity)
+    if waiting := _standby_seats(session.id):
+        raise StandbyFirst(waiting)
     if seats > session.seats_free:
         raise NoSeatsAtDoor(session.seats_free)
     booking = _walk_in_booking(session, seats, name, actor, now)
     audit("checkin.walk_in", actor, booking, seats=seats)
-    return check_in(session_id, actor=actor, booking_id=booking.id, nonce=nonce, now=now)
+    entry = _let_in(session, booking, None, actor, now, nonce)
+    _record(nonce, session, "walk_in", booking_id=booking.id, seats=seats, check_in=entry)
+    return entry
 
 
 def add_standby(
@@ -423,11 +601,10 @@ def add_standby(
 ) -> StandbyEntry:
     """Put people on the door's standby queue; they are let in at once if seats are free."""
     now = now or utcnow()
-    if nonce and (
-        earlier := db.session.scalar(select(StandbyEntry).where(StandbyEntry.nonce == nonce))
-    ):
-        return earlier
-    session = _locked(session_id)
+    session, earlier = _locked_unless_replayed(session_id, nonce, "standby", seats=seats, name=name)
+    if earlier is not None:
+        return earlier.standby_entry
+    _door_open(session)
     if not 1 <= seats <= max(session.capacity, 1):
         raise BadSeatCount(session.capacity)
     entry = StandbyEntry(
@@ -439,7 +616,7 @@ def add_standby(
         nonce=nonce,
     )
     db.session.add(entry)
-    db.session.flush()
+    _record(nonce, session, "standby", seats=seats, standby_entry=entry)
     audit("standby.added", actor, session_id=session.id, seats=seats)
     admit_standby(session, actor=actor, now=now)
     return entry
@@ -461,7 +638,9 @@ def standby_queue(session_id: int) -> list[StandbyEntry]:
 
 def admit_standby(session: EventSession, *, actor: str, now: datetime) -> list[StandbyEntry]:
     """Give free seats to the standby queue in order of arrival (the first that fits)."""
-    admitted = []
+    admitted: list[StandbyEntry] = []
+    if session.cancelled_at is not None:
+        return admitted
     for entry in standby_queue(session.id):
         if session.seats_free <= 0:
             break

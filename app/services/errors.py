@@ -241,3 +241,42 @@ class BookingErased(DomainError):
             "Les données personnelles de cette réservation ont été effacées : "
             "ce lien ne donne plus accès à rien."
         )
+
+
+class PartyInside(DomainError):
+    """Some of the party are already in the room: their seats cannot be given away."""
+
+    code = "party_inside"
+    status = 409
+
+    def __init__(self, inside: int, seats: int, *, reducing: bool = False) -> None:
+        super().__init__(inside)
+        self.inside, self.seats, self.reducing = inside, seats, reducing
+
+    def message(self) -> str:
+        """Say how many are in, and what can still be done."""
+        if self.reducing:
+            return ngettext(
+                "Une personne de ce groupe est déjà entrée : gardez au moins une place.",
+                "%(num)d personnes de ce groupe sont déjà entrées : "
+                "gardez au moins %(num)d places.",
+                self.inside,
+            )
+        refused = ngettext(
+            "Une personne de ce groupe est déjà entrée : la réservation ne peut plus être annulée.",
+            "%(num)d personnes de ce groupe sont déjà entrées : "
+            "la réservation ne peut plus être annulée.",
+            self.inside,
+        )
+        if self.inside >= self.seats:
+            return refused
+        return " ".join(
+            (
+                refused,
+                ngettext(
+                    "Vous pouvez encore réduire le groupe à %(num)d place.",
+                    "Vous pouvez encore réduire le groupe à %(num)d places.",
+                    self.inside,
+                ),
+            )
+        )

@@ -39,7 +39,7 @@ from ..models import (
 from ..timeutil import utcnow
 from . import booking as booking_service
 from .audit import audit
-from .errors import AlreadyCancelled, SessionStarted
+from .errors import AlreadyCancelled, PartyInside, SessionStarted
 
 # Keys of ``AuditEntry.data`` that may hold what a person or an organiser typed about
 # someone (a priority's reason, a name): removed when that person's data is erased.
@@ -178,8 +178,10 @@ def erasure_cancels(booking: Booking, now: datetime) -> bool:
     """Whether erasing ``booking`` now also cancels it (and gives its seats back).
 
     Confirmed seats of a session that has started stay taken: the people may be inside.
+    So do those of a party some of whom are already in: the others may still come with
+    the ticket (the door keeps letting it in, nameless).
     """
-    if not booking.is_active:
+    if not booking.is_active or booking.checked_in_seats > 0:
         return False
     return not (booking.status is BookingStatus.CONFIRMED and now >= booking.session.starts_at)
 
@@ -195,9 +197,9 @@ def erase_booking(token: str, *, now: datetime | None = None) -> Booking:
     now = now or utcnow()
     booking = booking_service.get_by_token(token)
     if erasure_cancels(booking, now):
-        # Someone may have cancelled it meanwhile, or the session just started: then
-        # there is nothing to give back, and the details are erased all the same.
-        with contextlib.suppress(SessionStarted, AlreadyCancelled):
+        # Someone may have cancelled it meanwhile, the session just started or part of
+        # the party just came in: then nothing is given back, the details go all the same.
+        with contextlib.suppress(SessionStarted, AlreadyCancelled, PartyInside):
             booking = booking_service.cancel(token, now=now)
     begin_write()
     anonymise([booking], now)

@@ -1,10 +1,17 @@
 /* The door tablet: keep the scan box ready, read QR codes with the camera, and never lose
-   a check-in when the Wi-Fi drops (actions wait in localStorage and are sent again with
-   the same nonce, which the server recognises). CSP-clean: no inline code, no eval. */
+   a check-in when the Wi-Fi drops. Every action gets its own nonce when it is taken; an
+   action the server did not really answer (no network, a 502/503/504, the login page)
+   waits in localStorage and is sent again with that same nonce, which the server
+   recognises. CSP-clean: no inline code, no eval. */
 (function () {
   "use strict";
 
   var QUEUE_KEY = "minerales-door-queue";
+  var RETRY_MS = 3000;
+  // Answers that settle an action: done, or refused by a door rule with its reason (an
+  // unknown ticket, a party already in, a bad seat count). Anything else stored nothing
+  // and may go through later: it stays queued.
+  var SETTLING_REFUSALS = [404, 409, 422];
   var fr = document.documentElement.lang !== "en";
   var scanForm = document.getElementById("scan-form");
   var scanInput = document.getElementById("q");
@@ -16,17 +23,39 @@
   }
 
   function freshNonce() {
+    if (window.crypto.randomUUID) { return window.crypto.randomUUID(); }
     var bytes = new Uint8Array(16);
     window.crypto.getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  // After each scan, the box is emptied and focused again for the next ticket.
+  function isDoorAction(elt) {
+    return !!(elt && elt.matches && elt.matches("form[data-door-action]"));
+  }
+
+  function isLoginPage(url) {
+    try { return new URL(url, window.location.href).pathname === "/login"; } catch (e) { return false; }
+  }
+
+  function settles(status, url) {
+    if (isLoginPage(url)) { return false; }  // signed out: the action never reached the door
+    return (status >= 200 && status < 300) || SETTLING_REFUSALS.indexOf(status) !== -1;
+  }
+
+  // A nonce per action, made when the action is taken: two tickets scanned, two walk-ins
+  // or two partial entries are two actions even when the board could not be refreshed
+  // between them (offline). A retry sends the nonce of its action, unchanged.
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var form = evt.detail.elt;
+    if (isDoorAction(form) && evt.detail.verb === "post" && form.querySelector("input[name=nonce]")) {
+      evt.detail.parameters.nonce = freshNonce();
+    }
+  });
+
+  // After each scan (sent, answered or queued), the box is emptied and focused again.
   document.addEventListener("htmx:afterRequest", function (evt) {
-    if (evt.detail.elt === scanForm && evt.detail.successful !== undefined) {
-      if (evt.detail.xhr && evt.detail.xhr.status < 500) { scanInput.value = ""; }
-      var nonce = scanForm.querySelector("[data-fresh-nonce]");
-      if (nonce) { nonce.value = freshNonce(); }
+    if (evt.detail.elt === scanForm) {
+      scanInput.value = "";
       scanInput.focus();
     }
   });
@@ -44,15 +73,26 @@
       : queue.length + " action(s) waiting to be sent (connection lost): retrying automatically.");
   }
 
-  document.addEventListener("htmx:sendError", function (evt) {
-    var form = evt.detail.elt.closest ? evt.detail.elt.closest("form[data-door-action]") : null;
-    if (!form) { return; }
+  // Keep the request exactly as it was sent (its nonce included) for a later retry.
+  function enqueue(detail) {
+    var config = detail.requestConfig;
+    if (!config || !isDoorAction(config.elt) || config.verb !== "post") { return false; }
     var fields = {};
-    new FormData(form).forEach(function (value, key) { fields[key] = value; });
-    if (!fields.nonce) { fields.nonce = freshNonce(); }
+    config.formData.forEach(function (value, key) { fields[key] = value; });
     var queue = readQueue();
-    queue.push({ url: form.getAttribute("action"), fields: fields, at: Date.now() });
+    queue.push({ id: freshNonce(), url: config.path, fields: fields, at: Date.now() });
     writeQueue(queue);
+    return true;
+  }
+
+  document.addEventListener("htmx:sendError", function (evt) { enqueue(evt.detail); });
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail.xhr;
+    var config = evt.detail.requestConfig;  // evt.detail.elt is the swap's target here
+    if (!config || !isDoorAction(config.elt) || settles(xhr.status, xhr.responseURL)) { return; }
+    evt.detail.shouldSwap = false;  // never the login page or an error page in the board
+    evt.detail.isError = false;
+    enqueue(evt.detail);
   });
 
   var flushing = false;
@@ -61,22 +101,25 @@
     if (flushing || queue.length === 0 || !navigator.onLine) { return; }
     flushing = true;
     var item = queue[0];
+    var retry = false;
     var body = new URLSearchParams();
     Object.keys(item.fields).forEach(function (key) { body.append(key, item.fields[key]); });
     body.set("csrf_token", csrfToken() || item.fields.csrf_token || "");
     fetch(item.url, { method: "POST", body: body, credentials: "same-origin",
                       headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" } })
       .then(function (response) {
-        // Any answer from the server settles the action (done, or refused with a reason).
-        var rest = readQueue().slice(1);
-        writeQueue(rest);
+        if (!settles(response.status, response.url)) { retry = true; return null; }
+        writeQueue(readQueue().filter(function (queued) { return queued.id !== item.id; }));
         return response.text().then(function (html) {
           var board = document.getElementById("board");
           if (board && html.indexOf('id="board"') !== -1) { htmx.swap(board, html, { swapStyle: "outerHTML" }); }
         });
       })
-      .catch(function () { /* still offline: keep it */ })
-      .then(function () { flushing = false; if (readQueue().length) { window.setTimeout(flush, 500); } });
+      .catch(function () { retry = true; /* still offline: keep it */ })
+      .then(function () {
+        flushing = false;
+        if (readQueue().length) { window.setTimeout(flush, retry ? RETRY_MS : 0); }
+      });
   }
   window.addEventListener("online", flush);
   window.setInterval(flush, 5000);
