@@ -149,10 +149,15 @@ ALLOWED_POST_OUTCOMES = {
     "checkin.undo": Outcome(
         303, "/checkin/sessions/{session_id}", ("success", "Entrée annulée\u202f: Ada.")
     ),
+    # The sample's standby party waits: a walk-in may not pass it (it joins the queue).
     "checkin.walk_in": Outcome(
         303,
         "/checkin/sessions/{session_id}",
-        ("success", "Entrée enregistrée\u202f: Sans réservation, 1 place."),
+        (
+            "error",
+            "10 places sont déjà demandées dans la file d’attente de la porte\u202f: "
+            "ajoutez ce groupe à la file, il entrera à son tour.",
+        ),
     ),
     "checkin.standby": Outcome(
         303,

@@ -112,10 +112,23 @@ class Handler:
         self.stall: dict[str, threading.Event] = {}  # held until the event is set
         self.arrived: dict[str, threading.Event] = {}
         self.answered: dict[str, threading.Event] = {}
+        # Slow the first client down until a second client delivers: two senders that
+        # really overlap, however slowly the second process starts on a busy machine. Each
+        # message stays far below the stale delay, so no claim looks abandoned meanwhile.
+        self.slow_first_client: float = 0.0
+        self.peers: list[Any] = []
+
+    async def _pace_the_first_client(self, session) -> None:
+        """Keep the first client slow while it is the only one."""
+        if session.peer not in self.peers:
+            self.peers.append(session.peer)
+        if self.slow_first_client and len(self.peers) < 2:
+            await asyncio.sleep(self.slow_first_client)
 
     async def handle_DATA(self, server, session, envelope) -> str:
         """Deliver, refuse, drop the connection or stall, as scripted."""
         recipient = envelope.rcpt_tos[0]
+        await self._pace_the_first_client(session)
         if recipient in self.arrived:
             self.arrived[recipient].set()
         if self.delay:
@@ -283,6 +296,7 @@ def test_two_sender_processes_drain_thousands_of_messages_each_exactly_once(
     count = int(os.environ.get("MAIL_FAULTS_COUNT", "300"))
     with process_database(app, backend) as (url, checks):
         queue_messages(checks, count)
+        smtp_handler.slow_first_client = 0.1
         # The second sender starts when the first one's pass is older than the stale
         # delay: each claim must be judged by its own time, not by its pass's start.
         first = sender_process(url, app.config["MAIL_PORT"], MAIL_STALE_CLAIM_SECONDS="3")
