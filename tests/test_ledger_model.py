@@ -87,8 +87,8 @@ from app.timeutil import utcnow
 
 from .conftest import empty_tables
 
-EXAMPLES = int(os.environ.get("LEDGER_MODEL_EXAMPLES", "20"))
-STEPS = int(os.environ.get("LEDGER_MODEL_STEPS", "30"))
+EXAMPLES = int(os.environ.get("LEDGER_MODEL_EXAMPLES", "25"))
+STEPS = int(os.environ.get("LEDGER_MODEL_STEPS", "40"))
 LONG_RUN = "LEDGER_MODEL_EXAMPLES" in os.environ or "LEDGER_MODEL_STEPS" in os.environ
 
 MODEL_SETTINGS = settings(
@@ -110,7 +110,8 @@ DOOR_STAFF = "door@mines-ales.fr"
 
 # Small parties and small sessions: contention (full sessions, parties that do not fit,
 # parties held for) is where the rules are.
-party = st.integers(1, 6)
+# Most parties are one or two people; a big one among them is what gets passed over.
+party = st.sampled_from([1, 1, 1, 2, 2, 3, 4, 5, 6])
 pick = st.integers(0, 30)
 stray = st.sampled_from([False, False, False, True])  # sometimes a booking of any status
 
@@ -343,6 +344,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             self.last_tap: Tap | None = None
             self.counter = 0
             self.cached: World | None = None
+            self.generation = 0  # how many times the database was read anew
             self.checked: tuple[int, datetime] | None = None
 
         # ------------------------------------------------------------------ plumbing
@@ -352,6 +354,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             if self.cached is None:
                 with app.app_context():
                     self.cached = read_world(close_minutes)
+                self.generation += 1
             return self.cached
 
         def unique(self, prefix: str) -> str:
@@ -535,6 +538,10 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 return booking.id, booking.token
 
             step = self.run(f"book({session_id}, {seats})", call)
+            if step.refused == "SessionFull" and not by_organiser:
+                # The session page then offers its waiting list: the person takes it.
+                self.join(where, seats)
+                return
             if step.refused:
                 return
             booking_id, token = step.value
@@ -553,6 +560,9 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
 
         @rule(where=pick, seats=party)
         def join_waitlist(self, where: int, seats: int) -> None:
+            self.join(where, seats)
+
+        def join(self, where: int, seats: int) -> None:
             session_id = self.session_at(where)
             who = self.unique("waiter")
 
@@ -902,10 +912,10 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 return
             # Rules that changed nothing (a precondition's no-op) leave the same world at
             # the same time: it was checked already.
-            world = self.world()
-            if self.checked == (id(world), self.now):
+            self.world()
+            if self.checked == (self.generation, self.now):
                 return
-            self.checked = (id(world), self.now)
+            self.checked = (self.generation, self.now)
             self.ledger_adds_up()
             self.cancelled_sessions_hold_nothing()
             self.people_inside_hold_seats()
@@ -1065,3 +1075,132 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
 @pytest.mark.timeout(0 if LONG_RUN else 900)
 def test_the_seat_ledger_survives_random_sequences_of_every_move(app: Any) -> None:
     run_state_machine_as_test(ledger_machine(app), settings=MODEL_SETTINGS)
+
+
+# Sequences the machine shrank to (or, for the rarer ones, that it needs luck to reach),
+# replayed on every run through the same rules and invariants: each shows one defect,
+# whatever the random search finds that day.
+def _programme(*capacities: int, late_close: bool = False) -> tuple[str, dict[str, Any]]:
+    return (
+        "programme",
+        {
+            "capacities": [*capacities, 10, 10][:3],
+            "sessions": 2,
+            "auto": True,
+            "late_close": late_close,
+        },
+    )
+
+
+def _book(where: int, seats: int) -> tuple[str, dict[str, Any]]:
+    return ("book", {"where": where, "seats": seats, "by_organiser": False})
+
+
+def _join(where: int, seats: int) -> tuple[str, dict[str, Any]]:
+    return ("join_waitlist", {"where": where, "seats": seats})
+
+
+def _cancel(index: int) -> tuple[str, dict[str, Any]]:
+    return ("cancel", {"index": index, "any_status": True})
+
+
+def _check_in(index: int, seats: int | None = None) -> tuple[str, dict[str, Any]]:
+    return ("check_in", {"index": index, "any_status": True, "seats": seats})
+
+
+DOOR_TIME = ("door_opens", {"where": 0, "offset": -8})
+
+KNOWN_SEQUENCES: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "cancel-frees-seats-of-people-inside": [
+        _programme(4),
+        _book(0, 2),
+        _check_in(0),
+        _cancel(0),
+    ],
+    "reduce-below-the-people-inside": [
+        _programme(4),
+        _book(0, 3),
+        _check_in(0),
+        ("reduce", {"index": 0, "any_status": True, "seats": 1}),
+    ],
+    "erasure-frees-seats-of-people-inside": [
+        _programme(4),
+        _book(0, 2),
+        _check_in(0),
+        ("erase_my_data", {"index": 0, "any_status": True}),
+    ],
+    "walk-in-on-a-cancelled-session": [
+        _programme(4),
+        ("cancel_session", {"where": 0}),
+        ("walk_in", {"where": 0, "seats": 1}),
+    ],
+    "standby-admitted-on-a-cancelled-session": [
+        _programme(4),
+        ("cancel_session", {"where": 0}),
+        ("add_standby", {"where": 0, "seats": 1}),
+    ],
+    "released-party-readmitted-on-a-cancelled-session": [
+        _programme(4),
+        _book(0, 2),
+        DOOR_TIME,
+        ("release_no_shows", {"where": 0}),
+        ("cancel_session", {"where": 0}),
+        _check_in(0),
+    ],
+    "moving-a-party-already-inside": [
+        _programme(4),
+        _book(0, 2),
+        _check_in(0),
+        ("move_booking", {"index": 0, "any_status": True, "to": 0}),
+    ],
+    "freed-seats-never-go-to-standby": [
+        _programme(2),
+        _book(0, 2),
+        DOOR_TIME,
+        ("add_standby", {"where": 0, "seats": 1}),
+        _cancel(0),
+    ],
+    "walk-in-ignores-the-standby-queue": [
+        _programme(2),
+        _book(0, 2),
+        ("add_standby", {"where": 0, "seats": 1}),
+        _cancel(0),
+        ("walk_in", {"where": 0, "seats": 1}),
+    ],
+    "lowering-capacity-below-a-held-for-party-freezes-the-list": [
+        _programme(6),
+        _book(0, 2),
+        _join(0, 5),
+        _join(0, 1),
+        _join(0, 1),
+        _join(0, 1),
+        _cancel(0),
+        ("set_capacity", {"where": 0, "delta": -3}),
+    ],
+    "undoing-a-walk-in-does-not-promote-the-list": [
+        _programme(2),
+        _book(0, 1),
+        ("walk_in", {"where": 0, "seats": 1}),
+        _join(0, 2),
+        _cancel(0),
+        ("undo_check_in", {"index": 0, "any_entry": False}),
+    ],
+    "no-shows-released-while-booking-is-open-skip-the-list": [
+        _programme(10, 2, late_close=True),
+        _book(1, 2),
+        _join(1, 1),
+        ("door_opens", {"where": 1, "offset": -8}),
+        ("release_no_shows", {"where": 1}),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(KNOWN_SEQUENCES))
+def test_known_sequences_keep_the_ledger_whole(app: Any, name: str) -> None:
+    machine = ledger_machine(app)()
+    try:
+        for rule_name, arguments in KNOWN_SEQUENCES[name]:
+            getattr(machine, rule_name)(**arguments)
+            machine.everything_holds()
+    finally:
+        machine.teardown()
