@@ -809,6 +809,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 f"a walk-in of {seats} took seats that standby parties waiting before it fit in: "
                 f"{jumped}"
             )
+            self.check_door_behind_the_list("walk_in", session_id, step)
             booking_id, token = step.value
             self.expect_new(booking_id, token, session_id, seats, BookingStatus.CONFIRMED, "walkin")
             self.model[booking_id].checked_in = seats
@@ -827,6 +828,22 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             )
             if not step.refused:
                 self.standby[step.value] = StandbyStatus.WAITING  # or admitted at once
+                self.check_door_behind_the_list("add_standby", session_id, step)
+
+        def check_door_behind_the_list(self, label: str, session_id: int, step: Step) -> None:
+            """README « Waiting lists », rule 1: while anybody waits, nobody takes seats directly.
+
+            Only while the session takes bookings: after the close, seats go to the door.
+            """
+            before, after = step.before.sessions[session_id], step.after.sessions[session_id]
+            open_for_booking = not before.cancelled and self.now < min(
+                before.closes_at, before.starts_at
+            )
+            if open_for_booking and before.seats_waiting > 0:
+                assert after.seats_taken <= before.seats_taken, (
+                    f"{label} took {after.seats_taken - before.seats_taken} seats while booking "
+                    f"is open and {before.seats_waiting} seats' worth of parties wait"
+                )
 
         @precondition(lambda self: self.standby)
         @rule(index=pick)
@@ -1184,6 +1201,13 @@ KNOWN_SEQUENCES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         _join(0, 2),
         _cancel(0),
         ("undo_check_in", {"index": 0, "any_entry": False}),
+    ],
+    "a-walk-in-while-booking-is-open-jumps-the-list": [
+        _programme(10, 3, late_close=True),
+        _book(1, 2),
+        _join(1, 2),
+        ("door_opens", {"where": 1, "offset": -8}),
+        ("walk_in", {"where": 1, "seats": 1}),
     ],
     "no-shows-released-while-booking-is-open-skip-the-list": [
         _programme(10, 2, late_close=True),
