@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import Booking, BookingStatus, CheckIn, EventSession, StandbyEntry, StandbyStatus
 from app.services import booking as booking_service
-from app.services import checkin, organiser, privacy
+from app.services import checkin, organiser, privacy, waitlist
 from app.services.errors import DomainError
 from app.services.ledger import check_ledger
 from app.timeutil import utcnow
@@ -232,6 +232,27 @@ def test_before_booking_closes_freed_seats_still_go_to_the_waiting_list(app, mak
     assert booking(app, waiting["id"]).status is BookingStatus.OFFERED
     assert state(app, session_id)["standby"] == {"À la porte": StandbyStatus.ADMITTED}
     assert state(app, session_id)["taken"] == 4  # the offer's two and the door's two
+
+
+def test_an_offer_lapsing_at_the_close_gives_its_seats_to_the_door_queue(app, make_session):
+    session_id = make_session(capacity=4, starts_in=timedelta(hours=3))
+    party = book(app, session_id, 4, "Paul Langevin")
+    waiting = wait_for_seats(app, session_id, 2)
+    assert public(app, booking_service.cancel, party["token"]) is None
+    offered = booking(app, waiting["id"])
+    assert offered.status is BookingStatus.OFFERED  # it holds two seats until the close
+    book(app, session_id, 2, "Irène Joliot")  # the two other seats
+    door(app, checkin.add_standby, session_id, 2, "À la porte")
+    assert state(app, session_id)["standby"] == {"À la porte": StandbyStatus.WAITING}
+    with app.app_context():
+        assert waitlist.expire_due(now=offered.offer_expires_at + timedelta(minutes=1)) == 1
+        db.session.commit()
+    assert booking(app, waiting["id"]).status is BookingStatus.EXPIRED
+    assert state(app, session_id) == {
+        "taken": 4,
+        "inside": 2,
+        "standby": {"À la porte": StandbyStatus.ADMITTED},
+    }
 
 
 # ------------------------------------------------------------- a cancelled session

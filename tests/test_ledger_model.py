@@ -648,9 +648,10 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             )
             if step.refused:
                 return
+            # Confirmed seats stay counted once the session is under way or anyone is in.
             if expected.status in ACTIVE and not (
                 expected.status is BookingStatus.CONFIRMED
-                and self.now >= self.starts[expected.session_id]
+                and (self.now >= self.starts[expected.session_id] or expected.checked_in > 0)
             ):
                 expected.status = BookingStatus.CANCELLED
             expected.erased = True
@@ -662,12 +663,22 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             """Raise or lower a capacity; lowering below the seats taken is refused."""
             session_id = self.session_at(where)
             capacity = max(0, self.world().sessions[session_id].capacity + delta)
-            self.run(
+            step = self.run(
                 f"set_capacity({session_id}, {capacity})",
                 lambda: (
                     waitlist.set_capacity(session_id, capacity, actor=ORGANISER, now=self.now).id
                 ),
             )
+            if step.refused:
+                return
+            # A waiting party that no longer fits the session is told and leaves the list.
+            for expected in self.model.values():
+                if (
+                    expected.session_id == session_id
+                    and expected.status is BookingStatus.WAITING
+                    and expected.seats > capacity
+                ):
+                    expected.status = BookingStatus.CANCELLED
 
         @precondition(lambda self: self.model)
         @rule(index=pick, any_status=stray, to=pick)

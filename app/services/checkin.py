@@ -218,6 +218,21 @@ class StandbyFirst(DomainError):
         )
 
 
+class WaitingListFirst(DomainError):
+    """Online booking is open and parties wait: free seats are theirs before the door's."""
+
+    code = "waiting_list_first"
+    status = 409
+
+    def message(self) -> str:
+        """Say why the free seats are not for the door yet."""
+        return gettext(
+            "Des personnes attendent sur la liste d’attente en ligne : les places libres leur "
+            "sont proposées d’abord, jusqu’à la clôture des réservations. Ajoutez ce groupe à "
+            "la file de la porte."
+        )
+
+
 def normalise_code(raw: str) -> str:
     """« k7mq 3xpa », « K7MQ-3XPA », « k7mq3xpa » all become « K7MQ-3XPA »."""
     compact = re.sub(r"[^A-Za-z0-9]", "", raw or "").upper()
@@ -316,18 +331,24 @@ def booking_has_closed(session: EventSession, now: datetime) -> bool:
     return now >= session.closes_at(default_close())
 
 
-def give_freed_seats(session: EventSession, *, actor: str, now: datetime) -> None:
-    """Seats just freed (a cancellation, a smaller party, an undone walk-in) move on.
+def door_may_take_seats(session: EventSession, now: datetime) -> bool:
+    """Whether the door may give free seats to people without a booking.
 
-    The waiting list first, as long as booking is open. What it leaves goes to the people
-    waiting at the door, and once booking has closed (no more offers) everything does. While
-    anybody is still on the waiting list before the close, the free seats may be held for a
-    party passed over (see ``waitlist.promote``): the door does not take them. The caller
-    holds the session's lock.
+    While online booking is open and anybody is on the waiting list, free seats are the
+    list's (they may be held for a party passed over, see ``waitlist.promote``): the door
+    takes none. Once booking has closed (no more offers), or when nobody waits, it may.
+    """
+    return session.seats_waiting == 0 or booking_has_closed(session, now)
+
+
+def give_freed_seats(session: EventSession, *, actor: str, now: datetime) -> None:
+    """Seats just freed (a cancellation, a smaller party, an undone walk-in, no-shows) move on.
+
+    The waiting list first, as long as booking is open; the people waiting at the door get
+    what the door may take (``door_may_take_seats``). The caller holds the session's lock.
     """
     waitlist.promote(session, now, actor)
-    if session.seats_waiting == 0 or booking_has_closed(session, now):
-        admit_standby(session, actor=actor, now=now)
+    admit_standby(session, actor=actor, now=now)
 
 
 def _same_action(
@@ -581,6 +602,8 @@ def walk_in(
         raise BadSeatCount(session.capacity)
     if waiting := _standby_seats(session.id):
         raise StandbyFirst(waiting)
+    if not door_may_take_seats(session, now):
+        raise WaitingListFirst()
     if seats > session.seats_free:
         raise NoSeatsAtDoor(session.seats_free)
     booking = _walk_in_booking(session, seats, name, actor, now)
@@ -639,7 +662,7 @@ def standby_queue(session_id: int) -> list[StandbyEntry]:
 def admit_standby(session: EventSession, *, actor: str, now: datetime) -> list[StandbyEntry]:
     """Give free seats to the standby queue in order of arrival (the first that fits)."""
     admitted: list[StandbyEntry] = []
-    if session.cancelled_at is not None:
+    if session.cancelled_at is not None or not door_may_take_seats(session, now):
         return admitted
     for entry in standby_queue(session.id):
         if session.seats_free <= 0:
@@ -672,7 +695,7 @@ def leave_standby(entry_id: int, *, actor: str) -> StandbyEntry:
 
 
 def release_no_shows(session_id: int, *, actor: str, now: datetime | None = None) -> int:
-    """Free the seats of parties nobody of which has arrived; give them to the standby queue.
+    """Free the seats of parties nobody of which has arrived; pass them on (``give_freed_seats``).
 
     Only from ``DOOR_RELEASE_MINUTES`` before the start. A released party that turns up
     later is still let in if seats remain (see ``check_in``). Returns the seats freed.
@@ -697,5 +720,5 @@ def release_no_shows(session_id: int, *, actor: str, now: datetime | None = None
         freed += booking.seats
     db.session.flush()
     audit("checkin.released", actor, session_id=session_id, parties=len(absent), seats=freed)
-    admit_standby(session, actor=actor, now=now)
+    give_freed_seats(session, actor=actor, now=now)
     return freed

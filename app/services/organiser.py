@@ -16,7 +16,7 @@ from ..database import begin_write
 from ..extensions import db
 from ..models import Booking, BookingStatus, Event, EventKind, EventSession, Venue
 from ..timeutil import utcnow
-from . import ledger, mail, waitlist
+from . import checkin, ledger, mail, waitlist
 from .audit import audit
 from .errors import BookingNotFound, DomainError, SessionFull, SessionNotFound
 
@@ -35,13 +35,22 @@ class NotSameEvent(DomainError):
 
 
 class NotMovable(DomainError):
-    """Only confirmed bookings move."""
+    """Only confirmed bookings move, and only before anyone of the party is in."""
 
     code = "not_movable"
     status = 409
 
+    def __init__(self, inside: int = 0) -> None:
+        super().__init__(inside)
+        self.inside = inside
+
     def message(self) -> str:
         """Explain in the current language."""
+        if self.inside:
+            return gettext(
+                "Des personnes de ce groupe sont déjà entrées : "
+                "la réservation ne peut plus être déplacée."
+            )
         return gettext("Seules les réservations confirmées peuvent être déplacées.")
 
 
@@ -251,6 +260,9 @@ def move_booking(
     source, target = sessions[booking.session_id], sessions[target_session_id]
     if booking.status is not BookingStatus.CONFIRMED:
         raise NotMovable()
+    if booking.checked_in_seats:
+        # Their check-ins belong to this session's door: the people are in this room.
+        raise NotMovable(booking.checked_in_seats)
     if target.event_id != source.event_id or target.id == source.id:
         raise NotSameEvent()
     if target.cancelled_at is not None or booking.seats > target.seats_free:
@@ -263,7 +275,7 @@ def move_booking(
     db.session.expire(booking, ["session"])
     audit("booking.moved", actor, booking, seats=booking.seats, source=source.id, target=target.id)
     mail.enqueue("confirmed", booking)
-    waitlist.promote(source, now, actor)
+    checkin.give_freed_seats(source, actor=actor, now=now)
     return booking
 
 

@@ -207,7 +207,11 @@ def expire_due(now: datetime | None = None, session_id: int | None = None) -> in
             mail.enqueue("offer_expired", booking)
             expired += 1
         db.session.flush()
-        promote(session, now)
+        # The list first, then the door (an offer lapsing at the close frees seats that
+        # only the door can use). Imported here: the door's module builds on this one.
+        from .checkin import give_freed_seats
+
+        give_freed_seats(session, actor="system", now=now)
     return expired
 
 
