@@ -316,7 +316,7 @@ def test_a_backup_file_is_private_from_its_first_byte(tmp_path):
 
 @pytest.fixture(params=["instance/", ""], ids=["instance-folder", "bare-name"])
 def relative_sqlite_app(request, tmp_path, monkeypatch):
-    """The app on a relative SQLite URL (``sqlite:///instance/….sqlite3``, the README's form,
+    """The app on a relative SQLite URL (``sqlite:///instance/….sqlite3``, the form docs/configuration.md warns about,
     or a bare file name), run from a working directory that is not the app's.
 
     Flask-SQLAlchemy opens a relative SQLite path under ``app.instance_path``, whatever the

@@ -847,7 +847,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 self.check_door_behind_the_list("add_standby", session_id, step)
 
         def check_door_behind_the_list(self, label: str, session_id: int, step: Step) -> None:
-            """README « Waiting lists », rule 1: while anybody waits, nobody takes seats directly.
+            """docs/waiting-list.md, rule 1: while anybody waits, nobody takes seats directly.
 
             Only while the session takes bookings: after the close, seats go to the door.
             """
@@ -1030,7 +1030,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 )
 
         def nobody_waits_for_seats_that_are_free(self) -> None:
-            """README « Waiting lists that understand parties », rules 2 and 3."""
+            """docs/waiting-list.md, rules 2 and 3."""
             world = self.world()
             for s in world.sessions.values():
                 if s.cancelled or not s.auto or self.now >= min(s.closes_at, s.starts_at):
@@ -1055,7 +1055,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                     )
 
         def freed_seats_go_to_the_door(self) -> None:
-            """README « The door tablet »: once booking has closed, seats go to the door."""
+            """docs/door.md: once booking has closed, seats go to the door."""
             world = self.world()
             for s in world.sessions.values():
                 if s.cancelled or not s.closes_at <= self.now < s.ends_at:

@@ -412,7 +412,9 @@ def test_a_party_too_large_for_a_lowered_capacity_is_told_and_the_list_moves_on(
     cancel(app, d)  # 1 seat: the 6 is passed over, x gets it
     cancel(app, e)  # 1 seat: the 6 is passed over again, y gets it
     assert passed_over(app, big) == 2
-    cancel(app, booking_token_of(app, "a"))  # 4 seats: held for the 6 (the README's rule 3)
+    cancel(
+        app, booking_token_of(app, "a")
+    )  # 4 seats: held for the 6 (rule 3 of docs/waiting-list.md)
     cancel(app, x)  # x declines: 5 seats free, still held for the 6
     assert state(app, small)[0] is BookingStatus.WAITING
     assert counters(app, session_id) == (5, 8, 0)  # « Complet » for the public

@@ -12,7 +12,7 @@ relative SQLite path under ``app.instance_path``, not under the working director
 file is asked of a connection (``PRAGMA database_list``) rather than taken from the URL.
 
 PostgreSQL: ``pg_dump --format=custom`` and ``pg_restore --clean`` when the client tools
-are installed; the README gives the same commands to run by hand.
+are installed; docs/production.md gives the same commands to run by hand.
 
 Backups hold people's names and addresses: they are written readable by their owner only.
 """
@@ -150,7 +150,7 @@ def _pg_tool(name: str) -> str:
     if path is None:
         raise BackupError(
             f"{name} is not installed (apt-get install postgresql-client); "
-            "README.md, 'Backup and restore', gives the commands to run by hand"
+            "docs/production.md, « Backup and restore », gives the commands to run by hand"
         )
     return path
 

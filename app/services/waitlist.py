@@ -1,6 +1,6 @@
 """The waiting list: parties wait in order, freed seats are offered, offers expire.
 
-The rule, in the order the public is told it (README, « Liste d'attente »):
+The rule, in the order the public is told it (docs/waiting-list.md):
 
 1. Parties wait in order of priority (organisers can raise one, with a reason), then of
    arrival. While anybody waits, the public joins the list instead of booking directly,
