@@ -12,10 +12,10 @@ ignores the uncommitted frames in its WAL and the kernel releases the dead proce
 
 For each database (SQLite, PostgreSQL) the script:
 
-1. creates a fresh database with one session of capacity C (``ticket_rush.prepare_database``)
+1. creates a fresh database with one session of capacity C (``harness.prepare_database``)
    and starts gunicorn with 4 sync workers and ``RATELIMIT_ENABLED=false``
-   (``ticket_rush.gunicorn``);
-2. fires N simultaneous one-seat bookings (``ticket_rush.ticket_rush``) and, while they
+   (``harness.gunicorn``);
+2. fires N simultaneous one-seat bookings (``client.rush``) and, while they
    are being served, once a third of the seats are confirmed, SIGKILLs one worker, the one
    found running on a CPU at that instant if any (the likeliest to be inside a
    transaction); gunicorn's master starts a new one;
@@ -44,18 +44,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ticket_rush import (
+from client import Attempt, classify, rush, server_address
+from harness import (
     DEFAULT_PG_SERVER,
-    Attempt,
     app_environment,
     check_ledger,
-    classify,
     gunicorn,
     prepare_database,
     run_benches,
-    server_address,
     tail,
-    ticket_rush,
 )
 
 DEFAULT_PG_DB = "minerales_kill_bench"
@@ -221,7 +218,7 @@ def run_one(label: str, database_url: str, args: argparse.Namespace, workdir: Pa
         )
         killer.start()
         started.set()
-        attempts = ticket_rush(base_url, session_id, args.clients, connect_early=True)
+        attempts = rush(base_url, session_id, args.clients, connect_early=True)
         killer.join(timeout=130)
         time.sleep(1.0)  # let the master notice and replace the dead worker
         _master, workers = gunicorn_workers(base_url)

@@ -7,9 +7,8 @@ the client's timeout, and answers a 422 besides the expected 303 and 409.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import itertools
-import sys
 import threading
 import time
 from collections import Counter
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "ticket_rush.py"
+BENCH = Path(__file__).resolve().parent.parent / "bench"
 FORM_PAGE = (
     b'<form method="post"><input type="hidden" name="csrf_token" value="t">'
     b'<input type="hidden" name="nonce" value="n"></form>'
@@ -29,13 +28,14 @@ POST_PLAN = ["drop", "hang", "422", "303"]
 HANG_SECONDS = 3.0
 
 
-def load_bench():
-    """The bench script as a module (bench/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("ticket_rush_under_test", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+def load_bench(monkeypatch):
+    """The bench's client and the ticket-rush script, imported as the scripts import them.
+
+    bench/ is not a package: its scripts import their siblings (``client``, ``harness``)
+    from their own directory.
+    """
+    monkeypatch.syspath_prepend(str(BENCH))
+    return importlib.import_module("client"), importlib.import_module("ticket_rush")
 
 
 class Misbehaving(BaseHTTPRequestHandler):
@@ -104,10 +104,10 @@ def misbehaving_server() -> Iterator[str]:
 
 
 def test_lost_clients_are_counted_timed_and_fail_the_verdict(misbehaving_server, monkeypatch):
-    bench = load_bench()
-    monkeypatch.setattr(bench, "HTTP_TIMEOUT", 1.0)  # the hung POST is given up after 1 s
-    attempts = bench.ticket_rush(misbehaving_server, 1, 6, connect_early=True)
-    counts, statuses = bench.classify(attempts)
+    client, bench = load_bench(monkeypatch)
+    monkeypatch.setattr(client, "HTTP_TIMEOUT", 1.0)  # the hung POST is given up after 1 s
+    attempts = client.rush(misbehaving_server, 1, 6, connect_early=True)
+    counts, statuses = client.classify(attempts)
 
     assert counts["form failed"] == 1
     assert counts["no answer"] == 2

@@ -33,6 +33,7 @@ from app.extensions import db
 from app.models import EventSession, OutboxMessage, OutboxStatus
 from app.services import booking as booking_service
 from app.services import mail as mail_service
+from app.services.mail import claims, sender
 from app.timeutil import utcnow
 
 from .conftest import BASE_CONFIG, PG_URL
@@ -89,7 +90,7 @@ def expected_message_ids(app) -> dict[str, str]:
     """Recipient -> the Message-ID its row gives (what every copy must carry)."""
     with app.app_context():
         found = {
-            m.recipient: mail_service._build(m).msgId
+            m.recipient: sender.build_email(m).msgId
             for m in db.session.scalars(select(OutboxMessage))
         }
         db.session.rollback()
@@ -195,21 +196,21 @@ def test_a_pass_longer_than_the_stale_delay_with_a_second_sender_sends_each_mess
 def test_a_sender_whose_claim_was_taken_over_records_nothing(app):
     [message_id] = queue_messages(app, 1)
     with app.app_context():
-        slow = mail_service._claim(message_id, utcnow())
+        slow = claims.claim(message_id, utcnow())
         time.sleep(0.01)
-        mail_service._release_stale_claims()  # a stale delay of 0: the claim is given back
-        fast = mail_service._claim(message_id, utcnow())
+        claims.release_stale_claims()  # a stale delay of 0: the claim is given back
+        fast = claims.claim(message_id, utcnow())
         assert slow and fast and slow != fast
-        assert mail_service._record(message_id, sent=True, token=slow) is None
+        assert claims.record(message_id, sent=True, token=slow) is None
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         assert (message.status, message.claim_token, message.sent_at) == (
             OutboxStatus.SENDING,
             fast,
             None,
         )
-        outcome = mail_service._record(message_id, sent=False, error="451 later", token=fast)
+        outcome = claims.record(message_id, sent=False, error="451 later", token=fast)
         assert outcome is OutboxStatus.PENDING
-        assert mail_service._record(message_id, sent=True, token=slow) is None
+        assert claims.record(message_id, sent=True, token=slow) is None
         db.session.commit()
     assert rows(app) == {"p0@example.fr": (OutboxStatus.PENDING, 2)}
 

@@ -16,7 +16,7 @@ from app.models import Event, EventKind, SpecimenCategory
 from app.services import booking as booking_service
 from app.services import gallery, organiser
 
-from .test_gallery import add_specimen, event_of
+from .gallery_helpers import add_specimen, event_of
 
 SHARED_PARTS = {
     "public/_session_header.html",

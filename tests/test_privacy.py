@@ -390,7 +390,8 @@ def test_a_mail_being_sent_while_its_booking_is_erased_is_dropped_not_resent_emp
     app, make_session
 ):
     """The sender holds the mail when the person erases their data; its SMTP error comes back."""
-    from app.services import mail, privacy
+    from app.services import privacy
+    from app.services.mail import claims
 
     session_id = make_session(capacity=10)
     with app.app_context():
@@ -405,5 +406,5 @@ def test_a_mail_being_sent_while_its_booking_is_erased_is_dropped_not_resent_emp
 
         privacy.erase_booking(token)
         db.session.commit()
-        assert mail._record(claimed, sent=False, error="451 try later") is OutboxStatus.FAILED
+        assert claims.record(claimed, sent=False, error="451 try later") is OutboxStatus.FAILED
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0

@@ -19,11 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
-
-from .extensions import db
-from .models import Event, EventKind, EventSession, Venue
-from .timeutil import PARIS
+from ..models import EventKind
+from ..timeutil import PARIS
 
 EARLIEST_2023_DAY = date(2023, 5, 11)  # the professional day
 
@@ -286,58 +283,3 @@ def week_shift(today: date, lead_days: int = 14) -> timedelta:
 def localised(day: date, at: time, shift: timedelta) -> datetime:
     """A Paris wall-clock time on the shifted day, as an aware datetime."""
     return datetime.combine(day + shift, at, tzinfo=PARIS)
-
-
-def seed_demo(today: date) -> tuple[int, int]:
-    """Load the programme; existing venues and events (by name and slug) are left alone.
-
-    Returns how many events and sessions were created, so running it twice creates nothing.
-    """
-    shift = week_shift(today)
-    venues = {}
-    for key, fields in VENUES.items():
-        venue = db.session.execute(
-            select(Venue).where(Venue.name == fields["name"])
-        ).scalar_one_or_none()
-        if venue is None:
-            venue = Venue(**fields)
-            db.session.add(venue)
-        venues[key] = venue
-    created_events = created_sessions = 0
-    for item in PROGRAMME:
-        if db.session.execute(select(Event.id).where(Event.slug == item.slug)).first():
-            continue
-        event = Event(
-            slug=item.slug,
-            kind=item.kind,
-            title=item.title,
-            summary=item.summary,
-            description=item.description,
-            speakers=item.speakers,
-            organisers=item.organisers,
-            venue=venues[item.venue],
-            accessibility_notes=item.accessibility_notes,
-            distance_km=item.distance_km,
-            difficulty=item.difficulty,
-        )
-        db.session.add(event)
-        created_events += 1
-        for slot in item.sessions:
-            event.sessions.append(
-                EventSession(
-                    starts_at=localised(slot.day, slot.start, shift),
-                    ends_at=localised(slot.day, slot.end, shift),
-                    capacity=item.capacity,
-                )
-            )
-            created_sessions += 1
-    _seed_specimens()
-    return created_events, created_sessions
-
-
-def _seed_specimens() -> None:
-    """The collection's demo specimens, shown by the guided exhibition (see demo_specimens)."""
-    from .demo_specimens import seed_specimens
-
-    exhibition = db.session.scalar(select(Event).where(Event.slug == "exposition-commentee"))
-    seed_specimens(exhibition)
