@@ -335,5 +335,5 @@ def set_priority(booking_id: int, priority: int, reason: str, *, actor: str) -> 
 
 
 def default_duplicate_start(session: EventSession) -> datetime:
-    """Where a duplicated session goes by default: one hour after the original ends."""
+    """Where a duplicated session goes by default: a quarter of an hour after the original ends."""
     return session.ends_at + timedelta(minutes=15)
