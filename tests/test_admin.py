@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from app.extensions import db
 from app.models import AuditEntry, Booking, BookingStatus, Event, EventSession, OutboxMessage
 from app.services import booking as booking_service
 from app.services.ledger import check_ledger
-from app.timeutil import paris
+from app.timeutil import paris, utcnow
 
 from .helpers import form_fields
 
@@ -438,3 +439,102 @@ def test_admins_create_staff_accounts_from_the_dashboard(app, client, staff_logi
     with app.app_context():
         user = db.session.scalar(select(StaffUser).where(StaffUser.email == "porte@mines-ales.fr"))
         assert user.role is Role.CHECKIN and user.password_hash != "assez-long-pour-la-porte"
+
+
+def add_session(app, session_id, hours_later, cancelled=False) -> int:
+    """Another session of the same event as ``session_id``, ``hours_later``."""
+    with app.app_context():
+        source = db.session.get(EventSession, session_id)
+        other = EventSession(
+            event_id=source.event_id,
+            starts_at=source.starts_at + timedelta(hours=hours_later),
+            ends_at=source.ends_at + timedelta(hours=hours_later),
+            capacity=4,
+            cancelled_at=utcnow() if cancelled else None,
+        )
+        db.session.add(other)
+        db.session.commit()
+        return other.id
+
+
+def test_a_booking_moves_only_to_the_other_live_sessions_of_its_event(app, organiser, make_session):
+    """The session page's « Déplacer » and the move page offer the same sessions."""
+    first = make_session(capacity=5)
+    live = add_session(app, first, 2)
+    cancelled = add_session(app, first, 4, cancelled=True)
+    alone = make_session(capacity=5, title="Seule")
+    book(app, first, 2)
+    booking = book(app, alone, 1, "Solo")
+    with app.app_context():
+        from app.services import organiser as organiser_service
+
+        targets = organiser_service.move_targets(db.session.get(EventSession, first))
+        assert [s.id for s in targets] == [live]
+        assert organiser_service.move_targets(db.session.get(EventSession, alone)) == []
+    assert "/move" in session_page(organiser, first)
+    assert "/move" not in session_page(organiser, alone)
+    moving = book(app, first, 1, "Mover")
+    page = organiser.get(f"/admin/bookings/{moving}/move").get_data(as_text=True)
+    assert f'value="{live}"' in page
+    assert f'value="{cancelled}"' not in page and f'value="{first}"' not in page
+    empty = organiser.get(f"/admin/bookings/{booking}/move").get_data(as_text=True)
+    assert "Aucune autre séance de cet événement." in empty
+
+
+def test_a_message_reaches_an_events_live_sessions_or_the_one_session_chosen(
+    app, organiser, make_session
+):
+    """An event's cancelled sessions are left out; a session chosen by itself is kept."""
+    from app.services import attendees
+
+    first = make_session(capacity=2)
+    live = add_session(app, first, 2)
+    cancelled = add_session(app, first, 4, cancelled=True)
+    book(app, first, 2, "Ada")
+    book(app, first, 1, "Waiting", waiting=True)
+    book(app, live, 1, "Bob")
+    with app.app_context():
+        event_id = db.session.get(EventSession, first).event_id
+        scope = attendees.message_scope(None, event_id)
+        assert [s.id for s in scope] == [first, live]
+        assert [s.id for s in attendees.message_scope(cancelled, event_id)] == [cancelled]
+        assert attendees.message_scope(None, None) == []
+        assert attendees.message_scope(None, event_id + 1000) == []
+        names = {
+            audience: sorted(b.name for b in attendees.recipients([first, live], audience))
+            for audience in ("attendees", "waitlist", "both")
+        }
+    assert names == {
+        "attendees": ["Ada", "Bob"],
+        "waitlist": ["Waiting"],
+        "both": ["Ada", "Bob", "Waiting"],
+    }
+    page = organiser.get(f"/admin/messages?event={event_id}").get_data(as_text=True)
+    assert "Séances concernées" in page
+    unknown = organiser.post(
+        "/admin/messages",
+        data={
+            "csrf_token": form_fields(page, "/admin/messages")["csrf_token"],
+            "event": str(event_id + 1000),
+            "audience": "both",
+            "subject": "Objet",
+            "body": "Texte",
+        },
+    )
+    assert unknown.status_code == 422
+    assert "Choisissez une séance ou un événement." in unknown.get_data(as_text=True)
+
+
+def test_a_new_specimen_is_shown_by_the_guided_exhibition_by_default(app, organiser, make_session):
+    """The form preselects the exhibition (a visit), not the first event by title."""
+    from app.models import EventKind
+
+    make_session(kind=EventKind.FILM, title="A film first by title")
+    visit = make_session(title="Exposition commentée")
+    with app.app_context():
+        event_id = db.session.get(EventSession, visit).event_id
+    page = organiser.get("/admin/specimens/new").get_data(as_text=True)
+    assert re.search(
+        rf'<option[^>]*selected[^>]*value="{event_id}"|<option[^>]*value="{event_id}"[^>]*selected',
+        page,
+    )

@@ -20,7 +20,7 @@ from app.models import (
     StandbyEntry,
 )
 from app.services import booking as booking_service
-from app.services import checkin, dashboard, organiser, stats
+from app.services import checkin, dashboard, exports, organiser, stats
 from app.services.ledger import check_ledger
 from app.timeutil import utcnow
 
@@ -78,7 +78,7 @@ def figures(app) -> dict[str, object]:
         return {
             "sessions": [asdict(s) for s in stats.session_stats(now)],
             "per_day": [asdict(d) for d in stats.bookings_per_day()],
-            "csv": stats.statistics_csv(now),
+            "csv": exports.statistics_csv(now),
             "week": (week.sessions, week.capacity, week.confirmed, week.offered, week.waiting),
             "checked_in": week.checked_in,
             "by_session": {

@@ -14,7 +14,7 @@ from sqlalchemy import event, update
 from app.extensions import db
 from app.i18n import clock, short_day
 from app.models import Booking, BookingStatus, EventKind, EventSession, Role
-from app.services import accounts, organiser, stats
+from app.services import accounts, charts, organiser, stats
 from app.services import booking as booking_service
 from app.services.booking import BookingRequest
 from app.timeutil import utcnow
@@ -289,11 +289,11 @@ def test_figures_survive_a_purge_of_personal_data(app, make_session):
 
 def test_axis_has_round_steps():
     """Scales go up in round steps from zero."""
-    assert stats.axis(0) == stats.Axis(4, [0, 1, 2, 3, 4])
-    assert stats.axis(7) == stats.Axis(8, [0, 2, 4, 6, 8])
-    assert stats.axis(37) == stats.Axis(40, [0, 10, 20, 30, 40])
-    assert stats.axis(90) == stats.Axis(100, [0, 25, 50, 75, 100])
-    assert stats.axis(1234) == stats.Axis(2000, [0, 500, 1000, 1500, 2000])
+    assert charts.axis(0) == charts.Axis(4, [0, 1, 2, 3, 4])
+    assert charts.axis(7) == charts.Axis(8, [0, 2, 4, 6, 8])
+    assert charts.axis(37) == charts.Axis(40, [0, 10, 20, 30, 40])
+    assert charts.axis(90) == charts.Axis(100, [0, 25, 50, 75, 100])
+    assert charts.axis(1234) == charts.Axis(2000, [0, 500, 1000, 1500, 2000])
 
 
 def test_statistics_need_an_organiser(app, client):

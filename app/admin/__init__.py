@@ -1,4 +1,17 @@
-"""The organisers' dashboard: events, sessions, capacities, attendees, waiting lists."""
+"""The organisers' dashboard: events, sessions, capacities, attendees, waiting lists.
+
+Every module registers its URL rules on the one blueprint ``bp``, so endpoint names stay
+``admin.<view>`` whichever file a view lives in:
+
+* sessions.py: the overview, a session's page, capacity, duplicate, cancel, edit, lists;
+* bookings.py: one booking or waiting party (by phone, cancel, move, offer, priority);
+* events.py: the events and their form;
+* messages.py: e-mails to the people of a session or an event;
+* statistics.py: the statistics page and its CSV;
+* collection.py: specimens and their pictures;
+* people.py: staff accounts, the audit log, personal-data exports (admins only);
+* common.py: who acts, Paris times, downloads, and ``refused()``.
+"""
 
 from flask import Blueprint
 
@@ -8,4 +21,12 @@ from ..models import Role
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_blueprint(bp, Role.ORGANISER)
 
-from . import routes  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    bookings,
+    collection,
+    events,
+    messages,
+    people,
+    sessions,
+    statistics,
+)

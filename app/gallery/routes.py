@@ -16,12 +16,12 @@ from markupsafe import Markup, escape
 
 from ..htmx import is_htmx_request
 from ..models import SpecimenCategory, SpecimenImage
+from ..pictures import picture_response
 from ..public.routes import live_etag
 from ..services import gallery
 from . import bp
 from .forms import GalleryFilters
 
-YEAR = 365 * 24 * 3600
 # A run of digits right after an element symbol or a closing bracket is an index: FeS2.
 FORMULA_INDEX = re.compile(r"(?<=[A-Za-z)\]])(\d+)")
 
@@ -71,29 +71,6 @@ def specimen(inventory_number: str) -> Response | str:
 def image(image_id: int, digest: str, size: str) -> Response:
     """A picture of a specimen on display; its address changes with its pixels."""
     return picture_response(image_id, digest, size, public=True)
-
-
-def picture_response(image_id: int, digest: str, size: str, *, public: bool) -> Response:
-    """The WebP bytes of one rendition, cacheable (for a year when ``public``); one query.
-
-    The URL holds the digest of the pixels, so the ETag is known before the database is
-    asked: when the browser already has it, the picture is only checked to still exist
-    (and, for the public, to be on display), its bytes are not read, and the answer is 304.
-    ``public=False`` is the dashboard's (hidden specimens included, cached privately).
-    """
-    etag = f"{digest}-{size}"
-    fresh = request.if_none_match.contains_weak(etag)
-    find = gallery.public_image if public else gallery.staff_image
-    picture = find(image_id, digest, None if fresh else size)
-    if fresh:
-        response = Response(status=304)
-    else:
-        response = Response(getattr(picture, size), mimetype="image/webp")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = (
-        f"public, max-age={YEAR}, immutable" if public else "private, max-age=3600"
-    )
-    return response
 
 
 @bp.app_template_global()

@@ -108,6 +108,11 @@ def create_user(
     return user
 
 
+def staff_users() -> list[StaffUser]:
+    """Every staff account, by address."""
+    return list(db.session.scalars(select(StaffUser).order_by(StaffUser.email)))
+
+
 def _key(*parts: str) -> str:
     """The throttle key of an address (and client): a keyed digest, not the values.
 

@@ -1,21 +1,21 @@
-"""Who is coming: attendee and waiting lists, search, exports and messages."""
+"""Who is coming: attendee and waiting lists, search, and messages to them.
+
+Their CSV files are built in exports.py.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from collections.abc import Iterable
 
-from flask_babel import gettext
 from sqlalchemy import select
 
 from ..database import begin_write
 from ..extensions import db
-from ..models import Booking, BookingStatus, EventSession
-from ..timeutil import paris
+from ..models import Booking, BookingStatus, Event, EventSession
 from . import mail, waitlist
 from .audit import audit
+from .programme import get_session
 
 ATTENDING = (BookingStatus.CONFIRMED, BookingStatus.OFFERED)
 
@@ -53,87 +53,6 @@ def matching(bookings: Iterable[Booking], query: str) -> list[Booking]:
     ]
 
 
-def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (names are typed by the public)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def to_csv(header: list[str], rows: Iterable[list[object]]) -> str:
-    """UTF-8 with a BOM and semicolons: what a French spreadsheet opens with accents right."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-    return "\ufeff" + buffer.getvalue()
-
-
-def _status_label(booking: Booking) -> str:
-    """The booking's status in the current language."""
-    from ..public.labels import booking_status_label
-
-    return booking_status_label(booking)
-
-
-def attendees_csv(session: EventSession) -> str:
-    """The attendee list of a session as CSV."""
-    header = [
-        gettext("Nom"),
-        gettext("E-mail"),
-        gettext("Téléphone"),
-        gettext("Places"),
-        gettext("Statut"),
-        gettext("Code billet"),
-        gettext("Arrivés"),
-        gettext("Besoins d’accessibilité"),
-        gettext("Réservé le"),
-    ]
-    rows = (
-        [
-            b.name,
-            b.email,
-            b.phone,
-            b.seats,
-            _status_label(b),
-            b.ticket_code,
-            b.checked_in_seats,
-            b.accessibility_needs,
-            paris(b.created_at).strftime("%Y-%m-%d %H:%M"),
-        ]
-        for b in attendees(session.id)
-    )
-    return to_csv(header, rows)
-
-
-def waitlist_csv(session: EventSession) -> str:
-    """The waiting list of a session as CSV, in queue order."""
-    header = [
-        gettext("Position"),
-        gettext("Nom"),
-        gettext("E-mail"),
-        gettext("Téléphone"),
-        gettext("Places"),
-        gettext("Priorité"),
-        gettext("Raison"),
-        gettext("Inscrit le"),
-    ]
-    rows = (
-        [
-            index,
-            b.name,
-            b.email,
-            b.phone,
-            b.seats,
-            b.priority,
-            b.priority_reason,
-            paris(b.created_at).strftime("%Y-%m-%d %H:%M"),
-        ]
-        for index, b in enumerate(waiting(session.id), start=1)
-    )
-    return to_csv(header, rows)
-
-
 AUDIENCES = {
     "attendees": ATTENDING,
     "waitlist": (BookingStatus.WAITING,),
@@ -141,16 +60,37 @@ AUDIENCES = {
 }
 
 
+def message_scope(session_id: int | None, event_id: int | None) -> list[EventSession]:
+    """The sessions a message goes to: one session, or every live session of an event.
+
+    A session is taken as asked, even cancelled (its people may need to hear more); an
+    event's cancelled sessions are left out. Neither, or an unknown event: no session.
+    """
+    if session_id:
+        return [get_session(session_id)]
+    event = db.session.get(Event, event_id) if event_id else None
+    if event is None:
+        return []
+    return [s for s in event.sessions if s.cancelled_at is None]
+
+
+def recipients(session_ids: list[int], audience: str) -> list[Booking]:
+    """The bookings of the sessions that a message to ``audience`` reaches, one e-mail each."""
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.session_id.in_(session_ids), Booking.status.in_(AUDIENCES[audience]))
+            .order_by(Booking.id)
+        )
+    )
+
+
 def send_message(
     session_ids: list[int], audience: str, subject: str, body: str, *, actor: str
 ) -> int:
-    """Write one e-mail per booking of the sessions' audience to the outbox; return how many."""
+    """Write one e-mail per recipient (see ``recipients``) to the outbox; return how many."""
     begin_write()
-    bookings = db.session.scalars(
-        select(Booking)
-        .where(Booking.session_id.in_(session_ids), Booking.status.in_(AUDIENCES[audience]))
-        .order_by(Booking.id)
-    ).all()
+    bookings = recipients(session_ids, audience)
     for booking in bookings:
         mail.enqueue("message", booking, custom_subject=subject.strip(), custom_body=body.strip())
     audit(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..models import AuditEntry, Booking
@@ -29,3 +29,8 @@ def audit(action: str, actor: str, booking: Booking | None = None, **data: objec
             "data": data,
         },
     )
+
+
+def recent_entries(limit: int = 300) -> list[AuditEntry]:
+    """The latest entries, newest first."""
+    return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))

@@ -97,6 +97,36 @@ def booking_by_id(booking_id: int) -> Booking:
     return booking
 
 
+def all_events() -> list[Event]:
+    """Every event, by title (the dashboard's lists and choices)."""
+    return list(db.session.scalars(select(Event).order_by(Event.title, Event.id)).unique())
+
+
+def find_event(event_id: int | None) -> Event | None:
+    """An event by id, or ``None``."""
+    return db.session.get(Event, event_id) if event_id else None
+
+
+def all_venues() -> list[Venue]:
+    """Every venue, by name (the event form's choices)."""
+    return list(db.session.scalars(select(Venue).order_by(Venue.name)))
+
+
+def exhibition_event() -> Event | None:
+    """The event a new specimen is shown during unless told otherwise: the guided exhibition."""
+    return db.session.scalars(
+        select(Event).where(Event.kind == EventKind.VISIT).order_by(Event.title, Event.id).limit(1)
+    ).first()
+
+
+def move_targets(session: EventSession) -> list[EventSession]:
+    """The sessions a booking of ``session`` may move to: the others of its event, not cancelled.
+
+    ``move_booking`` refuses any other target; this is what the dashboard offers.
+    """
+    return [s for s in session.event.sessions if s.id != session.id and s.cancelled_at is None]
+
+
 def lock_sessions(*session_ids: int) -> dict[int, EventSession]:
     """Lock several sessions in id order (the order every writer uses, so no deadlock)."""
     locked = {}
@@ -317,5 +347,5 @@ def set_priority(booking_id: int, priority: int, reason: str, *, actor: str) -> 
 
 
 def default_duplicate_start(session: EventSession) -> datetime:
-    """Where a duplicated session goes by default: one hour after the original ends."""
+    """Where a duplicated session goes by default: a quarter of an hour after the original ends."""
     return session.ends_at + timedelta(minutes=15)

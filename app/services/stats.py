@@ -31,13 +31,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask_babel import format_decimal, format_percent, gettext
+from flask_babel import format_percent
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from ..extensions import db
 from ..models import Booking, BookingStatus, Event, EventKind, EventSession
 from ..timeutil import PARIS, paris, utcnow
-from .attendees import to_csv
+from .charts import Axis, axis
 
 # Why a cancelled booking ended, when it was confirmed before (see the module docstring).
 ONCE_CONFIRMED_REASONS = ("cancelled", "session_cancelled")
@@ -336,27 +336,6 @@ def no_show_stats(sessions: list[SessionStats]) -> NoShowStats:
 # ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Axis:
-    """A value axis starting at 0: its top value and evenly spaced ticks."""
-
-    top: int
-    ticks: list[int]
-
-
-def axis(maximum: int, steps: int = 4) -> Axis:
-    """An axis from 0 with ``steps`` round intervals (1, 2, 2.5, 5 × 10ⁿ, whole numbers)."""
-    needed = max(maximum, 1) / steps
-    magnitude = 1
-    while True:
-        for factor in (1, 2, 2.5, 5):
-            step = factor * magnitude
-            if step >= needed and step == int(step):
-                step = int(step)
-                return Axis(top=step * steps, ticks=[step * i for i in range(steps + 1)])
-        magnitude *= 10
-
-
 @dataclass
 class Statistics:
     """Everything the statistics page shows."""
@@ -407,46 +386,3 @@ def statistics(now: datetime | None = None) -> Statistics:
 def percent(value: float | None) -> str:
     """A rate as « 85 % » (in the interface's language); « — » when there is none."""
     return "—" if value is None else format_percent(value)
-
-
-def percent_number(value: float | None) -> str:
-    """A rate as a number of percent for a spreadsheet (« 85,5 »); empty when there is none."""
-    return "" if value is None else format_decimal(round(value * 100, 1), "0.#")
-
-
-def statistics_csv(now: datetime | None = None) -> str:
-    """Per-session statistics as CSV (UTF-8 with a BOM, semicolons, formula-safe)."""
-    header = [
-        gettext("Date"),
-        gettext("Heure"),
-        gettext("Événement"),
-        gettext("Type"),
-        gettext("Capacité"),
-        gettext("Places confirmées"),
-        gettext("Places proposées"),
-        gettext("Places en attente"),
-        gettext("Remplissage (%)"),
-        gettext("Places accueillies"),
-        gettext("Absences (%)"),
-        gettext("Entrées sans réservation"),
-    ]
-    from ..public.labels import kind_label
-
-    rows = (
-        [
-            paris(item.starts_at).strftime("%Y-%m-%d"),
-            paris(item.starts_at).strftime("%H:%M"),
-            item.title,
-            kind_label(item.kind),
-            item.capacity,
-            item.confirmed,
-            item.offered,
-            item.waiting,
-            percent_number(item.fill),
-            item.checked_in,
-            percent_number(item.no_show),
-            item.walk_ins,
-        ]
-        for item in session_stats(now)
-    )
-    return to_csv(header, rows)

@@ -1,0 +1,157 @@
+"""Every CSV download of the dashboard: the writer, and what each file holds.
+
+One writer for all of them, so that every file opens the same way in a French
+spreadsheet: UTF-8 with a byte order mark (or accents come out garbled), semicolons
+(the comma is the decimal separator there), CRLF line ends, and no cell that a
+spreadsheet would run as a formula: names and titles are typed by the public.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import datetime
+
+from flask_babel import format_decimal, gettext
+
+from ..models import Booking, EventSession
+from ..timeutil import paris
+from . import attendees, stats
+
+# A cell starting with one of these is a formula (or hides one) to a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text: a leading quote disarms a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def to_csv(header: list[str], rows: Iterable[list[object]]) -> str:
+    """The file's text: a BOM, then the header and the rows, semicolon-separated."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+    return "\ufeff" + buffer.getvalue()
+
+
+def moment(value: datetime) -> str:
+    """A date and time in Paris, sortable: « 2026-05-25 14:30 »."""
+    return paris(value).strftime("%Y-%m-%d %H:%M")
+
+
+def percent_number(value: float | None) -> str:
+    """A rate as a number of percent for a spreadsheet (« 85,5 »); empty when there is none."""
+    return "" if value is None else format_decimal(round(value * 100, 1), "0.#")
+
+
+def _status_label(booking: Booking) -> str:
+    """The booking's status in the current language."""
+    from ..public.labels import booking_status_label
+
+    return booking_status_label(booking)
+
+
+def _kind_label(item: stats.SessionStats) -> str:
+    """The session's kind of event in the current language."""
+    from ..public.labels import kind_label
+
+    return kind_label(item.kind)
+
+
+def attendees_csv(session: EventSession) -> str:
+    """The attendee list of a session, by name."""
+    header = [
+        gettext("Nom"),
+        gettext("E-mail"),
+        gettext("Téléphone"),
+        gettext("Places"),
+        gettext("Statut"),
+        gettext("Code billet"),
+        gettext("Arrivés"),
+        gettext("Besoins d’accessibilité"),
+        gettext("Réservé le"),
+    ]
+    rows = (
+        [
+            b.name,
+            b.email,
+            b.phone,
+            b.seats,
+            _status_label(b),
+            b.ticket_code,
+            b.checked_in_seats,
+            b.accessibility_needs,
+            moment(b.created_at),
+        ]
+        for b in attendees.attendees(session.id)
+    )
+    return to_csv(header, rows)
+
+
+def waitlist_csv(session: EventSession) -> str:
+    """The waiting list of a session, in queue order."""
+    header = [
+        gettext("Position"),
+        gettext("Nom"),
+        gettext("E-mail"),
+        gettext("Téléphone"),
+        gettext("Places"),
+        gettext("Priorité"),
+        gettext("Raison"),
+        gettext("Inscrit le"),
+    ]
+    rows = (
+        [
+            index,
+            b.name,
+            b.email,
+            b.phone,
+            b.seats,
+            b.priority,
+            b.priority_reason,
+            moment(b.created_at),
+        ]
+        for index, b in enumerate(attendees.waiting(session.id), start=1)
+    )
+    return to_csv(header, rows)
+
+
+def statistics_csv(now: datetime | None = None) -> str:
+    """One row of counts per session that is not cancelled; no name, no address."""
+    header = [
+        gettext("Date"),
+        gettext("Heure"),
+        gettext("Événement"),
+        gettext("Type"),
+        gettext("Capacité"),
+        gettext("Places confirmées"),
+        gettext("Places proposées"),
+        gettext("Places en attente"),
+        gettext("Remplissage (%)"),
+        gettext("Places accueillies"),
+        gettext("Absences (%)"),
+        gettext("Entrées sans réservation"),
+    ]
+    rows = (
+        [
+            paris(item.starts_at).strftime("%Y-%m-%d"),
+            paris(item.starts_at).strftime("%H:%M"),
+            item.title,
+            _kind_label(item),
+            item.capacity,
+            item.confirmed,
+            item.offered,
+            item.waiting,
+            percent_number(item.fill),
+            item.checked_in,
+            percent_number(item.no_show),
+            item.walk_ins,
+        ]
+        for item in stats.session_stats(now)
+    )
+    return to_csv(header, rows)
