@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.file import FileField
 from sqlalchemy import select
@@ -18,9 +17,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..auth.guard import blueprint_refusal, require_roles
 from ..database import end_write
 from ..extensions import db
-from ..gallery.forms import category_label
 from ..gallery.routes import picture_response
 from ..htmx import is_htmx_request
+from ..i18n import gettext
+from ..labels import DIFFICULTIES, category_label, difficulty_label, kind_label
 from ..models import (
     AuditEntry,
     Event,
@@ -32,12 +32,11 @@ from ..models import (
     StaffUser,
     Venue,
 )
-from ..public.labels import kind_label
 from ..security import id_arg
 from ..services import accounts, attendees, dashboard, gallery, images, organiser, waitlist
 from ..services import booking as booking_service
 from ..services.errors import DomainError
-from ..services.programme import get_session, list_sessions
+from ..services.programme import get_session
 from ..timeutil import PARIS, paris
 from . import bp
 from .forms import (
@@ -381,12 +380,7 @@ def event_form(event: Event | None = None) -> EventForm:
         (v.id, v.name) for v in db.session.scalars(select(Venue).order_by(Venue.name))
     )
     form.difficulty.choices = choices(
-        [
-            ("", "—"),
-            ("easy", gettext("facile")),
-            ("moderate", gettext("moyenne")),
-            ("hard", gettext("difficile")),
-        ]
+        [("", "—"), *((code, difficulty_label(code)) for code in DIFFICULTIES)]
     )
     if event and request.method == "GET":
         form.kind.data = event.kind.value
@@ -517,12 +511,6 @@ def staff() -> Response | tuple[str, int]:
             status = 422
     users = db.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
     return render_template("admin/staff.html", form=form, users=users), status
-
-
-@bp.app_template_global()
-def sessions_for_select() -> list[EventSession]:
-    """All sessions, for the message form's choice of scope."""
-    return list_sessions()
 
 
 @bp.get("/statistics")

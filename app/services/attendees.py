@@ -71,7 +71,7 @@ def to_csv(header: list[str], rows: Iterable[list[object]]) -> str:
 
 def _status_label(booking: Booking) -> str:
     """The booking's status in the current language."""
-    from ..public.labels import booking_status_label
+    from ..labels import booking_status_label
 
     return booking_status_label(booking)
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask_babel import gettext
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from ..database import begin_write
 from ..extensions import db
+from ..i18n import gettext
 from ..models import Event, EventSession, Specimen, SpecimenCategory, SpecimenImage
 from . import ledger
 from .attendees import fold

@@ -430,7 +430,7 @@ def statistics_csv(now: datetime | None = None) -> str:
         gettext("Absences (%)"),
         gettext("Entrées sans réservation"),
     ]
-    from ..public.labels import kind_label
+    from ..labels import kind_label
 
     rows = (
         [
