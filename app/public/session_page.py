@@ -24,7 +24,6 @@ from ..services.errors import (
     SeatsPerPersonExceeded,
     SessionFull,
 )
-from ..services.programme import BOOKABLE, availability
 from . import bp
 from .booking_pages import private_page
 from .forms import BookingForm
@@ -118,12 +117,10 @@ def session_parts(session: EventSession, version: LiveVersion) -> SessionParts:
 
     def render() -> SessionParts:
         """Render the shared parts from the database."""
-        state = availability(session)
         context = {
             "session": session,
             "event": session.event,
-            "state": state,
-            "bookable": state in BOOKABLE,
+            "options": booking_options(session),
         }
         return SessionParts(
             title=Markup("{}, {}").format(session.event.title, full_date(session.starts_at)),
