@@ -47,10 +47,10 @@ def _init_extensions(app: Flask) -> None:
     from .database import engine_options, init_database
     from .errors import register_error_handlers
     from .extensions import csrf, db, login_manager, mail, migrate
-    from .forms import init_forms
     from .i18n import init_i18n
     from .ratelimits import init_rate_limits
     from .security import init_input_guards, init_security_headers
+    from .templating import init_templating
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
@@ -63,8 +63,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None  # the login page itself says what to do
     login_manager.session_protection = "basic"  # a tablet's Wi-Fi may change its address
     init_i18n(app)
-    init_forms(app)
     init_assets(app)
+    init_templating(app)
     init_input_guards(app)
     init_security_headers(app)
     register_error_handlers(app)

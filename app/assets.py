@@ -147,5 +147,3 @@ def init_assets(app: Flask) -> None:
     )
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     compress.init_app(app)
-    app.jinja_env.globals["htmx_script"] = htmx_script
-    app.jinja_env.globals["asset_url"] = asset_url

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
-from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
@@ -13,6 +12,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from .extensions import db
 from .htmx import is_htmx_request
+from .i18n import gettext
 from .ratelimits import retry_after_seconds
 from .services.errors import DomainError
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Flask
 from markupsafe import Markup, escape
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
@@ -46,8 +45,3 @@ def html_attributes(attributes: Mapping[str, object]) -> Markup:
             continue
         parts.append(f" {name}" if value is True else f' {name}="{escape(value)}"')
     return Markup("".join(parts))  # noqa: S704 (every value escaped above)
-
-
-def init_forms(app: Flask) -> None:
-    """Give templates the attribute writer of ``_forms.html``."""
-    app.jinja_env.filters["html_attributes"] = html_attributes

@@ -7,27 +7,21 @@ back within a few seconds; rendering its shared parts once per version, instead 
 per visitor, is most of what a refusal costs.
 
 Each process keeps its own copies, so nothing has to be invalidated across gunicorn
-workers: the key says which version a copy shows. It holds the public change counter
-(``ledger.change_counter``), which moves in the same transaction as anything these parts
-show (seats, sessions, events, specimens); the language; and the minute, because a
-session's state also changes with the clock (booking closes, the session starts), as
-in the live poll's ETag. A copy is therefore never older than the counter a process has
-last read, which is at most ``LIVE_COUNTER_CACHE_SECONDS`` behind the database.
+workers: the key says which version a copy shows, the same ``live_version`` as the live
+poll's ETag (app/live.py: change counter, scope, language, minute). A copy is therefore
+never older than the counter a process has last read, which is at most
+``LIVE_COUNTER_CACHE_SECONDS`` behind the database.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from cachetools import LRUCache
 from flask import current_app, render_template
 from markupsafe import Markup
-
-from .i18n import current_language
-from .services import ledger
 
 _EXTENSION = "minerales_fragments"
 Rendered = TypeVar("Rendered", bound=Markup | tuple[Markup, ...])
@@ -60,15 +54,6 @@ def fragment_store() -> FragmentStore:
         store = FragmentStore(int(current_app.config["FRAGMENT_CACHE_SIZE"]))
         current_app.extensions[_EXTENSION] = store
     return store
-
-
-def public_version() -> tuple[int, str, int]:
-    """What every public fragment depends on: change counter, language and minute.
-
-    Read it before loading the rows a fragment shows: the rows are then at least as new
-    as the version they are kept under, never older.
-    """
-    return ledger.change_counter(), current_language(), int(time.time() // 60)
 
 
 def cached(key: tuple[Hashable, ...], render: Callable[[], Rendered]) -> Rendered:

@@ -1,4 +1,9 @@
-"""Language choice and the date, time and seat formatting shown to people."""
+"""Language choice, translation, and the date, time and seat formatting shown to people.
+
+Every translated string goes through ``gettext``, ``ngettext`` and ``lazy_gettext`` from
+here (services, forms, views) or the same functions installed in Jinja (templates): they
+read the catalogue once per request instead of once per string, as Flask-Babel's do.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, request, session, url_for
-from flask_babel import format_date, format_datetime, get_locale, get_translations, ngettext
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 
@@ -136,6 +141,16 @@ def seats_phrase(count: int) -> str:
     return ngettext("%(num)d place", "%(num)d places", count)
 
 
+def ordinal(number: int) -> str:
+    """« 2e », « 3e » in French; "2nd", "3rd" in English."""
+    if current_language() == "fr":
+        return "1re" if number == 1 else f"{number}e"
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
 def request_translations() -> NullTranslations:
     """The catalogue of the language in force, looked up once per request and language.
 
@@ -152,10 +167,16 @@ def request_translations() -> NullTranslations:
     return kept[1]
 
 
-def request_gettext(string: str, **variables: Any) -> str:
+def gettext(string: str, **variables: Any) -> str:
     """Flask-Babel's ``gettext``, through the per-request catalogue."""
     translated = request_translations().ugettext(string)
     return translated % variables if variables else translated
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Flask-Babel's ``ngettext`` (``%(num)d`` is always there), through the per-request catalogue."""
+    variables.setdefault("num", num)
+    return request_translations().ungettext(singular, plural, num) % variables
 
 
 def lazy_gettext(string: str, **variables: Any) -> LazyString:
@@ -164,32 +185,9 @@ def lazy_gettext(string: str, **variables: Any) -> LazyString:
     Form labels and messages are lazy strings: a booking form shows a dozen of them each
     time it is answered.
     """
-    return LazyString(request_gettext, string, **variables)
+    return LazyString(gettext, string, **variables)
 
 
 def init_i18n(app: Flask) -> None:
-    """Set up Flask-Babel and the template filters."""
+    """Set up Flask-Babel; templates get the same functions from ``init_templating``."""
     babel.init_app(app, locale_selector=select_locale)
-    # Templates translate through the per-request catalogue (same strings, same plurals).
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda string: request_translations().ugettext(string),
-        ngettext=lambda singular, plural, n: request_translations().ungettext(singular, plural, n),
-        pgettext=lambda context, string: request_translations().upgettext(context, string),
-        npgettext=lambda context, singular, plural, n: request_translations().unpgettext(
-            context, singular, plural, n
-        ),
-        newstyle=True,
-    )
-    app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.filters.update(
-        clock=clock,
-        day_heading=day_heading,
-        full_date=full_date,
-        short_day=short_day,
-        iso_local=iso_local,
-        seats_phrase=seats_phrase,
-    )
-    app.jinja_env.globals["current_language"] = current_language
-    app.jinja_env.globals["switch_language_url"] = switch_language_url
-    app.jinja_env.globals["content_lang"] = content_lang
-    app.jinja_env.globals["colon"] = colon

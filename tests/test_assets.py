@@ -171,3 +171,16 @@ def test_over_https_the_language_cookie_is_host_bound(client):
     assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
     page = client.get("/", base_url="https://localhost", headers={"Cookie": "__Host-lang=en"})
     assert '<html lang="en">' in page.get_data(as_text=True)
+
+
+def test_the_script_takes_its_words_from_the_page_in_the_page_language(client):
+    """static/js/app.js holds no sentence of its own: base.html hands it the catalogue's."""
+    script = (ROOT / "static" / "js" / "app.js").read_text(encoding="utf-8")
+    assert "Connexion perdue" not in script and "Connection lost" not in script
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert (
+        'data-offline-message="Connection lost: nothing was sent. Check the network and try again."'
+        in english
+    )
+    french = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert 'data-offline-message="Connexion perdue\u202f: rien n’a été envoyé.' in french

@@ -318,6 +318,20 @@ def test_the_cap_is_configurable_and_organisers_are_trusted_with_groups(
     assert stored(app, session_id) == (2, 14)
 
 
+@pytest.mark.app_config(BOOKING_MAX_SEATS=6, BOOKING_MAX_SEATS_PER_EMAIL=2)
+def test_the_form_proposes_no_larger_party_than_one_address_may_hold(
+    client, make_session, book_form
+):
+    session_id = make_session(capacity=20)
+    html = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert 'max="2"' in html and "Jusqu’à 2 places par réservation." in html
+    full_id = make_session(capacity=2)
+    assert send(client, book_form, full_id, "pierre@example.fr", 2).status_code == 303
+    html = client.get(f"/sessions/{full_id}").get_data(as_text=True)
+    assert 'name="action" value="waitlist"' in html  # the waiting list's form, same cap
+    assert 'max="2"' in html and "Jusqu’à 2 places par réservation." in html
+
+
 def test_the_cap_is_six_seats_unless_configured(monkeypatch, tmp_path):
     from app.config import from_environment
 

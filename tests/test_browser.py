@@ -78,6 +78,25 @@ def test_booking_errors_come_back_next_to_the_field(make_session, live_server, p
     assert errors == []
 
 
+def test_a_booking_sent_offline_says_so_in_the_page_language(
+    make_session, live_server, page_factory
+):
+    session_id = make_session(capacity=5)
+    page = page_factory(width=1024, height=800)
+    page.goto(f"{live_server}/sessions/{session_id}")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.locator("input[name=name]").fill("Ada Lovelace")
+    page.locator("input[name=email]").fill("ada@example.org")
+    page.context.set_offline(True)
+    page.locator("button[value=book]").click()
+    banner = page.locator("#connection-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_have_text(
+        "Connection lost: nothing was sent. Check the network and try again."
+    )
+
+
 def test_waiting_list_offer_by_mail_accepted_in_the_browser(
     app, make_session, live_server, page_factory, smtp
 ):

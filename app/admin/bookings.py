@@ -6,9 +6,9 @@ Every seat change goes through app/services, like the public's.
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 
 from ..database import end_write
+from ..i18n import gettext
 from ..services import booking as booking_service
 from ..services import organiser
 from ..services.errors import DomainError

@@ -7,7 +7,6 @@ stores nothing and is explained next to its field.
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -15,7 +14,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..auth.guard import blueprint_refusal
 from ..database import end_write
 from ..errors import error_response
-from ..gallery.forms import category_label
+from ..i18n import gettext
+from ..labels import category_label
 from ..models import Role, Specimen, SpecimenCategory
 from ..pictures import picture_response
 from ..services import gallery, images, organiser

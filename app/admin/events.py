@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 
+from ..i18n import gettext
+from ..labels import DIFFICULTIES, difficulty_label, kind_label
 from ..models import Event, EventKind
-from ..public.labels import kind_label
 from ..services import organiser
 from . import bp
 from .common import actor
@@ -25,12 +25,7 @@ def event_form(event: Event | None = None) -> EventForm:
     form.kind.choices = choices((kind.value, kind_label(kind)) for kind in EventKind)
     form.venue_id.choices = choices((v.id, v.name) for v in organiser.all_venues())
     form.difficulty.choices = choices(
-        [
-            ("", "—"),
-            ("easy", gettext("facile")),
-            ("moderate", gettext("moyenne")),
-            ("hard", gettext("difficile")),
-        ]
+        [("", "—"), *((code, difficulty_label(code)) for code in DIFFICULTIES)]
     )
     if event and request.method == "GET":
         form.kind.data = event.kind.value

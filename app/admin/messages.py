@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 
-from ..models import EventSession
+from ..i18n import gettext
 from ..security import id_arg
 from ..services import attendees, organiser
-from ..services.programme import list_sessions
 from . import bp
 from .common import actor
 from .forms import MessageForm
@@ -51,9 +49,3 @@ def messages() -> Response | tuple[str, int]:
         event_id=event_id,
         events=organiser.all_events(),
     ), status
-
-
-@bp.app_template_global()
-def sessions_for_select() -> list[EventSession]:
-    """All sessions, for the message form's choice of scope."""
-    return list_sessions()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 
 from ..auth.guard import require_roles
 from ..database import end_write
+from ..i18n import gettext
 from ..models import Role
 from ..services import accounts, audit, privacy
 from ..services.errors import DomainError

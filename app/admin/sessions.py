@@ -6,10 +6,10 @@ Views parse a form, call one service, and redirect (303) or re-render with the e
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 
 from ..database import end_write
 from ..htmx import is_htmx_request
+from ..i18n import gettext
 from ..models import EventSession
 from ..services import attendees, dashboard, exports, organiser, waitlist
 from ..services.errors import DomainError

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
 from ..database import end_write
 from ..extensions import db, login_manager
-from ..i18n import same_site_path
+from ..i18n import gettext, same_site_path
 from ..models import Role, StaffUser
 from ..ratelimits import login_limit
 from ..services import accounts

@@ -1,36 +1,15 @@
-"""The gallery's filters (read from the query string) and the words for categories."""
+"""The gallery's filters, read from the query string."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask import abort, url_for
-from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from ..models import SpecimenCategory
 
 MAX_QUERY = 100
-
-
-def category_label(category: SpecimenCategory) -> str:
-    """« Minéral », « Minerai », « Roche », « Fossile »."""
-    return {
-        SpecimenCategory.MINERAL: gettext("Minéral"),
-        SpecimenCategory.ORE: gettext("Minerai"),
-        SpecimenCategory.ROCK: gettext("Roche"),
-        SpecimenCategory.FOSSIL: gettext("Fossile"),
-    }[category]
-
-
-def category_plural(category: SpecimenCategory) -> str:
-    """The filter's words: « Minéraux », « Minerais »…"""
-    return {
-        SpecimenCategory.MINERAL: gettext("Minéraux"),
-        SpecimenCategory.ORE: gettext("Minerais"),
-        SpecimenCategory.ROCK: gettext("Roches"),
-        SpecimenCategory.FOSSIL: gettext("Fossiles"),
-    }[category]
 
 
 @dataclass(frozen=True)

@@ -8,22 +8,15 @@ in the address bar; the form itself has no ``hx-push-url``, which would push the
 
 from __future__ import annotations
 
-import re
-from itertools import cycle
-
 from flask import Response, make_response, redirect, render_template, request, url_for
-from markupsafe import Markup, escape
 
 from ..htmx import is_htmx_request
-from ..models import SpecimenCategory, SpecimenImage
+from ..live import live_etag
+from ..models import SpecimenCategory
 from ..pictures import picture_response
-from ..public.routes import live_etag
 from ..services import gallery
 from . import bp
 from .forms import GalleryFilters
-
-# A run of digits right after an element symbol or a closing bracket is an index: FeS2.
-FORMULA_INDEX = re.compile(r"(?<=[A-Za-z)\]])(\d+)")
 
 
 @bp.get("/")
@@ -71,19 +64,3 @@ def specimen(inventory_number: str) -> Response | str:
 def image(image_id: int, digest: str, size: str) -> Response:
     """A picture of a specimen on display; its address changes with its pixels."""
     return picture_response(image_id, digest, size, public=True)
-
-
-@bp.app_template_global()
-def specimen_image_url(picture: SpecimenImage, size: str) -> str:
-    """The public address of a picture's rendition."""
-    return url_for("gallery.image", image_id=picture.id, digest=picture.digest, size=size)
-
-
-@bp.app_template_filter("formula")
-def formula_filter(text: str) -> Markup:
-    """A chemical formula with its indices as subscripts: FeS2 → FeS<sub>2</sub>."""
-    parts = FORMULA_INDEX.split(text)  # text, digits, text, digits…
-    return Markup("").join(
-        Markup("<sub>{}</sub>").format(part) if odd else escape(part)
-        for odd, part in zip(cycle((False, True)), parts, strict=False)
-    )

@@ -1,30 +1,12 @@
-"""Public area: the programme, session pages, booking and the booking's own page."""
+"""Public area: the programme, session pages, booking and the booking's own page.
+
+One blueprint, its views in one module per subject: programme.py (the programme and its
+live counts), session_page.py (a session and its booking panel), booking_pages.py (the
+pages behind a booking's token), site.py (language switch, privacy page).
+"""
 
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from ..services.programme import Availability, availability  # noqa: E402
-from . import routes  # noqa: E402,F401  (routes attach themselves to bp)
-from .labels import (  # noqa: E402
-    availability_label,
-    booking_status_label,
-    difficulty_label,
-    kind_label,
-    kind_plural,
-    meter_bounds,
-    ordinal,
-)
-
-for _helper in (
-    availability,
-    availability_label,
-    booking_status_label,
-    difficulty_label,
-    kind_label,
-    kind_plural,
-    meter_bounds,
-    ordinal,
-):
-    bp.add_app_template_global(_helper)
-bp.add_app_template_global(Availability, "Availability")
+from . import booking_pages, programme, session_page, site  # noqa: E402,F401  (views attach to bp)

@@ -25,13 +25,13 @@ import math
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import begin_write
 from ..extensions import db
+from ..i18n import gettext
 from ..models import LoginThrottle, Role, StaffUser
 from ..timeutil import utcnow
 from .audit import audit

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext, ngettext
-
-from ..i18n import full_date
+from ..i18n import full_date, gettext, ngettext
 
 
 class DomainError(Exception):

@@ -13,8 +13,10 @@ import io
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask_babel import format_decimal, gettext
+from flask_babel import format_decimal
 
+from ..i18n import gettext
+from ..labels import booking_status_label, kind_label
 from ..models import Booking, EventSession
 from ..timeutil import paris
 from . import attendees, stats
@@ -51,15 +53,11 @@ def percent_number(value: float | None) -> str:
 
 def _status_label(booking: Booking) -> str:
     """The booking's status in the current language."""
-    from ..public.labels import booking_status_label
-
     return booking_status_label(booking)
 
 
 def _kind_label(item: stats.SessionStats) -> str:
     """The session's kind of event in the current language."""
-    from ..public.labels import kind_label
-
     return kind_label(item.kind)
 
 

@@ -42,9 +42,10 @@ from dataclasses import dataclass
 from typing import IO
 
 from flask import current_app
-from flask_babel import format_decimal, gettext
+from flask_babel import format_decimal
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from ..i18n import gettext
 from .errors import DomainError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import gettext
 from sqlalchemy import select
 
 from ..database import begin_write
 from ..extensions import db
+from ..i18n import gettext
 from ..models import Booking, BookingStatus, Event, EventKind, EventSession, Venue
 from ..timeutil import utcnow
 from . import checkin, ledger, mail, waitlist

@@ -6,9 +6,8 @@ import io
 
 import icalendar
 import segno
-from flask_babel import gettext
 
-from ..i18n import colon, seats_phrase
+from ..i18n import colon, gettext, seats_phrase
 from ..models import Booking
 from ..timeutil import paris, utcnow
 

@@ -76,10 +76,10 @@
     banner = banner || document.getElementById("connection-banner");
     if (banner) { banner.hidden = true; }
   }
+  // The words are the page's (data-offline-message, from the catalogue), in its language.
   document.addEventListener("htmx:sendError", function () {
-    showBanner(document.documentElement.lang === "en"
-      ? "Connection lost: nothing was sent. Check the network and try again."
-      : "Connexion perdue\u202f: rien n’a été envoyé. Vérifiez le réseau puis réessayez.");
+    banner = banner || document.getElementById("connection-banner");
+    if (banner) { showBanner(banner.getAttribute("data-offline-message") || ""); }
   });
   document.addEventListener("htmx:afterRequest", function (evt) {
     if (evt.detail.successful) { hideBanner(); }

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import gettext
 from sqlalchemy import select
 
 from ...extensions import db
+from ...i18n import gettext
 from ...models import Specimen, SpecimenCategory
 from ..attendees import fold
 from ..errors import DomainError

@@ -1,0 +1,163 @@
+"""A session's page and its booking panel: book seats, or join the waiting list."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from .. import fragments
+from ..database import end_write
+from ..htmx import is_htmx_request
+from ..i18n import current_language, full_date, gettext
+from ..live import LiveVersion, live_etag, live_version
+from ..models import Booking, BookingStatus, EventSession
+from ..ratelimits import booking_limit
+from ..services import booking as booking_service
+from ..services import gallery, tickets
+from ..services.booking_options import booking_options
+from ..services.errors import (
+    DomainError,
+    InvalidSeats,
+    PartyTooLarge,
+    SeatsPerPersonExceeded,
+    SessionFull,
+)
+from . import bp
+from .booking_pages import private_page
+from .forms import BookingForm
+
+
+def _booking_request(
+    form: BookingForm,
+    session: EventSession,
+    nonce_lookup: booking_service.NonceLookup | None,
+) -> booking_service.BookingRequest:
+    """Turn a validated form into the service's plain request."""
+    return booking_service.BookingRequest(
+        session_id=session.id,
+        name=form.name.data,
+        email=form.email.data,
+        seats=form.seats.data,
+        phone=form.phone.data or "",
+        accessibility_needs=form.accessibility_needs.data or "",
+        locale=current_language(),
+        nonce=form.nonce.data or None,
+        nonce_lookup=nonce_lookup,
+    )
+
+
+@bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
+@booking_limit
+def session_detail(session_id: int) -> Response | str | tuple[str, int]:
+    """A session's details and its booking form; POST books seats for a party."""
+    version = live_version(f"session-{session_id}")  # before the session's row: see live.py
+    # A POST's nonce comes with the session, in one query; a GET has none.
+    session, nonce_lookup = booking_service.session_for_form(session_id, request.form.get("nonce"))
+    form = BookingForm()
+    form_error = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            joining = request.form.get("action") == "waitlist"
+            try:
+                if joining:
+                    booking = booking_service.join_waitlist(
+                        _booking_request(form, session, nonce_lookup)
+                    )
+                else:
+                    booking = booking_service.book(_booking_request(form, session, nonce_lookup))
+            except (
+                SessionFull,
+                InvalidSeats,
+                PartyTooLarge,
+                SeatsPerPersonExceeded,
+            ) as error:
+                end_write(commit=False)
+                form.seats.errors = [*form.seats.errors, error.message()]
+                status = error.status
+            except DomainError as error:
+                end_write(commit=False)
+                form_error = error.message()
+                status = error.status
+            else:
+                return booking_confirmed(booking)
+        else:
+            status = 422
+    context = {
+        "session": session,
+        "options": booking_options(session, form.seats.data if form.seats.errors else None),
+        "form": form,
+        "form_error": form_error,
+        "live_etag": live_etag(None, session.event_id),
+        "oob_badge": is_htmx_request(),
+    }
+    if is_htmx_request():  # only the booking panel goes back
+        return render_template("public/_booking_panel.html", **context), status
+    context["parts"] = session_parts(session, version)
+    return render_template("public/session.html", **context), status
+
+
+class SessionParts(NamedTuple):
+    """The parts of a session page that every visitor sees alike."""
+
+    title: Markup
+    header: Markup
+    details: Markup
+    related: Markup
+
+
+def session_parts(session: EventSession, version: LiveVersion) -> SessionParts:
+    """Render the shared parts of ``session``'s page once per ``version`` (app/fragments.py).
+
+    Only the booking panel, which holds the visitor's own form, is rendered every time:
+    a crowd refused on a full session costs a form each, not a whole page each.
+    """
+
+    def render() -> SessionParts:
+        """Render the shared parts from the database."""
+        context = {
+            "session": session,
+            "event": session.event,
+            "options": booking_options(session),
+        }
+        return SessionParts(
+            title=Markup("{}, {}").format(session.event.title, full_date(session.starts_at)),
+            header=fragments.render("public/_session_header.html", **context),
+            details=fragments.render("public/_session_details.html", **context),
+            related=fragments.render(
+                "public/_session_related.html",
+                specimens=gallery.shown_by_event(session.event_id),
+                **context,
+            ),
+        )
+
+    return fragments.cached(version, render)
+
+
+def booking_confirmed(booking: Booking) -> Response:
+    """After booking or joining the list: 303 to its page, or for htmx the same content."""
+    url = url_for(".booking_page", token=booking.token)
+    if is_htmx_request():
+        qr_code = tickets.qr_svg_data_uri(booking.ticket_code) if booking.holds_seats else None
+        response = make_response(
+            render_template("public/_booking_done.html", booking=booking, qr_code=qr_code)
+        )
+        response.headers["HX-Push-Url"] = url
+        return private_page(response)
+    flash(outcome_message(booking), "success")
+    return redirect(url, code=303)
+
+
+def outcome_message(booking: Booking) -> str:
+    """What just happened to a new booking, in one sentence."""
+    if booking.status is BookingStatus.WAITING:
+        return gettext(
+            "Vous êtes sur la liste d’attente. Nous vous écrirons dès que des places se libèrent."
+        )
+    if booking.status is BookingStatus.OFFERED:
+        return gettext("Des places viennent de se libérer pour vous : confirmez-les ci-dessous.")
+    return gettext(
+        "C’est réservé ! Gardez ce lien : il permet de retrouver ou d’annuler votre réservation."
+    )
