@@ -299,6 +299,48 @@ def test_the_door_page_has_one_set_of_counters_and_no_dashboard_links(app, door,
     assert "/admin/" not in html  # door staff only see what they may use
 
 
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "fr",
+            {
+                "door-queue": {
+                    "data-message": "{num} action(s) en attente d’envoi (connexion perdue)\u202f: nouvel essai automatique."
+                },
+                "camera-status": {
+                    "data-opening": "Ouverture de la caméra…",
+                    "data-ready": "Cadrez le QR code.",
+                    "data-unavailable": "Caméra indisponible\u202f: saisissez le code.",
+                },
+            },
+        ),
+        (
+            "en",
+            {
+                "door-queue": {
+                    "data-message": "{num} action(s) waiting to be sent (connection lost): retrying automatically."
+                },
+                "camera-status": {
+                    "data-opening": "Opening the camera…",
+                    "data-ready": "Frame the QR code.",
+                    "data-unavailable": "Camera unavailable: type the code.",
+                },
+            },
+        ),
+    ],
+)
+def test_the_tablet_script_gets_its_words_from_the_page(door, make_session, language, words):
+    """checkin.js holds no text: the page hands it the catalogue's words in its language."""
+    session_id = make_session(capacity=5, starts_in=timedelta(minutes=20))
+    door.get(f"/language/{language}")
+    html = door.get(f"/checkin/sessions/{session_id}").get_data(as_text=True)
+    for element_id, attributes in words.items():
+        tag = re.search(rf'<[a-z]+ id="{element_id}"[^>]*>', html).group(0)
+        for name, text in attributes.items():
+            assert f'{name}="{text}"' in tag, (name, tag)
+
+
 def check_ins(app, session_id) -> list[tuple[int, int]]:
     """(booking id, seats) of every check-in still standing on a session."""
     with app.app_context():
