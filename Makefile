@@ -27,6 +27,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
 # htmx comes from the npm registry (pinned in package-lock.json), never from the repo.
 assets: static/vendor/htmx.min.js static/vendor/jsQR.js
 
+# npm ci installs the dev dependencies as well: axe-core and vnu-jar, which the tests use.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@

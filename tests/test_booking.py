@@ -66,7 +66,7 @@ def test_htmx_booking_answers_a_fragment_and_pushes_the_booking_url(
     assert "C’est réservé" in html
     assert response.headers["HX-Push-Url"].startswith("/b/")
     # The session's badge comes along out-of-band, already counting the new seats.
-    assert f'id="avail-{session_id}" hx-swap-oob="true"' in html
+    assert f'id="avail-{session_id}" data-hx-swap-oob="true"' in html
     assert "8 places" in html
 
 
@@ -246,7 +246,7 @@ def test_htmx_refusal_swaps_the_panel_and_refreshes_the_badge(client, make_sessi
     assert response.status_code == 409  # swapped by htmx (responseHandling in base.html)
     assert 'id="booking-panel"' in html and "<html" not in html
     assert "Il ne reste plus qu’une place" in html
-    assert f'id="avail-{session_id}" hx-swap-oob="true"' in html
+    assert f'id="avail-{session_id}" data-hx-swap-oob="true"' in html
 
 
 # One person cannot take a whole session: at most BOOKING_MAX_SEATS_PER_EMAIL seats per

@@ -488,3 +488,29 @@ def test_an_action_sent_after_the_sign_in_lapsed_waits_for_the_next_sign_in(
     tablet.goto(f"{live_server}/checkin/sessions/{session_id}")
     expect(tablet.locator("#door-queue")).to_be_hidden(timeout=15000)
     assert standing_check_ins(app) == [("Marie Curie", 2)]
+
+
+def test_the_tablet_script_speaks_the_page_language(app, make_session, live_server, page_factory):
+    """In English the offline banner and the camera's status come from the English catalogue."""
+    from datetime import timedelta
+
+    session_id = make_session(capacity=8, starts_in=timedelta(minutes=20))
+    code = booked(app, session_id, ("Marie Curie", 2))["Marie Curie"][1]
+    tablet = door_tablet(app, page_factory, live_server, session_id, "english@mines-ales.fr")
+    tablet.goto(f"{live_server}/language/en?next=/checkin/sessions/{session_id}")
+    expect(tablet.locator("html")).to_have_attribute("lang", "en")
+
+    tablet.context.set_offline(True)
+    tablet.locator("#q").fill(code)
+    tablet.locator("#scan-form button[type=submit]").click()
+    expect(tablet.locator("#door-queue")).to_have_text(
+        "1 action(s) waiting to be sent (connection lost): retrying automatically."
+    )
+    # No camera was granted to this page: the tablet says so and the code can be typed.
+    tablet.locator("#camera-button").click()
+    expect(tablet.locator("#camera-status")).to_have_text("Camera unavailable: type the code.")
+    tablet.locator("#camera-close").click()
+
+    tablet.context.set_offline(False)
+    expect(tablet.locator("#door-queue")).to_be_hidden(timeout=15000)
+    assert standing_check_ins(app) == [("Marie Curie", 2)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Booking, BookingStatus, CheckIn, EventSession, StandbyEntry
 from app.services import booking as booking_service
+from app.services import door_day
 from app.services.ledger import check_ledger
-from app.timeutil import utcnow
+from app.timeutil import PARIS, paris, utcnow
 
 from .conftest import STAFF_PASSWORD
 from .helpers import form_fields
@@ -299,6 +300,48 @@ def test_the_door_page_has_one_set_of_counters_and_no_dashboard_links(app, door,
     assert "/admin/" not in html  # door staff only see what they may use
 
 
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "fr",
+            {
+                "door-queue": {
+                    "data-message": "{num} action(s) en attente d’envoi (connexion perdue)\u202f: nouvel essai automatique."
+                },
+                "camera-status": {
+                    "data-opening": "Ouverture de la caméra…",
+                    "data-ready": "Cadrez le QR code.",
+                    "data-unavailable": "Caméra indisponible\u202f: saisissez le code.",
+                },
+            },
+        ),
+        (
+            "en",
+            {
+                "door-queue": {
+                    "data-message": "{num} action(s) waiting to be sent (connection lost): retrying automatically."
+                },
+                "camera-status": {
+                    "data-opening": "Opening the camera…",
+                    "data-ready": "Frame the QR code.",
+                    "data-unavailable": "Camera unavailable: type the code.",
+                },
+            },
+        ),
+    ],
+)
+def test_the_tablet_script_gets_its_words_from_the_page(door, make_session, language, words):
+    """checkin.js holds no text: the page hands it the catalogue's words in its language."""
+    session_id = make_session(capacity=5, starts_in=timedelta(minutes=20))
+    door.get(f"/language/{language}")
+    html = door.get(f"/checkin/sessions/{session_id}").get_data(as_text=True)
+    for element_id, attributes in words.items():
+        tag = re.search(rf'<[a-z]+ id="{element_id}"[^>]*>', html).group(0)
+        for name, text in attributes.items():
+            assert f'{name}="{text}"' in tag, (name, tag)
+
+
 def check_ins(app, session_id) -> list[tuple[int, int]]:
     """(booking id, seats) of every check-in still standing on a session."""
     with app.app_context():
@@ -387,3 +430,34 @@ def test_the_same_action_sent_twice_is_applied_once(app, door, make_session, by)
             1 if by in ("scan", "tap") else 2
         )
         assert check_ledger() == []
+
+
+def test_the_door_day_puts_the_current_or_next_session_first(app, door, make_session):
+    """The sessions of the day: the one on now, then the later ones, then those over; no other day."""
+    day = paris(utcnow()).date() + timedelta(days=7)
+
+    def at(hour: int) -> datetime:
+        return datetime(day.year, day.month, day.day, hour, tzinfo=PARIS)
+
+    ids = {}
+    for name, hour in (("over", 9), ("on now", 11), ("later", 15), ("next day", 33)):
+        ids[name] = make_session(title=name)
+        with app.app_context():
+            session = db.session.get(EventSession, ids[name])
+            session.starts_at = at(9) + timedelta(hours=hour - 9)
+            session.ends_at = session.starts_at + timedelta(hours=1, minutes=30)
+            db.session.commit()
+    with app.app_context():
+        listed = door_day.sessions_of(day, now=at(12))
+        assert [f.session.id for f in listed.sessions] == [
+            ids["on now"],
+            ids["later"],
+            ids["over"],
+        ]
+        assert listed.day == day and listed.now == at(12)
+        assert door_day.sessions_of(None, now=at(12)).day == day  # today by default
+
+    page = door.get(f"/checkin/?day={day.isoformat()}").get_data(as_text=True)
+    titles = re.findall(r'class="door-session__title">([^<]*)<', page)
+    assert titles == ["over", "on now", "later"]  # a week ahead, none is over yet
+    assert door.get("/checkin/?day=not-a-day").status_code == 400

@@ -121,7 +121,7 @@ def test_htmx_search_answers_the_grid_fragment_and_the_count_out_of_band(client,
     assert "<html" not in fragment and 'id="gallery-filters"' not in fragment
     assert fragment.lstrip().startswith("<div") and 'id="gallery-grid"' in fragment
     assert names_in(fragment) == {"Galène"}
-    assert '<p id="gallery-count" hx-swap-oob="innerHTML">' in fragment
+    assert '<p id="gallery-count" data-hx-swap-oob="innerHTML">' in fragment
     assert "1 spécimen trouvé" in fragment
     assert response.headers["HX-Push-Url"] == "/collection/?q=galene"  # empty filters dropped
     assert "HX-Request" in response.headers["Vary"]
@@ -131,7 +131,7 @@ def test_htmx_search_answers_the_grid_fragment_and_the_count_out_of_band(client,
     assert names_in(html) == {"Galène"}
     assert "HX-Request" in page.headers["Vary"]
     # the search box searches as one types; the selects on change; all without inline code
-    assert 'hx-trigger="keyup changed delay:200ms, search"' in html
+    assert 'data-hx-trigger="keyup changed delay:200ms, search"' in html
     # one way to push the address: the answer's clean HX-Push-Url, not the form's raw one
     assert "hx-push-url" not in html and "hx-on" not in html
 
@@ -195,10 +195,10 @@ def test_the_detail_page_shows_every_field_and_the_sessions_to_book(app, client,
     # the badges are those the session page's live poll refreshes, and the page polls too
     assert f'id="avail-{collection["session_id"]}"' in html and f'id="avail-{later}"' in html
     poll = re.search(r"<div hidden data-live-poll[^>]*>", html).group(0)
-    assert f'hx-get="/live/seats?event={event_id}&amp;upcoming=1"' in poll
+    assert f'data-hx-get="/live/seats?event={event_id}&amp;upcoming=1"' in poll
     assert re.search(r'data-etag="seats-\d+-e\d+-upcoming-fr-\d+"', poll)
     live = client.get(f"/live/seats?event={event_id}").get_data(as_text=True)
-    assert f'id="avail-{later}" hx-swap-oob="true"' in live
+    assert f'id="avail-{later}" data-hx-swap-oob="true"' in live
 
 
 def test_a_specimen_without_event_says_so_and_its_age_is_shown(client, collection):

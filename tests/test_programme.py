@@ -58,7 +58,7 @@ def test_the_page_polls_once_for_all_its_sessions(client, make_session):
         make_session()
     html = client.get("/").get_data(as_text=True)
     assert html.count("data-live-poll") == 1
-    assert 'hx-trigger="every 1s"' in html  # LIVE_POLL_SECONDS in the tests
+    assert 'data-hx-trigger="every 1s"' in html  # LIVE_POLL_SECONDS in the tests
 
 
 def test_live_seats_answers_304_until_a_seat_moves(client, make_session, book_form):
@@ -66,7 +66,7 @@ def test_live_seats_answers_304_until_a_seat_moves(client, make_session, book_fo
     first = client.get("/live/seats")
     etag = first.headers["ETag"]
     assert first.status_code == 200
-    assert f'id="avail-{session_id}" hx-swap-oob="true"' in first.get_data(as_text=True)
+    assert f'id="avail-{session_id}" data-hx-swap-oob="true"' in first.get_data(as_text=True)
 
     unchanged = client.get("/live/seats", headers={"If-None-Match": etag})
     assert unchanged.status_code == 304

@@ -18,10 +18,10 @@ from ..database import end_write
 from ..htmx import is_htmx_request
 from ..models import EventSession
 from ..security import id_arg
-from ..services import attendees, checkin, dashboard
+from ..services import attendees, checkin, door_day
 from ..services.errors import DomainError
 from ..services.programme import get_session
-from ..timeutil import paris, utcnow
+from ..timeutil import utcnow
 from . import bp
 
 
@@ -35,22 +35,13 @@ def index() -> str:
     """The sessions of a day (today by default): the current or next one first."""
     raw = request.args.get("day")
     try:
-        day = date.fromisoformat(raw) if raw else paris(utcnow()).date()
+        day = date.fromisoformat(raw) if raw else None
     except ValueError:
         abort(400)
-    week = dashboard.week_figures()
-    sessions = sorted(
-        (
-            figures
-            for figures in week.by_session.values()
-            if paris(figures.session.starts_at).date() == day
-        ),
-        key=lambda figures: figures.session.starts_at,
+    listed = door_day.sessions_of(day)
+    return render_template(
+        "checkin/index.html", day=listed.day, sessions=listed.sessions, now=listed.now
     )
-    now = utcnow()
-    upcoming = [f for f in sessions if f.session.ends_at > now]
-    ordered = upcoming + [f for f in sessions if f.session.ends_at <= now]
-    return render_template("checkin/index.html", day=day, sessions=ordered, now=now)
 
 
 def board_context(

@@ -3,7 +3,7 @@
 The grid answers htmx with the ``_grid.html`` fragment only (and the result count,
 out of band); a plain request gets the whole page, so every filter works without JavaScript.
 The fragment's ``HX-Push-Url`` header puts the filters' clean address (no empty parameters)
-in the address bar; the form itself has no ``hx-push-url``, which would push the raw one.
+in the address bar; the form itself has no ``data-hx-push-url``, which would push the raw one.
 """
 
 from __future__ import annotations

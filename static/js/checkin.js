@@ -2,7 +2,8 @@
    a check-in when the Wi-Fi drops. Every action gets its own nonce when it is taken; an
    action the server did not really answer (no network, a 502/503/504, the login page)
    waits in localStorage and is sent again with that same nonce, which the server
-   recognises. CSP-clean: no inline code, no eval. */
+   recognises. CSP-clean: no inline code, no eval. Every word it shows comes from the
+   page (data-* attributes written from the translation catalogue), in the page's language. */
 (function () {
   "use strict";
 
@@ -12,7 +13,6 @@
   // unknown ticket, a party already in, a bad seat count). Anything else stored nothing
   // and may go through later: it stays queued.
   var SETTLING_REFUSALS = [404, 409, 422];
-  var fr = document.documentElement.lang !== "en";
   var scanForm = document.getElementById("scan-form");
   var scanInput = document.getElementById("q");
   var queueBanner = document.getElementById("door-queue");
@@ -68,9 +68,8 @@
     window.localStorage.setItem(QUEUE_KEY, JSON.stringify(queue));
     if (!queueBanner) { return; }
     queueBanner.hidden = queue.length === 0;
-    queueBanner.textContent = queue.length === 0 ? "" : (fr
-      ? queue.length + " action(s) en attente d’envoi (connexion perdue) : nouvel essai automatique."
-      : queue.length + " action(s) waiting to be sent (connection lost): retrying automatically.");
+    queueBanner.textContent = queue.length === 0
+      ? "" : queueBanner.getAttribute("data-message").replace("{num}", String(queue.length));
   }
 
   // Keep the request exactly as it was sent (its nonce included) for a later retry.
@@ -185,7 +184,7 @@
   if (cameraButton && navigator.mediaDevices && navigator.mediaDevices.getUserMedia && dialog) {
     cameraButton.hidden = false;
     cameraButton.addEventListener("click", function () {
-      status.textContent = fr ? "Ouverture de la caméra…" : "Opening the camera…";
+      status.textContent = status.getAttribute("data-opening");
       dialog.showModal();
       navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
         .then(function (media) {
@@ -193,7 +192,7 @@
           return video.play();
         })
         .then(function () {
-          status.textContent = fr ? "Cadrez le QR code." : "Frame the QR code.";
+          status.textContent = status.getAttribute("data-ready");
           if ("BarcodeDetector" in window) {
             scanWithDetector(new window.BarcodeDetector({ formats: ["qr_code"] }));
           } else {
@@ -201,7 +200,7 @@
           }
         })
         .catch(function () {
-          status.textContent = fr ? "Caméra indisponible : saisissez le code." : "Camera unavailable: type the code.";
+          status.textContent = status.getAttribute("data-unavailable");
         });
     });
     document.getElementById("camera-close").addEventListener("click", stopCamera);

@@ -1,0 +1,182 @@
+"""Every page's markup passes the W3C Nu HTML checker (vnu) with no error.
+
+vnu.jar comes from the npm registry (``make install`` runs ``npm ci``, which installs the
+``vnu-jar`` dev dependency) and runs on the machine's Java. Starting Java is slow, so every
+page is written to a file and the whole set is checked by one vnu run. Warnings are printed,
+not failed. The markup does not depend on the database, so this runs on SQLite only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app.extensions import db
+from app.models import Booking, BookingStatus, EventSession, Specimen
+from app.services import booking as booking_service
+
+pytestmark = pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+
+ROOT = Path(__file__).resolve().parent.parent
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# A fragment htmx swaps into a page is checked inside a minimal document of its own.
+FRAGMENT_PAGE = (
+    '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Fragment</title></head>'
+    "<body>{}</body></html>"
+)
+
+
+def unavailable(reason: str) -> None:
+    """A missing checker fails under CI (it would pass silently), elsewhere it skips."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this is a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def vnu() -> list[str]:
+    """The command that runs the checker."""
+    java = shutil.which("java")
+    if not java:
+        unavailable("java not found; install it with 'apt-get install default-jre-headless'")
+    if not VNU_JAR.exists():
+        unavailable(f"{VNU_JAR} not found; run 'make install' (npm ci installs vnu-jar)")
+    return [java, "-jar", str(VNU_JAR), "--format", "json", "--stdout"]
+
+
+def demo_data(app, runner) -> dict[str, object]:
+    """The demo programme; an open session with a booking; a full one with a queue and an offer."""
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        sessions = db.session.scalars(
+            db.select(EventSession).order_by(EventSession.starts_at, EventSession.id)
+        ).all()
+        open_session = sessions[0]
+        full = next(s for s in sessions[1:] if s.capacity >= 2)
+        full.capacity = 2
+        db.session.commit()
+
+        def party(session_id: int, name: str, seats: int, waiting: bool = False) -> Booking:
+            request = booking_service.BookingRequest(
+                session_id, name, f"{name.split()[0].lower()}@example.fr", seats
+            )
+            if waiting:
+                return booking_service.join_waitlist(request)
+            return booking_service.book(request)
+
+        confirmed = party(open_session.id, "Marie Curie", 2)
+        first = party(full.id, "Anne Bonny", 2)
+        offered = party(full.id, "Lise Meitner", 2, waiting=True)
+        waiting = party(full.id, "Ada Lovelace", 1, waiting=True)
+        db.session.commit()
+        booking_service.cancel(first.token)
+        db.session.commit()
+        assert db.session.get(Booking, offered.id).status is BookingStatus.OFFERED
+        assert db.session.get(Booking, waiting.id).status is BookingStatus.WAITING
+        return {
+            "open": open_session.id,
+            "full": full.id,
+            "event": open_session.event_id,
+            "booking": confirmed.id,
+            "token": confirmed.token,
+            "offer_token": offered.token,
+            "waiting_token": waiting.token,
+            "specimen": db.session.scalars(db.select(Specimen.id).order_by(Specimen.id)).first(),
+        }
+
+
+def fetch(client, path: str, status: int = 200, **headers: str) -> str:
+    """A page as the browser gets it; it must be there."""
+    response = client.get(path, headers=headers)
+    assert response.status_code == status, f"{path}: {response.status_code}"
+    return response.get_data(as_text=True)
+
+
+def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tmp_path, capsys):
+    """Public, door and organiser pages (and the door board fragment): no vnu error."""
+    data = demo_data(app, runner)
+    visitor = app.test_client()
+    pages = {
+        "programme": fetch(visitor, "/"),
+        "session-open": fetch(visitor, f"/sessions/{data['open']}"),
+        "session-full": fetch(visitor, f"/sessions/{data['full']}"),
+        "booking": fetch(visitor, f"/b/{data['token']}"),
+        "booking-cancel-step": fetch(visitor, f"/b/{data['token']}/cancel"),
+        "booking-waiting": fetch(visitor, f"/b/{data['waiting_token']}"),
+        "booking-offer": fetch(visitor, f"/b/{data['offer_token']}/accept"),
+        "gallery": fetch(visitor, "/collection/"),
+        "gallery-search": fetch(visitor, "/collection/?q=cevennes&category=ore"),
+        "specimen": fetch(visitor, "/collection/MA-MNR-0001"),
+        "privacy": fetch(visitor, "/privacy"),
+        "login": fetch(visitor, "/login"),
+        "not-found": fetch(visitor, "/sessions/999999", status=404),
+    }
+    english = app.test_client()
+    english.get("/language/en")
+    pages["programme-english"] = fetch(english, "/")
+
+    door = staff_login(app.test_client(), "checkin", "porte@mines-ales.fr")
+    board = f"/checkin/sessions/{data['open']}"
+    pages["checkin-sessions"] = fetch(door, "/checkin/")
+    pages["checkin-door-list"] = fetch(door, board)
+    pages["checkin-board-fragment"] = FRAGMENT_PAGE.format(
+        fetch(door, board, **{"HX-Request": "true", "HX-Target": "board"})
+    )
+    pages["checkin-release"] = fetch(door, f"{board}/release")
+
+    # An admin sees every organiser page, and the audit log and staff accounts besides.
+    organiser = staff_login(app.test_client(), "admin", "admin@mines-ales.fr")
+    for name, path in {
+        "overview": "/admin/",
+        "session": f"/admin/sessions/{data['open']}",
+        "session-waiting-list": f"/admin/sessions/{data['full']}",
+        "session-edit": f"/admin/sessions/{data['open']}/edit",
+        "session-cancel": f"/admin/sessions/{data['open']}/cancel",
+        "session-print": f"/admin/sessions/{data['open']}/print",
+        "booking-new": f"/admin/sessions/{data['open']}/bookings/new",
+        "booking-move": f"/admin/bookings/{data['booking']}/move",
+        "booking-cancel": f"/admin/bookings/{data['booking']}/cancel",
+        "events": "/admin/events",
+        "event-new": "/admin/events/new",
+        "event-edit": f"/admin/events/{data['event']}/edit",
+        "event-session-new": f"/admin/events/{data['event']}/sessions/new",
+        "messages": "/admin/messages",
+        "audit": "/admin/audit",
+        "staff": "/admin/staff",
+        "statistics": "/admin/statistics",
+        "specimens": "/admin/specimens",
+        "specimen-new": "/admin/specimens/new",
+        "specimen-edit": f"/admin/specimens/{data['specimen']}/edit",
+        "privacy-export": "/admin/privacy/export",
+    }.items():
+        pages[f"admin-{name}"] = fetch(organiser, path)
+
+    files = []
+    for name, html in pages.items():
+        path = tmp_path / f"{name}.html"
+        path.write_text(html, encoding="utf-8")
+        files.append(str(path))
+    run = subprocess.run([*vnu, *files], capture_output=True, text=True, timeout=240, check=False)
+    try:
+        messages = json.loads(run.stdout)["messages"]
+    except (ValueError, KeyError):
+        pytest.fail(f"vnu gave no JSON report (exit {run.returncode}): {run.stderr[:500]}")
+
+    def line(message: dict) -> str:
+        where = Path(message.get("url", "")).stem
+        return f"{where}:{message.get('lastLine', '?')}: {message['message']}"
+
+    errors = [line(m) for m in messages if m["type"] != "info"]
+    warnings = [line(m) for m in messages if m["type"] == "info"]
+    with capsys.disabled():
+        for warning in warnings:
+            print(f"vnu warning: {warning}")
+    assert not errors, "vnu errors:\n" + "\n".join(errors)
