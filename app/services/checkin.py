@@ -227,7 +227,7 @@ class WaitingListFirst(DomainError):
     def message(self) -> str:
         """Say why the free seats are not for the door yet."""
         return gettext(
-            "Des personnes attendent sur la liste d’attente en ligne : les places libres leur "
+            "Des personnes attendent sur la liste d’attente en ligne : les places libres leur "
             "sont proposées d’abord, jusqu’à la clôture des réservations. Ajoutez ce groupe à "
             "la file de la porte."
         )
