@@ -45,7 +45,7 @@ def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table must be known to Alembic)
     from .assets import init_assets
     from .database import engine_options, init_database
-    from .errors import register_error_handlers
+    from .errors import busy_response, register_error_handlers
     from .extensions import csrf, db, login_manager, mail, migrate
     from .i18n import init_i18n
     from .ratelimits import init_rate_limits
@@ -68,7 +68,7 @@ def _init_extensions(app: Flask) -> None:
     init_input_guards(app)
     init_security_headers(app)
     register_error_handlers(app)
-    init_database(app)  # last: its commit hook must run before the header hook
+    init_database(app, busy_response)  # last: its commit hook must run before the header hook
 
 
 def _register_blueprints(app: Flask) -> None:

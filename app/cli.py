@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from .extensions import db
+from .database import commit_now
 from .timeutil import paris, utcnow
 
 
@@ -17,12 +17,12 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Load the Minér'Alès programme (running it twice duplicates nothing)."""
-        from .database import begin_write
+        from .database import writing
         from .demo import seed_demo
 
-        begin_write()
-        events, sessions = seed_demo(paris(utcnow()).date())
-        db.session.commit()
+        with writing():
+            events, sessions = seed_demo(paris(utcnow()).date())
+        commit_now()
         click.echo(f"Demo programme: {events} events and {sessions} sessions created.")
 
     @app.cli.command("process-waitlist")
@@ -32,7 +32,7 @@ def register_cli(app: Flask) -> None:
         from .services.waitlist import expire_due
 
         expired = expire_due()
-        db.session.commit()
+        commit_now()
         report = send_due()
         click.echo(f"{expired} offer(s) expired; {report.sent} mail(s) sent.")
 
@@ -54,7 +54,7 @@ def register_cli(app: Flask) -> None:
         from .services.reminders import queue_reminders
 
         queued = queue_reminders()
-        db.session.commit()
+        commit_now()
         report = send_due(limit=10_000)
         click.echo(f"{queued} reminder(s) queued; {report.sent} mail(s) sent.")
 
@@ -75,18 +75,15 @@ def register_cli(app: Flask) -> None:
             user = create_user(email, Role(role), password, name)
         except DomainError as error:
             raise click.ClickException(error.message()) from None
-        db.session.commit()
+        commit_now()
         click.echo(f"Account {user.email} ({user.role.value}) saved.")
 
     @app.cli.command("check-ledger")
     @click.option("--fix", is_flag=True, help="Repair the counters that differ.")
     def check_ledger_command(fix: bool) -> None:
         """Recompute every seat counter from the bookings and report differences."""
-        from .database import begin_write
         from .services.ledger import check_ledger, repair_ledger
 
-        if fix:
-            begin_write()
         differences = check_ledger()
         for difference in differences:
             click.echo(
@@ -99,7 +96,7 @@ def register_cli(app: Flask) -> None:
         if fix:
             # Counted again under each session's lock: a booking may have committed since.
             repaired = repair_ledger(differences)
-            db.session.commit()
+            commit_now()
             for repair in repaired:
                 click.echo(
                     f"session {repair.session_id}: {repair.counter} set to {repair.expected}"
@@ -122,7 +119,7 @@ def register_cli(app: Flask) -> None:
 
         days = retention_days() if days is None else days
         report = purge_personal_data(days)
-        db.session.commit()
+        commit_now()
         click.echo(
             f"Sessions ended {days} or more days ago, anonymised: bookings {report.bookings}, "
             f"standby entries {report.standby_entries}, mails {report.outbox_messages}, "

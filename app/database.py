@@ -10,15 +10,22 @@ PostgreSQL: READ COMMITTED with a lock timeout; seat changes are conditional UPD
 row locks, which stay correct under that isolation level. A request's reads before its
 first write run in autocommit mode: under READ COMMITTED every statement sees its own
 snapshot anyway, so a transaction around them only cost two round trips (BEGIN and
-COMMIT or ROLLBACK) on every page. ``begin_write()`` ends that mode, so every change still
-happens in one transaction; a write attempted without it is refused in tests and logged
+COMMIT or ROLLBACK) on every page. ``writing()`` ends that mode, so every change still
+happens in one transaction; a write attempted outside it is refused in tests and logged
 in production (see ``_writes_outside_a_transaction``).
+
+The unit of work belongs to the services: a service enters ``writing()`` (or is decorated
+with ``@writes``) before it changes anything; a rule that says no rolls back what the
+block wrote; the request commits once after its answer. Views never begin, end or commit.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Engine, event
@@ -29,6 +36,9 @@ from sqlalchemy.orm import Session as SASession
 from .extensions import db
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def engine_options(config: dict[str, Any]) -> dict[str, Any]:
@@ -54,14 +64,67 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def begin_write() -> None:
+@contextmanager
+def writing() -> Iterator[None]:
+    """The request's unit of work, entered by a service before it changes anything.
+
+    Re-entrant: a service calling another service joins the same transaction. When the
+    outermost block raises (a rule said no, a lock timed out), everything it wrote is rolled
+    back at once, so the page that explains the refusal never holds the lock other visitors
+    wait for, and the request's commit hook finds nothing to commit. The transaction itself
+    commits once, after the view has answered (``init_database``), or in a command, where
+    the command commits.
+    """
+    depth = g.get("db_writing_depth", 0) if has_app_context() else 0
+    _begin_write()
+    if has_app_context():
+        g.db_writing_depth = depth + 1
+    try:
+        yield
+    except BaseException as error:
+        if depth == 0:
+            # A refusal that is itself a record (a failed sign-in is counted) keeps what
+            # it wrote; any other error leaves nothing behind.
+            _end_write(commit=bool(getattr(error, "keeps_what_it_wrote", False)))
+        raise
+    finally:
+        if has_app_context():
+            g.db_writing_depth = depth
+
+
+def writes(function: Callable[P, R]) -> Callable[P, R]:
+    """Run a whole service function inside ``writing()``."""
+
+    @wraps(function)
+    def inside_the_unit_of_work(*args: P.args, **kwargs: P.kwargs) -> R:
+        with writing():
+            return function(*args, **kwargs)
+
+    return inside_the_unit_of_work
+
+
+def in_unit_of_work() -> bool:
+    """Whether a writer's transaction is open (``writing()`` was entered)."""
+    return has_app_context() and bool(g.get("db_write_intent"))
+
+
+def commit_now() -> None:
+    """End the unit of work here and start a new one on the next statement.
+
+    For commands and the mail sender, whose items each deserve a transaction of their own
+    (one claimed message, one session's expired offers); a request commits once, after
+    its answer.
+    """
+    _end_write(commit=True)
+
+
+def _begin_write() -> None:
     """Make the rest of this unit of work a writer's transaction.
 
-    Services call this just before they change anything. A request's reads before that
-    point (loading the session page, checking the form) run in an ordinary read
-    transaction that does not block other writers. On SQLite that read transaction is
-    ended here (it wrote nothing), so the next statement starts with BEGIN IMMEDIATE and
-    the write lock is held only for the change itself.
+    A request's reads before that point (loading the session page, checking the form) run
+    in an ordinary read transaction that does not block other writers. On SQLite that read
+    transaction is ended here (it wrote nothing), so the next statement starts with BEGIN
+    IMMEDIATE and the write lock is held only for the change itself.
     """
     if not has_app_context() or g.get("db_write_intent"):
         return
@@ -72,12 +135,8 @@ def begin_write() -> None:
         db.session.commit()
 
 
-def end_write(commit: bool) -> None:
-    """Finish the writer's transaction now (commit or roll back) and drop the write intent.
-
-    Views call this with ``commit=False`` when a rule refused the change, so that rendering
-    the refusal does not hold the lock other visitors are waiting for.
-    """
+def _end_write(commit: bool) -> None:
+    """Finish the writer's transaction now (commit or roll back) and drop the write intent."""
     if not g.get("db_write_intent"):
         return  # nothing was written: keep the read transaction and what it loaded
     if commit:
@@ -116,7 +175,7 @@ NO_DATABASE_ENDPOINTS = frozenset({"static", "asset"})
 
 
 def _reads_in_autocommit() -> None:
-    """PostgreSQL: run this request's reads without BEGIN and COMMIT, until begin_write()."""
+    """PostgreSQL: run this request's reads without BEGIN and COMMIT, until writing()."""
     from flask import request
 
     session = db.session()
@@ -139,18 +198,19 @@ def install_postgresql_listeners(engine: Engine) -> None:
     def _writes_outside_a_transaction(
         connection: Any, _cursor: Any, statement: str, *_args: Any
     ) -> None:
-        """A change without begin_write() first: an error in tests, a log line in production."""
+        """A change outside writing(): an error in tests, a log line in production."""
         if not connection.connection.driver_connection.autocommit or _is_read_only(statement):
             return
         if current_app.testing:
-            raise RuntimeError(f"write without begin_write(): {statement[:80]}")
-        log.error("write without begin_write(), committed on its own: %s", statement[:200])
+            raise RuntimeError(f"write outside writing(): {statement[:80]}")
+        log.error("write outside writing(), committed on its own: %s", statement[:200])
 
 
-def init_database(app: Flask) -> None:
+def init_database(app: Flask, busy_response: Callable[[], Any]) -> None:
     """Attach the engine listeners and the one-transaction-per-request hook.
 
-    Call it last in the factory: its after-request hook then runs first, so a 503 it
+    ``busy_response`` answers a commit that failed (a lock timeout, a full disk): the
+    error pages belong to the web layer, which hands the renderer in. Call it last in the factory: its after-request hook then runs first, so a 503 it
     returns still gets the security headers.
     """
     with app.app_context():
@@ -179,8 +239,6 @@ def init_database(app: Flask) -> None:
         except OperationalError as error:
             log.warning("commit failed: %s", error.orig)
             db.session.rollback()
-            from .errors import busy_response
-
             return busy_response()
         if response.status_code < 400:
             for callback in g.pop("after_commit", []):
@@ -190,15 +248,15 @@ def init_database(app: Flask) -> None:
 
 @event.listens_for(SASession, "before_flush")
 def _writes_need_intent(session: SASession, _context: Any, _instances: Any) -> None:
-    """Catch a request's write that did not call begin_write() first (SQLite could fail)."""
+    """Catch a request's write that did not enter writing() first (SQLite could fail)."""
     from flask import has_request_context
 
     if not (session.new or session.dirty or session.deleted) or not has_request_context():
         return
     if not g.get("db_write_intent"):
         if current_app.testing:
-            raise RuntimeError("write without begin_write(): call it in the service first")
-        log.warning("write without begin_write(); SQLite may answer 'database is locked'")
+            raise RuntimeError("write outside writing(): the service must enter the unit of work")
+        log.warning("write outside writing(); SQLite may answer 'database is locked'")
 
 
 def after_commit(callback: Any) -> None:
@@ -212,3 +270,8 @@ def after_commit(callback: Any) -> None:
 
     if has_request_context():
         g.setdefault("after_commit", []).append(callback)
+
+
+# Services not yet moved to ``writing()`` still call these two.
+begin_write = _begin_write
+end_write = _end_write

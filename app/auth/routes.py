@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ..database import end_write
 from ..extensions import db, login_manager
 from ..i18n import gettext, same_site_path
 from ..models import Role, StaffUser
@@ -44,8 +43,6 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
                     form.email.data, form.password.data, client=request.remote_addr or ""
                 )
             except DomainError as failure:
-                # Record the failure (the counts) even though the answer is an error.
-                end_write(commit=True)
                 error, status = failure.message(), failure.status
                 if isinstance(failure, accounts.LoginThrottled):
                     retry_after = failure.wait_seconds

@@ -29,7 +29,7 @@ from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..database import begin_write
+from ..database import writing
 from ..extensions import db
 from ..i18n import gettext
 from ..models import LoginThrottle, Role, StaffUser
@@ -52,6 +52,7 @@ class InvalidCredentials(DomainError):
 
     code = "invalid_credentials"
     status = 401
+    keeps_what_it_wrote = True  # the failure is counted
 
     def message(self) -> str:
         """Explain in the current language."""
@@ -63,6 +64,7 @@ class LoginThrottled(DomainError):
 
     code = "login_throttled"
     status = 429
+    keeps_what_it_wrote = True  # an attempt counted before the wait was found stays counted
 
     def __init__(self, wait_seconds: int) -> None:
         super().__init__(wait_seconds)
@@ -95,17 +97,17 @@ def create_user(
     """Create (or update the role and password of) a staff account."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword()
-    begin_write()
-    email = email.strip().lower()
-    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
-    if user is None:
-        user = StaffUser(email=email, role=role, name=name, password_hash="")
-        db.session.add(user)
-    user.role, user.name = role, name or user.name
-    user.password_hash = generate_password_hash(password)
-    db.session.flush()
-    audit("staff.saved", actor, role=role.value, staff_id=user.id)
-    return user
+    with writing():
+        email = email.strip().lower()
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+        if user is None:
+            user = StaffUser(email=email, role=role, name=name, password_hash="")
+            db.session.add(user)
+        user.role, user.name = role, name or user.name
+        user.password_hash = generate_password_hash(password)
+        db.session.flush()
+        audit("staff.saved", actor, role=role.value, staff_id=user.id)
+        return user
 
 
 def staff_users() -> list[StaffUser]:
@@ -206,29 +208,30 @@ def authenticate(
     now = now or utcnow()
     email = normalise_email(email)
     own_key, everyone_key = client_key(email, client), address_key(email)
-    begin_write()
-    own_failures, last_failed_at = _recent(own_key, now)
-    address_failures = _recent(everyone_key, now)[0]
-    if last_failed_at is not None:
-        allowed_at = last_failed_at + wait_before_next_attempt(own_failures, address_failures)
-        if allowed_at > now:
-            raise _refuse_until(allowed_at, now)
-    counted = _count_failure(own_key, now)  # taken back below if the password is right
-    if counted > own_failures + 1:
-        # Other attempts from this client were counted since our read: they came first.
-        wait = wait_before_next_attempt(counted - 1, address_failures)
-        if wait:
-            raise _refuse_until(now + wait, now)
-    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
-    known = user is not None and user.active
-    right = check_password_hash(user.password_hash if known else _DUMMY_HASH, password)
-    if not (known and right):
-        _count_failure(everyone_key, now)
-        raise InvalidCredentials()
-    db.session.execute(
-        delete(LoginThrottle).where(
-            (LoginThrottle.key == own_key) | (LoginThrottle.last_failed_at <= now - FORGET_AFTER)
+    with writing():
+        own_failures, last_failed_at = _recent(own_key, now)
+        address_failures = _recent(everyone_key, now)[0]
+        if last_failed_at is not None:
+            allowed_at = last_failed_at + wait_before_next_attempt(own_failures, address_failures)
+            if allowed_at > now:
+                raise _refuse_until(allowed_at, now)
+        counted = _count_failure(own_key, now)  # taken back below if the password is right
+        if counted > own_failures + 1:
+            # Other attempts from this client were counted since our read: they came first.
+            wait = wait_before_next_attempt(counted - 1, address_failures)
+            if wait:
+                raise _refuse_until(now + wait, now)
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+        known = user is not None and user.active
+        right = check_password_hash(user.password_hash if known else _DUMMY_HASH, password)
+        if not (known and right):
+            _count_failure(everyone_key, now)
+            raise InvalidCredentials()
+        db.session.execute(
+            delete(LoginThrottle).where(
+                (LoginThrottle.key == own_key)
+                | (LoginThrottle.last_failed_at <= now - FORGET_AFTER)
+            )
         )
-    )
-    user.last_login_at = now
-    return user
+        user.last_login_at = now
+        return user

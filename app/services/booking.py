@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from ..database import begin_write, end_write
+from ..database import writes, writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
@@ -262,24 +262,23 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
         raise SessionNotFound(request.session_id)
     _check_request(session, request, now)
     keys = BookingKeys.draw()
-
-    begin_write()
-    booking = _new_booking(session, request, BookingStatus.CONFIRMED, now, keys)
-    db.session.add(booking)
     try:
-        db.session.flush()
+        with writing():
+            booking = _new_booking(session, request, BookingStatus.CONFIRMED, now, keys)
+            db.session.add(booking)
+            db.session.flush()
+            audit("booking.confirmed", actor, booking, seats=booking.seats)
+            mail.enqueue("confirmed", booking)
+            _claim_seats(session, request, now)
+            _check_seats_per_person(session, request, already_written=True)
     except IntegrityError:
         # The nonce is unique: an identical submit (a double click) was booked meanwhile,
-        # and its booking is the answer. Anything else is a real error.
-        end_write(commit=False)
+        # and its booking is the answer (``writing()`` took ours back). Anything else is a
+        # real error.
         earlier, _request = _earlier_booking(request, fresh=True)
         if earlier is None:
             raise
         return earlier
-    audit("booking.confirmed", actor, booking, seats=booking.seats)
-    mail.enqueue("confirmed", booking)
-    _claim_seats(session, request, now)
-    _check_seats_per_person(session, request, already_written=True)
     return booking
 
 
@@ -310,29 +309,29 @@ def join_waitlist(
     if earlier is not None:
         return earlier
     keys = BookingKeys.draw()
-    begin_write()
-    session = ledger.lock_session(request.session_id)
-    if session is None:
-        raise SessionNotFound(request.session_id)
-    earlier, request = _earlier_booking(request, fresh=True)
-    if earlier is not None:
-        return earlier
-    ensure_bookable(session, now)
-    maximum = max_seats_per_booking()
-    if not 1 <= request.seats <= maximum:
-        raise InvalidSeats(maximum)
-    if request.seats > session.capacity:
-        raise PartyTooLarge(session.capacity)
-    _check_seats_per_person(session, request)
-    booking = _new_booking(session, request, BookingStatus.WAITING, now, keys)
-    db.session.add(booking)
-    ledger.add_waiting(session, booking.seats)
-    db.session.flush()
-    audit("waitlist.joined", actor, booking, seats=booking.seats)
-    waitlist.promote(session, now, actor)
-    if booking.status is BookingStatus.WAITING:
-        mail.enqueue("waitlist_joined", booking, position=waitlist.position(booking))
-    return booking
+    with writing():
+        session = ledger.lock_session(request.session_id)
+        if session is None:
+            raise SessionNotFound(request.session_id)
+        earlier, request = _earlier_booking(request, fresh=True)
+        if earlier is not None:
+            return earlier
+        ensure_bookable(session, now)
+        maximum = max_seats_per_booking()
+        if not 1 <= request.seats <= maximum:
+            raise InvalidSeats(maximum)
+        if request.seats > session.capacity:
+            raise PartyTooLarge(session.capacity)
+        _check_seats_per_person(session, request)
+        booking = _new_booking(session, request, BookingStatus.WAITING, now, keys)
+        db.session.add(booking)
+        ledger.add_waiting(session, booking.seats)
+        db.session.flush()
+        audit("waitlist.joined", actor, booking, seats=booking.seats)
+        waitlist.promote(session, now, actor)
+        if booking.status is BookingStatus.WAITING:
+            mail.enqueue("waitlist_joined", booking, position=waitlist.position(booking))
+        return booking
 
 
 def get_by_token(token: str) -> Booking:
@@ -352,12 +351,12 @@ def get_by_token(token: str) -> Booking:
 def _lock_for_change(token: str) -> tuple[Booking, EventSession]:
     """Load a booking and lock its session (lock order: session row, then its bookings)."""
     booking = get_by_token(token)
-    begin_write()
     session = ledger.lock_session(booking.session_id)
     db.session.refresh(booking)
     return booking, session
 
 
+@writes
 def cancel(token: str, *, actor: str = "public", now: datetime | None = None) -> Booking:
     """End a booking: cancel confirmed seats, decline an offer, or leave the waiting list.
 
@@ -403,6 +402,7 @@ def _give_freed_seats(session: EventSession, *, actor: str, now: datetime) -> No
     checkin.give_freed_seats(session, actor=actor, now=now)
 
 
+@writes
 def decline_offer(token: str, *, actor: str = "public", now: datetime | None = None) -> Booking:
     """Decline the seats an offer holds: they go to the next party. ``NoOfferPending`` else."""
     booking, _session = _lock_for_change(token)
@@ -411,6 +411,7 @@ def decline_offer(token: str, *, actor: str = "public", now: datetime | None = N
     return cancel(token, actor=actor, now=now)
 
 
+@writes
 def reduce(
     token: str, seats: int, *, actor: str = "public", now: datetime | None = None
 ) -> Booking:

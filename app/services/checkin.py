@@ -18,7 +18,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import begin_write
+from ..database import writes
 from ..extensions import db
 from ..i18n import clock, full_date
 from ..models import (
@@ -227,7 +227,7 @@ class WaitingListFirst(DomainError):
     def message(self) -> str:
         """Say why the free seats are not for the door yet."""
         return gettext(
-            "Des personnes attendent sur la liste d’attente en ligne : les places libres leur "
+            "Des personnes attendent sur la liste d’attente en ligne : les places libres leur "
             "sont proposées d’abord, jusqu’à la clôture des réservations. Ajoutez ce groupe à "
             "la file de la porte."
         )
@@ -313,7 +313,6 @@ def last_check_ins(session_id: int) -> dict[int, CheckIn]:
 
 def _locked(session_id: int) -> EventSession:
     """Lock a session for a door action."""
-    begin_write()
     session = ledger.lock_session(session_id)
     if session is None:
         raise SessionNotFound(session_id)
@@ -437,6 +436,7 @@ def _find(booking_id: int | None, ticket_code: str | None) -> Booking | None:
     )
 
 
+@writes
 def check_in(
     session_id: int,
     *,
@@ -511,6 +511,7 @@ def _let_in(
     return entry
 
 
+@writes
 def undo(check_in_id: int, *, actor: str, now: datetime | None = None) -> CheckIn:
     """Take back a check-in (a wrong tap). Undoing a walk-in gives its seats back."""
     now = now or utcnow()
@@ -578,6 +579,7 @@ def _standby_seats(session_id: int) -> int:
     )
 
 
+@writes
 def walk_in(
     session_id: int,
     seats: int,
@@ -613,6 +615,7 @@ def walk_in(
     return entry
 
 
+@writes
 def add_standby(
     session_id: int,
     seats: int,
@@ -681,6 +684,7 @@ def admit_standby(session: EventSession, *, actor: str, now: datetime) -> list[S
     return admitted
 
 
+@writes
 def leave_standby(entry_id: int, *, actor: str) -> StandbyEntry:
     """Someone on the standby queue gave up and left."""
     entry = db.session.get(StandbyEntry, entry_id)
@@ -694,6 +698,7 @@ def leave_standby(entry_id: int, *, actor: str) -> StandbyEntry:
     return entry
 
 
+@writes
 def release_no_shows(session_id: int, *, actor: str, now: datetime | None = None) -> int:
     """Free the seats of parties nobody of which has arrived; pass them on (``give_freed_seats``).
 

@@ -1,67 +1,99 @@
-"""Domain errors. Views turn them into a message next to the form and a 4xx status."""
+"""Domain errors: what a rule says when it says no.
+
+Each error declares, in a few lines, everything a view, the API and the logs need:
+
+* ``code``: stable, for the API and the logs;
+* ``status``: the HTTP status of the answer;
+* ``text``: what a person is told, a French msgid with named values (``%(num)d``);
+  ``NP_(singular, plural)`` for a text whose form follows the value ``num``;
+* ``field``: the form field the message belongs next to (None: the form as a whole);
+* ``positional``: the names of the values a caller may pass without naming them
+  (``SessionFull(3, 4)``); the values are readable as attributes (``error.seats_left``).
+
+A text with cases (a reason, a count of zero) overrides ``message()``.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any, ClassVar
 
 from ..i18n import full_date, gettext, ngettext
 
 
-class DomainError(Exception):
-    """A rule said no. ``code`` is stable (for the API and logs), ``status`` is HTTP."""
+def N_(text: str) -> str:
+    """Mark a text for translation where it is declared; it is translated when shown."""
+    return text
 
-    code = "domain_error"
-    status = 409
+
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a text with a plural form, chosen by the value ``num`` when shown."""
+    return singular, plural
+
+
+class DomainError(Exception):
+    """A rule said no."""
+
+    code: ClassVar[str] = "domain_error"
+    status: ClassVar[int] = 409
+    text: ClassVar[str | tuple[str, str]] = N_("Cette action n’est pas possible.")
+    field: ClassVar[str | None] = None
+    positional: ClassVar[tuple[str, ...]] = ()
+    # A refusal that is itself a record (a failed sign-in is counted): the unit of work
+    # keeps what it wrote instead of rolling it back (``database.writing``).
+    keeps_what_it_wrote: ClassVar[bool] = False
+
+    def __init__(self, *args: Any, **values: Any) -> None:
+        values = {**dict(zip(self.positional, args, strict=False)), **values}
+        super().__init__(self.code, values)
+        self.values = values
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(name)
+
+    def text_values(self) -> dict[str, Any]:
+        """The named values of the text, as shown (dates formatted, for instance)."""
+        return dict(self.values)
 
     def message(self) -> str:
-        """Return the explanation for a person, in the current language."""
-        return gettext("Cette action n’est pas possible.")
+        """What a person is told, in the current language."""
+        values = self.text_values()
+        if isinstance(self.text, tuple):
+            singular, plural = self.text
+            return ngettext(singular, plural, values["num"], **values)
+        return gettext(self.text, **values)
 
 
 class SessionNotFound(DomainError):
     """No session with that id."""
 
-    code = "session_not_found"
-    status = 404
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Cette séance n’existe pas.")
+    code, status, positional = "session_not_found", 404, ("session_id",)
+    text = N_("Cette séance n’existe pas.")
 
 
 class BookingNotFound(DomainError):
     """No booking with that token (or ticket code)."""
 
-    code = "booking_not_found"
-    status = 404
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Cette réservation est introuvable.")
+    code, status = "booking_not_found", 404
+    text = N_("Cette réservation est introuvable.")
 
 
 class BookingClosed(DomainError):
     """The session cannot be booked now; ``reason`` says why."""
 
-    code = "booking_closed"
-    status = 409
-
-    def __init__(self, reason: str, opens_at: datetime | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.opens_at = opens_at
+    code, status, positional = "booking_closed", 409, ("reason", "opens_at")
 
     def message(self) -> str:
-        """Explain in the current language."""
-        if self.reason == "cancelled":
+        """Explain the reason."""
+        reason, opens_at = self.values.get("reason"), self.values.get("opens_at")
+        if reason == "cancelled":
             return gettext("Cette séance est annulée : elle ne peut plus être réservée.")
-        if self.reason == "past":
+        if reason == "past":
             return gettext("Cette séance a déjà eu lieu.")
-        if self.reason == "not_yet_open" and self.opens_at is not None:
-            return gettext(
-                "Les réservations ouvriront le %(when)s.",
-                when=full_date(self.opens_at),
-            )
+        if reason == "not_yet_open" and opens_at is not None:
+            return gettext("Les réservations ouvriront le %(when)s.", when=full_date(opens_at))
         return gettext(
             "Les réservations en ligne sont closes pour cette séance. "
             "Il reste peut-être des places à l’entrée."
@@ -71,16 +103,11 @@ class BookingClosed(DomainError):
 class SessionFull(DomainError):
     """Not enough seats for the whole party."""
 
-    code = "session_full"
-    status = 409
-
-    def __init__(self, seats_left: int, seats_wanted: int) -> None:
-        super().__init__(seats_left)
-        self.seats_left = seats_left
-        self.seats_wanted = seats_wanted
+    code, status, field = "session_full", 409, "seats"
+    positional = ("seats_left", "seats_wanted")
 
     def message(self) -> str:
-        """Explain in the current language, saying how many seats are left."""
+        """Say how many seats are left."""
         if self.seats_left == 0:
             return gettext("Cette séance est complète.")
         return ngettext(
@@ -93,113 +120,78 @@ class SessionFull(DomainError):
 class InvalidSeats(DomainError):
     """A party size outside the allowed range."""
 
-    code = "invalid_seats"
-    status = 422
+    code, status, field, positional = "invalid_seats", 422, "seats", ("maximum",)
+    text = N_("Choisissez entre 1 et %(max)d places par réservation.")
 
-    def __init__(self, maximum: int) -> None:
-        super().__init__(maximum)
-        self.maximum = maximum
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Choisissez entre 1 et %(max)d places par réservation.", max=self.maximum)
+    def text_values(self) -> dict[str, Any]:
+        """The largest party."""
+        return {"max": self.maximum}
 
 
 class AlreadyCancelled(DomainError):
     """The booking was cancelled before."""
 
     code = "already_cancelled"
-    status = 409
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Cette réservation est déjà annulée.")
+    text = N_("Cette réservation est déjà annulée.")
 
 
 class SessionStarted(DomainError):
     """Too late: the session has started."""
 
     code = "session_started"
-    status = 409
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("La séance a commencé : la réservation ne peut plus être modifiée.")
+    text = N_("La séance a commencé : la réservation ne peut plus être modifiée.")
 
 
 class NoOfferPending(DomainError):
     """Accept or decline on a booking that has no open offer."""
 
     code = "no_offer_pending"
-    status = 409
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Aucune proposition de places n’est en attente pour cette réservation.")
+    text = N_("Aucune proposition de places n’est en attente pour cette réservation.")
 
 
 class OfferExpired(DomainError):
     """The offer's deadline has passed."""
 
     code = "offer_expired"
-    status = 409
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Le délai pour accepter ces places est dépassé : elles ont été proposées à d’autres personnes."
-        )
+    text = N_(
+        "Le délai pour accepter ces places est dépassé : elles ont été proposées à d’autres personnes."
+    )
 
 
 class PartyTooLarge(DomainError):
     """A party larger than the session itself can never be seated."""
 
-    code = "party_too_large"
-    status = 422
+    code, status, field, positional = "party_too_large", 422, "seats", ("capacity",)
+    text = N_("Cette séance n’a que %(num)d places en tout.")
 
-    def __init__(self, capacity: int) -> None:
-        super().__init__(capacity)
-        self.capacity = capacity
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Cette séance n’a que %(num)d places en tout.", num=self.capacity)
+    def text_values(self) -> dict[str, Any]:
+        """The session's capacity."""
+        return {"num": self.capacity}
 
 
 class CannotReduce(DomainError):
     """A party can only shrink, to at least one seat, before the session starts."""
 
-    code = "cannot_reduce"
-    status = 422
+    code, status, field, positional = "cannot_reduce", 422, "seats", ("current",)
+    text = N_("Choisissez un nombre de places entre 1 et %(num)d.")
 
-    def __init__(self, current: int) -> None:
-        super().__init__(current)
-        self.current = current
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Choisissez un nombre de places entre 1 et %(num)d.", num=max(self.current - 1, 1)
-        )
+    def text_values(self) -> dict[str, Any]:
+        """The largest smaller party."""
+        return {"num": max(self.current - 1, 1)}
 
 
 class CapacityBelowBooked(DomainError):
     """Lowering a capacity below the seats already confirmed or offered."""
 
-    code = "capacity_below_booked"
-    status = 409
+    code, field, positional = "capacity_below_booked", "capacity", ("taken",)
+    text = N_(
+        "Impossible : %(num)d places sont déjà réservées ou proposées. "
+        "Annulez ou déplacez des réservations d’abord."
+    )
 
-    def __init__(self, taken: int) -> None:
-        super().__init__(taken)
-        self.taken = taken
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Impossible : %(num)d places sont déjà réservées ou proposées. "
-            "Annulez ou déplacez des réservations d’abord.",
-            num=self.taken,
-        )
+    def text_values(self) -> dict[str, Any]:
+        """The seats taken."""
+        return {"num": self.taken}
 
 
 class SeatsPerPersonExceeded(DomainError):
@@ -211,62 +203,49 @@ class SeatsPerPersonExceeded(DomainError):
     booking forms keeps such probing slow; the mails go to the address's owner only.
     """
 
-    code = "seats_per_person"
-    status = 409
+    code, field, positional = "seats_per_person", "seats", ("maximum",)
+    text = N_(
+        "Une même personne ne peut pas réserver plus de %(max)d places pour une séance, "
+        "liste d’attente comprise."
+    )
 
-    def __init__(self, maximum: int) -> None:
-        super().__init__(maximum)
-        self.maximum = maximum
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Une même personne ne peut pas réserver plus de %(max)d places pour une séance, "
-            "liste d’attente comprise.",
-            max=self.maximum,
-        )
+    def text_values(self) -> dict[str, Any]:
+        """The cap."""
+        return {"max": self.maximum}
 
 
 class BookingErased(DomainError):
     """The booking's personal details were erased: its link no longer opens anything."""
 
-    code = "booking_erased"
-    status = 410
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Les données personnelles de cette réservation ont été effacées : "
-            "ce lien ne donne plus accès à rien."
-        )
+    code, status = "booking_erased", 410
+    text = N_(
+        "Les données personnelles de cette réservation ont été effacées : "
+        "ce lien ne donne plus accès à rien."
+    )
 
 
 class PartyInside(DomainError):
     """Some of the party are already in the room: their seats cannot be given away."""
 
-    code = "party_inside"
-    status = 409
-
-    def __init__(self, inside: int, seats: int, *, reducing: bool = False) -> None:
-        super().__init__(inside)
-        self.inside, self.seats, self.reducing = inside, seats, reducing
+    code, field, positional = "party_inside", "seats", ("inside", "seats", "reducing")
 
     def message(self) -> str:
         """Say how many are in, and what can still be done."""
-        if self.reducing:
+        inside = self.inside
+        if self.values.get("reducing"):
             return ngettext(
                 "Une personne de ce groupe est déjà entrée : gardez au moins une place.",
                 "%(num)d personnes de ce groupe sont déjà entrées : "
                 "gardez au moins %(num)d places.",
-                self.inside,
+                inside,
             )
         refused = ngettext(
             "Une personne de ce groupe est déjà entrée : la réservation ne peut plus être annulée.",
             "%(num)d personnes de ce groupe sont déjà entrées : "
             "la réservation ne peut plus être annulée.",
-            self.inside,
+            inside,
         )
-        if self.inside >= self.seats:
+        if inside >= self.values["seats"]:
             return refused
         return " ".join(
             (
@@ -274,7 +253,7 @@ class PartyInside(DomainError):
                 ngettext(
                     "Vous pouvez encore réduire le groupe à %(num)d place.",
                     "Vous pouvez encore réduire le groupe à %(num)d places.",
-                    self.inside,
+                    inside,
                 ),
             )
         )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session as SASession
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..database import begin_write
+from ..database import in_unit_of_work, writes
 from ..extensions import db
 from ..models import (
     SEAT_HOLDING_STATUSES,
@@ -36,9 +36,10 @@ def lock_session(session_id: int) -> EventSession | None:
 
     PostgreSQL takes a row lock; SQLite ignores FOR UPDATE, but a writer's transaction
     there already holds the database's write lock from BEGIN IMMEDIATE. Locking is for
-    writing: the transaction becomes a writer's first (``begin_write``).
+    writing: the caller's service has entered the unit of work (``writing()``).
     """
-    begin_write()
+    if not in_unit_of_work():
+        raise RuntimeError("lock_session() outside writing(): enter the unit of work first")
     stmt = (
         select(EventSession)
         .where(EventSession.id == session_id)
@@ -262,6 +263,7 @@ def check_ledger() -> list[LedgerDifference]:
     return _differences(db.session.execute(_COUNTERS_AND_TOTALS.order_by(EventSession.id)))
 
 
+@writes
 def repair_ledger(differences: list[LedgerDifference]) -> list[LedgerDifference]:
     """Set the counters of the sessions in ``differences`` to what their bookings add up to.
 

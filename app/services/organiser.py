@@ -48,7 +48,7 @@ class NotMovable(DomainError):
         """Explain in the current language."""
         if self.inside:
             return gettext(
-                "Des personnes de ce groupe sont déjà entrées : "
+                "Des personnes de ce groupe sont déjà entrées : "
                 "la réservation ne peut plus être déplacée."
             )
         return gettext("Seules les réservations confirmées peuvent être déplacées.")

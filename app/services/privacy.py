@@ -24,7 +24,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
-from ..database import begin_write
+from ..database import writing
 from ..extensions import db
 from ..models import (
     AuditEntry,
@@ -150,28 +150,32 @@ def purge_personal_data(days: int | None = None, now: datetime | None = None) ->
     now = now or utcnow()
     days = retention_days() if days is None else days
     cutoff = now - timedelta(days=days)
-    begin_write()
-    old_sessions = select(EventSession.id).where(EventSession.ends_at < cutoff)
-    bookings = db.session.scalars(
-        select(Booking).where(
-            Booking.session_id.in_(old_sessions), Booking.personal_data_purged_at.is_(None)
+    with writing():
+        old_sessions = select(EventSession.id).where(EventSession.ends_at < cutoff)
+        bookings = db.session.scalars(
+            select(Booking).where(
+                Booking.session_id.in_(old_sessions), Booking.personal_data_purged_at.is_(None)
+            )
+        ).all()
+        report = anonymise(list(bookings), now)
+        # The door's standby queue and the audit log also hold names and reasons that are
+        # not tied to a booking (someone who waited at the door and left).
+        standby = db.session.scalars(
+            select(StandbyEntry).where(
+                StandbyEntry.session_id.in_(old_sessions), StandbyEntry.name != ""
+            )
+        ).all()
+        for entry in standby:
+            entry.name = ""
+        report.standby_entries += len(standby)
+        report.audit_entries += _strip_audit(
+            list(
+                db.session.scalars(
+                    select(AuditEntry).where(AuditEntry.session_id.in_(old_sessions))
+                )
+            )
         )
-    ).all()
-    report = anonymise(list(bookings), now)
-    # The door's standby queue and the audit log also hold names and reasons that are
-    # not tied to a booking (someone who waited at the door and left).
-    standby = db.session.scalars(
-        select(StandbyEntry).where(
-            StandbyEntry.session_id.in_(old_sessions), StandbyEntry.name != ""
-        )
-    ).all()
-    for entry in standby:
-        entry.name = ""
-    report.standby_entries += len(standby)
-    report.audit_entries += _strip_audit(
-        list(db.session.scalars(select(AuditEntry).where(AuditEntry.session_id.in_(old_sessions))))
-    )
-    return report
+        return report
 
 
 def erasure_cancels(booking: Booking, now: datetime) -> bool:
@@ -201,10 +205,10 @@ def erase_booking(token: str, *, now: datetime | None = None) -> Booking:
         # the party just came in: then nothing is given back, the details go all the same.
         with contextlib.suppress(SessionStarted, AlreadyCancelled, PartyInside):
             booking = booking_service.cancel(token, now=now)
-    begin_write()
-    anonymise([booking], now)
-    audit("booking.erased", "public", booking, seats=booking.seats)
-    return booking
+    with writing():
+        anonymise([booking], now)
+        audit("booking.erased", "public", booking, seats=booking.seats)
+        return booking
 
 
 # --------------------------------------------------------------------------------- export
@@ -339,12 +343,12 @@ def personal_data(email: str) -> dict[str, Any]:
 def export_personal_data(email: str, *, actor: str) -> dict[str, Any]:
     """``personal_data`` for an organiser, recorded in the audit log (without the address)."""
     export = personal_data(email)
-    begin_write()
-    audit(
-        "privacy.exported",
-        actor,
-        subject=address_digest(export["email"]),
-        bookings=len(export["bookings"]),
-        mails=len(export["outbox_messages"]),
-    )
-    return export
+    with writing():
+        audit(
+            "privacy.exported",
+            actor,
+            subject=address_digest(export["email"]),
+            bookings=len(export["bookings"]),
+            mails=len(export["outbox_messages"]),
+        )
+        return export

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..database import begin_write
+from ..database import writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import PARIS, paris, utcnow
@@ -43,29 +43,29 @@ def queue_reminders(now: datetime | None = None) -> int:
     """
     now = now or utcnow()
     start, end = tomorrow_bounds(now)
-    begin_write()
-    bookings = db.session.scalars(
-        select(Booking)
-        .join(EventSession, Booking.session_id == EventSession.id)
-        .where(
-            Booking.status == BookingStatus.CONFIRMED,
-            Booking.reminder_sent_at.is_(None),
-            EventSession.cancelled_at.is_(None),
-            EventSession.starts_at >= start,
-            EventSession.starts_at < end,
-        )
-        .order_by(Booking.id)
-    ).all()
-    queued = 0
-    for booking in bookings:
-        booking_id = booking.id
-        try:
-            with db.session.begin_nested():
-                added = mail.enqueue("reminder", booking, dedupe_key=reminder_key(booking))
-                # Queued now or already for this session: either way it is done.
-                booking.reminder_sent_at = now
-        except SQLAlchemyError:
-            log.exception("reminder for booking %s not queued; the others go on", booking_id)
-            continue
-        queued += added
-    return queued
+    with writing():
+        bookings = db.session.scalars(
+            select(Booking)
+            .join(EventSession, Booking.session_id == EventSession.id)
+            .where(
+                Booking.status == BookingStatus.CONFIRMED,
+                Booking.reminder_sent_at.is_(None),
+                EventSession.cancelled_at.is_(None),
+                EventSession.starts_at >= start,
+                EventSession.starts_at < end,
+            )
+            .order_by(Booking.id)
+        ).all()
+        queued = 0
+        for booking in bookings:
+            booking_id = booking.id
+            try:
+                with db.session.begin_nested():
+                    added = mail.enqueue("reminder", booking, dedupe_key=reminder_key(booking))
+                    # Queued now or already for this session: either way it is done.
+                    booking.reminder_sent_at = now
+            except SQLAlchemyError:
+                log.exception("reminder for booking %s not queued; the others go on", booking_id)
+                continue
+            queued += added
+        return queued

@@ -31,7 +31,7 @@ from flask import current_app
 from sqlalchemy import Row, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import lazyload
 
-from ..database import begin_write, end_write
+from ..database import commit_now, writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
@@ -162,17 +162,17 @@ def accept(token: str, *, actor: str = "public", now: datetime | None = None) ->
     """Confirm the seats an offer holds. Raises ``NoOfferPending`` or ``OfferExpired``."""
     now = now or utcnow()
     booking = _booking_by_token(token)
-    begin_write()
-    ledger.lock_session(booking.session_id)
-    db.session.refresh(booking)
-    if booking.status is not BookingStatus.OFFERED:
-        raise NoOfferPending()
-    if booking.offer_expires_at is not None and booking.offer_expires_at <= now:
-        raise OfferExpired()
-    booking.status = BookingStatus.CONFIRMED
-    audit("waitlist.accepted", actor, booking, seats=booking.seats)
-    mail.enqueue("confirmed", booking)
-    return booking
+    with writing():
+        ledger.lock_session(booking.session_id)
+        db.session.refresh(booking)
+        if booking.status is not BookingStatus.OFFERED:
+            raise NoOfferPending()
+        if booking.offer_expires_at is not None and booking.offer_expires_at <= now:
+            raise OfferExpired()
+        booking.status = BookingStatus.CONFIRMED
+        audit("waitlist.accepted", actor, booking, seats=booking.seats)
+        mail.enqueue("confirmed", booking)
+        return booking
 
 
 def expire_due(now: datetime | None = None, session_id: int | None = None) -> int:
@@ -186,33 +186,33 @@ def expire_due(now: datetime | None = None, session_id: int | None = None) -> in
     session_ids = sorted(set(db.session.scalars(stmt)))
     if not session_ids:
         return 0
-    begin_write()
-    expired = 0
-    for locked_id in session_ids:  # in id order: the same lock order as every writer
-        session = ledger.lock_session(locked_id)
-        lapsed = db.session.scalars(
-            select(Booking)
-            .where(
-                Booking.session_id == locked_id,
-                Booking.status == BookingStatus.OFFERED,
-                Booking.offer_expires_at <= now,
-            )
-            .execution_options(populate_existing=True)
-        ).all()
-        for booking in lapsed:
-            booking.status = BookingStatus.EXPIRED
-            booking.ended_reason = "expired"
-            ledger.release_seats(session, booking.seats)
-            audit("waitlist.expired", "system", booking, seats=booking.seats)
-            mail.enqueue("offer_expired", booking)
-            expired += 1
-        db.session.flush()
-        # The list first, then the door (an offer lapsing at the close frees seats that
-        # only the door can use). Imported here: the door's module builds on this one.
-        from .checkin import give_freed_seats
+    with writing():
+        expired = 0
+        for locked_id in session_ids:  # in id order: the same lock order as every writer
+            session = ledger.lock_session(locked_id)
+            lapsed = db.session.scalars(
+                select(Booking)
+                .where(
+                    Booking.session_id == locked_id,
+                    Booking.status == BookingStatus.OFFERED,
+                    Booking.offer_expires_at <= now,
+                )
+                .execution_options(populate_existing=True)
+            ).all()
+            for booking in lapsed:
+                booking.status = BookingStatus.EXPIRED
+                booking.ended_reason = "expired"
+                ledger.release_seats(session, booking.seats)
+                audit("waitlist.expired", "system", booking, seats=booking.seats)
+                mail.enqueue("offer_expired", booking)
+                expired += 1
+            db.session.flush()
+            # The list first, then the door (an offer lapsing at the close frees seats that
+            # only the door can use). Imported here: the door's module builds on this one.
+            from .checkin import give_freed_seats
 
-        give_freed_seats(session, actor="system", now=now)
-    return expired
+            give_freed_seats(session, actor="system", now=now)
+        return expired
 
 
 # Built once: the check runs before every page that shows seats, and building a statement
@@ -252,7 +252,7 @@ def read_session_row(
     if not row.offers_lapsed:
         return row[0], row
     expire_due(session_id=session_id)
-    end_write(commit=True)
+    commit_now()  # the page shows the outcome, and no lock waits for the render
     return get_session(session_id), row
 
 
@@ -279,7 +279,7 @@ def expire_before_read(session_id: int | None = None) -> None:
     if lapsed.first() is None:
         return
     expire_due(session_id=session_id)
-    end_write(commit=True)
+    commit_now()
 
 
 def other_sessions_for(session: EventSession, seats: int, now: datetime) -> list[EventSession]:
@@ -342,18 +342,18 @@ def set_capacity(
     such a party, for instance).
     """
     now = now or utcnow()
-    begin_write()
-    session = ledger.lock_session(session_id)
-    if session is None:
-        raise SessionNotFound(session_id)
-    if capacity < session.seats_taken:
-        raise CapacityBelowBooked(session.seats_taken)
-    previous = session.capacity
-    session.capacity = capacity
-    db.session.flush()
-    ledger.bump_change_counter()
-    audit("session.capacity", actor, session_id=session.id, before=previous, after=capacity)
-    removed = remove_too_large(session, actor=actor, now=now) if capacity < previous else []
-    if capacity > previous or removed:
-        promote(session, now, actor)
-    return session
+    with writing():
+        session = ledger.lock_session(session_id)
+        if session is None:
+            raise SessionNotFound(session_id)
+        if capacity < session.seats_taken:
+            raise CapacityBelowBooked(session.seats_taken)
+        previous = session.capacity
+        session.capacity = capacity
+        db.session.flush()
+        ledger.bump_change_counter()
+        audit("session.capacity", actor, session_id=session.id, before=previous, after=capacity)
+        removed = remove_too_large(session, actor=actor, now=now) if capacity < previous else []
+        if capacity > previous or removed:
+            promote(session, now, actor)
+        return session
