@@ -55,9 +55,10 @@ db: install ## Apply the migrations and load the demo programme
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, mypy type check of app/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -67,4 +68,4 @@ bench: install ## Ticket rush on SQLite and PostgreSQL (gunicorn, 4 workers)
 	$(BIN)/python bench/ticket_rush.py
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache .mypy_cache

@@ -8,7 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 
 from .extensions import db
 from .htmx import is_htmx_request
@@ -87,7 +87,7 @@ def error_response(status: int, message: str | None = None) -> Response:
 def http_error_response(error: HTTPException) -> Response:
     """The error page for an HTTP error (with ``Allow`` on a 405)."""
     response = error_response(error.code or 500)
-    if error.code == 405 and error.valid_methods:
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 

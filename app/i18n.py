@@ -41,7 +41,7 @@ def select_locale() -> str:
     if not request:
         return languages[0]
     chosen = request.cookies.get(language_cookie_name()) or session.get("lang")
-    if chosen in languages:
+    if chosen is not None and chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages, default=languages[0])
 

@@ -48,6 +48,8 @@ def init_rate_limits(app: Flask) -> None:
     forwarded_for = int(app.config.get("PROXY_FIX_X_FOR") or 0)
     forwarded_proto = int(app.config.get("PROXY_FIX_X_PROTO") or 0)
     if forwarded_for or forwarded_proto:
+        # Flask's documented way to add middleware replaces the wsgi_app method on the
+        # instance, which its type declares as a method, not an assignable attribute.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=forwarded_for, x_proto=forwarded_proto
         )

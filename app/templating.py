@@ -101,6 +101,8 @@ def init_templating(app: Flask) -> None:
     env = app.jinja_env
     env.add_extension("jinja2.ext.do")
     # The same catalogue as app/i18n.py's gettext; Jinja fills in the variables itself.
+    # The i18n extension (added by Flask-Babel) attaches this method to the environment at
+    # run time, which Jinja's Environment type does not declare.
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda string: request_translations().ugettext(string),
         ngettext=lambda singular, plural, n: request_translations().ungettext(singular, plural, n),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable
 
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
@@ -28,16 +29,22 @@ def px(x: float, y: float) -> Point:
     return x * width, y * height
 
 
+def rgb(channels: Iterable[float]) -> RGB:
+    """Three channel values rounded to a colour (unpacking fails on any other count)."""
+    red, green, blue = (round(c) for c in channels)
+    return red, green, blue
+
+
 def shade(color: RGB, factor: float) -> RGB:
     """A lighter (factor > 1) or darker (< 1) version of ``color``."""
     if factor >= 1:
-        return tuple(round(c + (255 - c) * (factor - 1)) for c in color)  # type: ignore[return-value]
-    return tuple(round(c * factor) for c in color)  # type: ignore[return-value]
+        return rgb(c + (255 - c) * (factor - 1) for c in color)
+    return rgb(c * factor for c in color)
 
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
     """``a`` blended towards ``b`` by ``t``."""
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+    return rgb(x + (y - x) * t for x, y in zip(a, b, strict=True))
 
 
 def paint(color: RGB, alpha: int) -> tuple[int, ...]:
