@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from ...database import begin_write, end_write
+from ...database import commit_now, writing
 from ...extensions import db
 from ...models import OutboxMessage, OutboxStatus
 from ...timeutil import utcnow
@@ -37,13 +37,9 @@ def stale_claim_delay() -> timedelta:
 
 def write(work: Any) -> Any:
     """Run ``work()`` as one short writer's transaction of its own; roll back if it fails."""
-    begin_write()
-    try:
+    with writing():
         result = work()
-    except Exception:
-        end_write(commit=False)
-        raise
-    end_write(commit=True)
+    commit_now()
     return result
 
 
