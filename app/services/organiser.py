@@ -18,35 +18,24 @@ from ..models import Booking, BookingStatus, Event, EventKind, EventSession, Ven
 from ..timeutil import utcnow
 from . import checkin, ledger, mail, waitlist
 from .audit import audit
-from .errors import BookingNotFound, DomainError, SessionFull, SessionNotFound
+from .errors import N_, BookingNotFound, DomainError, SessionFull, SessionNotFound
 
 
 class NotSameEvent(DomainError):
     """A booking can only move to another session of its own event."""
 
-    code = "not_same_event"
-    status = 409
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Une réservation ne peut être déplacée que vers une séance du même événement."
-        )
+    code, field = "not_same_event", "target"
+    text = N_("Une réservation ne peut être déplacée que vers une séance du même événement.")
 
 
 class NotMovable(DomainError):
     """Only confirmed bookings move, and only before anyone of the party is in."""
 
-    code = "not_movable"
-    status = 409
-
-    def __init__(self, inside: int = 0) -> None:
-        super().__init__(inside)
-        self.inside = inside
+    code, positional = "not_movable", ("inside",)
 
     def message(self) -> str:
-        """Explain in the current language."""
-        if self.inside:
+        """Say why the booking stays where it is."""
+        if self.values.get("inside"):
             return gettext(
                 "Des personnes de ce groupe sont déjà entrées : "
                 "la réservation ne peut plus être déplacée."
@@ -58,35 +47,24 @@ class NotWaiting(DomainError):
     """Offers and priorities are for parties on the waiting list."""
 
     code = "not_waiting"
-    status = 409
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Cette personne n’est pas (ou plus) sur la liste d’attente.")
+    text = N_("Cette personne n’est pas (ou plus) sur la liste d’attente.")
 
 
 class OfferImpossible(DomainError):
     """No offer can be made now (booking closed)."""
 
     code = "offer_impossible"
-    status = 409
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Les réservations sont closes pour cette séance : plus aucune proposition n’est possible."
-        )
+    text = N_(
+        "Les réservations sont closes pour cette séance : plus aucune proposition n’est possible."
+    )
 
 
 class VenueNotFound(DomainError):
     """An event's venue must exist."""
 
-    code = "venue_not_found"
-    status = 404
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Ce lieu n’existe pas.")
+    code, status, field = "venue_not_found", 404, "venue_id"
+    positional = ("venue_id",)
+    text = N_("Ce lieu n’existe pas.")
 
 
 def booking_by_id(booking_id: int) -> Booking:
