@@ -210,9 +210,9 @@ def authenticate(
             if wait:
                 raise _refuse_until(now + wait, now)
         user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
-        known = user is not None and user.active
-        right = check_password_hash(user.password_hash if known else _DUMMY_HASH, password)
-        if not (known and right):
+        known = user if user is not None and user.active else None
+        right = check_password_hash(known.password_hash if known else _DUMMY_HASH, password)
+        if known is None or not right:
             _count_failure(everyone_key, now)
             raise InvalidCredentials()
         db.session.execute(
@@ -221,5 +221,5 @@ def authenticate(
                 | (LoginThrottle.last_failed_at <= now - FORGET_AFTER)
             )
         )
-        user.last_login_at = now
-        return user
+        known.last_login_at = now
+        return known

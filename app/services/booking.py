@@ -257,6 +257,8 @@ def _lock_for_change(token: str) -> tuple[Booking, EventSession]:
     """Load a booking and lock its session (lock order: session row, then its bookings)."""
     booking = get_by_token(token)
     session = ledger.lock_session(booking.session_id)
+    if session is None:  # the booking's session_id is a foreign key
+        raise SessionNotFound(booking.session_id)
     db.session.refresh(booking)
     return booking, session
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...i18n import gettext
-from ...models import DoorAction, EventSession
+from ...models import CheckIn, DoorAction, EventSession
 from .. import ledger
 from ..errors import SessionNotFound
 from .errors import NonceReused, SessionCancelledAtDoor
@@ -72,18 +72,32 @@ def _replayed(
 
 
 def locked_unless_replayed(
-    session_id: int, nonce: str | None, kind: str, **what: object
-) -> tuple[EventSession | None, DoorAction | None]:
-    """Lock the session, unless this action was already applied (then return it).
+    session_id: int,
+    nonce: str | None,
+    kind: str,
+    *,
+    booking_id: int | None = None,
+    seats: int | None = None,
+    name: str | None = None,
+) -> EventSession | DoorAction:
+    """The session, locked; or the action this nonce already made, if it was applied.
 
     The nonce is looked up before the lock (a retry costs no lock) and again under it
     (two copies of the same action racing each other).
     """
-    earlier = _replayed(nonce, session_id, kind, **what)
+    earlier = _replayed(nonce, session_id, kind, booking_id=booking_id, seats=seats, name=name)
     if earlier is not None:
-        return None, earlier
+        return earlier
     session = locked(session_id)
-    return session, _replayed(nonce, session_id, kind, **what)
+    again = _replayed(nonce, session_id, kind, booking_id=booking_id, seats=seats, name=name)
+    return session if again is None else again
+
+
+def earlier_check_in(action: DoorAction) -> CheckIn:
+    """The check-in a replayed check-in or walk-in made (they always make one)."""
+    if action.check_in is None:
+        raise NonceReused()
+    return action.check_in
 
 
 def record_action(nonce: str | None, session: EventSession, kind: str, **what: object) -> None:

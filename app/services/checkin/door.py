@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from ...database import writes
 from ...extensions import db
-from ...models import Booking, BookingStatus, CheckIn, EventSession
+from ...models import Booking, BookingStatus, CheckIn, DoorAction, EventSession
 from ...timeutil import utcnow
 from .. import ledger
 from ..audit import audit
-from .actions import door_open, locked, locked_unless_replayed, record_action
+from .actions import door_open, earlier_check_in, locked, locked_unless_replayed, record_action
 from .errors import (
     AlreadyCheckedIn,
     BadSeatCount,
@@ -75,10 +75,11 @@ def check_in(
     """
     now = now or utcnow()
     target = _find(booking_id, ticket_code) if nonce else None
-    what = {"booking_id": target.id if target else None, "seats": seats}
-    session, earlier = locked_unless_replayed(session_id, nonce, "check_in", **what)
-    if earlier is not None:
-        return earlier.check_in
+    session = locked_unless_replayed(
+        session_id, nonce, "check_in", booking_id=target.id if target else None, seats=seats
+    )
+    if isinstance(session, DoorAction):
+        return earlier_check_in(session)
     door_open(session)
     booking = _find(booking_id, ticket_code)
     if booking is None:
@@ -144,6 +145,8 @@ def undo(check_in_id: int, *, actor: str, now: datetime | None = None) -> CheckI
     if entry.undone_at is not None:
         raise NothingToUndo()
     booking = db.session.get(Booking, entry.booking_id, populate_existing=True)
+    if booking is None:  # the booking_id is a foreign key: only a broken database gets here
+        raise UnknownTicket()
     entry.undone_at, entry.undone_by = now, actor
     booking.checked_in_seats -= entry.seats
     freed = (
@@ -183,9 +186,9 @@ def walk_in(
     at once if its turn has come.
     """
     now = now or utcnow()
-    session, earlier = locked_unless_replayed(session_id, nonce, "walk_in", seats=seats, name=name)
-    if earlier is not None:
-        return earlier.check_in
+    session = locked_unless_replayed(session_id, nonce, "walk_in", seats=seats, name=name)
+    if isinstance(session, DoorAction):
+        return earlier_check_in(session)
     door_open(session)
     if not 1 <= seats <= max(session.capacity, 1):
         raise BadSeatCount(session.capacity)

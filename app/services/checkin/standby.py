@@ -18,6 +18,7 @@ from ...models import (
     Booking,
     BookingStatus,
     CheckIn,
+    DoorAction,
     EventSession,
     StandbyEntry,
     StandbyStatus,
@@ -28,7 +29,7 @@ from ..audit import audit
 from ..booking_keys import new_ticket_code, new_token
 from ..programme import default_close
 from .actions import door_open, locked, locked_unless_replayed, record_action
-from .errors import BadSeatCount, ReleaseTooEarly, UnknownTicket
+from .errors import BadSeatCount, NonceReused, ReleaseTooEarly, UnknownTicket
 
 
 def release_opens_at(session: EventSession) -> datetime:
@@ -109,9 +110,12 @@ def add_standby(
 ) -> StandbyEntry:
     """Put people on the door's standby queue; they are let in at once if seats are free."""
     now = now or utcnow()
-    session, earlier = locked_unless_replayed(session_id, nonce, "standby", seats=seats, name=name)
-    if earlier is not None:
-        return earlier.standby_entry
+    session = locked_unless_replayed(session_id, nonce, "standby", seats=seats, name=name)
+    if isinstance(session, DoorAction):
+        # A standby action is the same one only with its entry (``_same_action``).
+        if session.standby_entry is None:
+            raise NonceReused()
+        return session.standby_entry
     door_open(session)
     if not 1 <= seats <= max(session.capacity, 1):
         raise BadSeatCount(session.capacity)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Update, select, update
 from sqlalchemy.exc import OperationalError
 
 from ...database import commit_now, writing
@@ -41,6 +41,13 @@ def write(work: Any) -> Any:
         result = work()
     commit_now()
     return result
+
+
+def rows_changed(statement: Update) -> int:
+    """Run an UPDATE; how many rows it changed."""
+    result = db.session.execute(statement)
+    assert isinstance(result, CursorResult)  # what an UPDATE returns; typed as any Result
+    return result.rowcount
 
 
 def owned(message_id: int, token: str | None) -> tuple[Any, ...]:
@@ -73,21 +80,19 @@ def claim(message_id: int, due_at: datetime) -> str | None:
     """
     token = secrets.token_hex(16)
     claimed = write(
-        lambda: (
-            db.session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == message_id,
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.next_attempt_at <= due_at,
-                )
-                .values(
-                    status=OutboxStatus.SENDING,
-                    claimed_at=utcnow(),
-                    claim_token=token,
-                    attempts=OutboxMessage.attempts + 1,
-                )
-            ).rowcount
+        lambda: rows_changed(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= due_at,
+            )
+            .values(
+                status=OutboxStatus.SENDING,
+                claimed_at=utcnow(),
+                claim_token=token,
+                attempts=OutboxMessage.attempts + 1,
+            )
         )
     )
     return token if claimed == 1 else None
@@ -99,12 +104,10 @@ def store_rendered(message_id: int, token: str, rendered: dict[str, Any]) -> boo
     Rendering takes a while: the write lock is taken only to store the result.
     """
     stored = write(
-        lambda: (
-            db.session.execute(
-                update(OutboxMessage)
-                .where(*owned(message_id, token))
-                .values(**rendered, rendered_at=utcnow())
-            ).rowcount
+        lambda: rows_changed(
+            update(OutboxMessage)
+            .where(*owned(message_id, token))
+            .values(**rendered, rendered_at=utcnow())
         )
     )
     return bool(stored)
@@ -142,11 +145,8 @@ def record(
                 "last_error": error[:2000],
                 "next_attempt_at": now + timedelta(minutes=RETRY_MINUTES[attempts - 1]),
             }
-        if (
-            values
-            and db.session.execute(
-                update(OutboxMessage).where(*owned(message_id, token)).values(**values)
-            ).rowcount
+        if values and rows_changed(
+            update(OutboxMessage).where(*owned(message_id, token)).values(**values)
         ):
             return values["status"]
         if (
