@@ -48,7 +48,7 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 	$(BIN)/pybabel compile -d translations -l $*
 
 extract: install ## Refresh translations/messages.pot and the catalogues from the code
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -k NP_:1,2 -o translations/messages.pot .
 	$(BIN)/pybabel update --ignore-obsolete -i translations/messages.pot -d translations
 
 db: install ## Apply the migrations and load the demo programme

@@ -22,7 +22,14 @@ def interface_strings() -> set[str]:
     ]
     jinja = {"extensions": "jinja2.ext.do"}
     options_map = {"templates/**.html": jinja, "templates/**.txt": jinja}
-    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    # N_ and NP_ mark the texts that domain errors declare (app/services/errors.py).
+    keywords = {
+        **DEFAULT_KEYWORDS,
+        "_l": None,
+        "lazy_gettext": None,
+        "N_": None,
+        "NP_": (1, 2),
+    }
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=keywords

@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import case, delete, select
@@ -31,11 +32,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import writing
 from ..extensions import db
-from ..i18n import gettext
 from ..models import LoginThrottle, Role, StaffUser
 from ..timeutil import utcnow
 from .audit import audit
-from .errors import DomainError
+from .errors import N_, DomainError
 
 CLIENT_FREE_ATTEMPTS = 3
 CLIENT_MAX_WAIT = timedelta(seconds=60)
@@ -50,45 +50,33 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password-but-the-same-work")
 class InvalidCredentials(DomainError):
     """Wrong address or password (never says which)."""
 
-    code = "invalid_credentials"
-    status = 401
+    code, status = "invalid_credentials", 401
     keeps_what_it_wrote = True  # the failure is counted
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Adresse e-mail ou mot de passe incorrect.")
+    text = N_("Adresse e-mail ou mot de passe incorrect.")
 
 
 class LoginThrottled(DomainError):
     """Too many failures in a row: wait before the next attempt."""
 
-    code = "login_throttled"
-    status = 429
-    keeps_what_it_wrote = True  # an attempt counted before the wait was found stays counted
+    code, status, positional = "login_throttled", 429, ("wait_seconds",)
+    # An attempt counted before the wait was found stays counted.
+    keeps_what_it_wrote = True
+    text = N_("Trop d’essais infructueux. Patientez %(seconds)d secondes avant de réessayer.")
 
-    def __init__(self, wait_seconds: int) -> None:
-        super().__init__(wait_seconds)
-        self.wait_seconds = wait_seconds
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Trop d’essais infructueux. Patientez %(seconds)d secondes avant de réessayer.",
-            seconds=self.wait_seconds,
-        )
+    def text_values(self) -> dict[str, Any]:
+        """The wait, in seconds."""
+        return {"seconds": self.wait_seconds}
 
 
 class WeakPassword(DomainError):
     """A password too short to protect people's data."""
 
-    code = "weak_password"
-    status = 422
+    code, status, field = "weak_password", 422, "password"
+    text = N_("Le mot de passe doit faire au moins %(num)d caractères.")
 
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Le mot de passe doit faire au moins %(num)d caractères.", num=MIN_PASSWORD_LENGTH
-        )
+    def text_values(self) -> dict[str, Any]:
+        """The shortest password accepted."""
+        return {"num": MIN_PASSWORD_LENGTH}
 
 
 def create_user(
@@ -222,9 +210,9 @@ def authenticate(
             if wait:
                 raise _refuse_until(now + wait, now)
         user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
-        known = user is not None and user.active
-        right = check_password_hash(user.password_hash if known else _DUMMY_HASH, password)
-        if not (known and right):
+        known = user if user is not None and user.active else None
+        right = check_password_hash(known.password_hash if known else _DUMMY_HASH, password)
+        if known is None or not right:
             _count_failure(everyone_key, now)
             raise InvalidCredentials()
         db.session.execute(
@@ -233,5 +221,5 @@ def authenticate(
                 | (LoginThrottle.last_failed_at <= now - FORGET_AFTER)
             )
         )
-        user.last_login_at = now
-        return user
+        known.last_login_at = now
+        return known

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from ..database import begin_write
+from ..database import writes
 from ..extensions import db
 from ..models import Booking, BookingStatus, Event, EventSession
 from . import mail, waitlist
@@ -85,11 +85,11 @@ def recipients(session_ids: list[int], audience: str) -> list[Booking]:
     )
 
 
+@writes
 def send_message(
     session_ids: list[int], audience: str, subject: str, body: str, *, actor: str
 ) -> int:
     """Write one e-mail per recipient (see ``recipients``) to the outbox; return how many."""
-    begin_write()
     bookings = recipients(session_ids, audience)
     for booking in bookings:
         mail.enqueue("message", booking, custom_subject=subject.strip(), custom_body=body.strip())

@@ -1,27 +1,25 @@
 """Booking rules: take seats for a party, cancel and give them back.
 
-Every function works inside the caller's transaction (one per request) and raises a
-``DomainError`` when a rule says no; the request then rolls back and nothing is stored.
+Every change runs inside the unit of work (``database.writing``) and raises a
+``DomainError`` when a rule says no; what it wrote is then rolled back, nothing is stored.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from ..database import writes, writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
-from . import ledger, mail, waitlist
+from . import checkin, ledger, mail, waitlist
 from .audit import audit
+from .booking_keys import BookingKeys, new_ticket_code, new_token
+from .booking_request import BookingRequest, NonceLookup, earlier_booking, session_for_form
 from .errors import (
     AlreadyCancelled,
     BookingClosed,
@@ -42,24 +40,24 @@ from .programme import ensure_bookable
 # Statuses whose seats count against a person's cap on one session.
 COUNTED_PER_PERSON = (BookingStatus.CONFIRMED, BookingStatus.WAITING, BookingStatus.OFFERED)
 
-# No 0/O or 1/I: the code is read aloud and typed at the door.
-TICKET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-TICKET_LENGTH = 8
-
-
-def new_token() -> str:
-    """Return a booking token: 256 random bits, URL-safe."""
-    return secrets.token_urlsafe(32)
-
-
-def new_ticket_code() -> str:
-    """Return an unused ticket code such as ``K7MQ-3XPA``."""
-    while True:
-        raw = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_LENGTH))
-        code = f"{raw[:4]}-{raw[4:]}"
-        exists = db.session.execute(select(Booking.id).where(Booking.ticket_code == code)).first()
-        if exists is None:
-            return code
+# The request and the keys live in their own modules; callers find them here with the rules.
+__all__ = [
+    "BookingKeys",
+    "BookingRequest",
+    "NonceLookup",
+    "book",
+    "cancel",
+    "decline_offer",
+    "get_by_token",
+    "join_waitlist",
+    "max_seats_per_booking",
+    "max_seats_per_person",
+    "new_ticket_code",
+    "new_token",
+    "normalise_email",
+    "reduce",
+    "session_for_form",
+]
 
 
 def max_seats_per_booking() -> int:
@@ -77,104 +75,11 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-@dataclass(frozen=True)
-class NonceLookup:
-    """The booking a form's nonce already made, as read with the form's session."""
-
-    nonce: str
-    booking_id: int | None
-    session_id: int | None
-
-
-@dataclass(frozen=True)
-class BookingRequest:
-    """What a person asked for, already parsed by the form."""
-
-    session_id: int
-    name: str
-    email: str
-    seats: int
-    phone: str = ""
-    accessibility_needs: str = ""
-    locale: str = "fr"
-    nonce: str | None = None
-    # What the database said about ``nonce`` when the form's session was read
-    # (``session_for_form``): the check before the lock then costs no query.
-    nonce_lookup: NonceLookup | None = None
-    source: str = "public"
-    # Organisers taking a booking by phone may book outside the online window and beyond
-    # the public's party limit, and ahead of the waiting list; never beyond capacity.
-    by_organiser: bool = False
-
-
-# Built once, like every statement of the booking POST's hot path: building one costs
-# more than running it.
-_BOOKING_BY_NONCE = select(Booking.id, Booking.session_id).where(
-    Booking.request_nonce == bindparam("nonce")
-)
-
-
 _SEATS_HELD_BY_ADDRESS = select(func.coalesce(func.sum(Booking.seats), 0)).where(
     Booking.session_id == bindparam("session_id"),
     Booking.email == bindparam("email"),
     Booking.status.in_(COUNTED_PER_PERSON),
 )
-
-
-_BY_NONCE = aliased(Booking, name="by_nonce")
-_SESSION_AND_NONCE = waitlist.SESSION_AND_LAPSED_OFFERS.add_columns(
-    _BY_NONCE.id.label("nonce_booking_id"), _BY_NONCE.session_id.label("nonce_session_id")
-).outerjoin(_BY_NONCE, _BY_NONCE.request_nonce == bindparam("nonce"))
-
-
-def session_for_form(session_id: int, nonce: str | None) -> tuple[EventSession, NonceLookup | None]:
-    """The session a booking form was sent to, and what the form's nonce already booked.
-
-    Both in one query: every booking POST needs the two, and in a rush on a full session
-    a round trip is a tenth of what a refusal costs. Raises ``SessionNotFound``.
-    """
-    if not nonce:
-        return waitlist.session_for_reading(session_id), None
-    session, row = waitlist.read_session_row(session_id, _SESSION_AND_NONCE, nonce=nonce)
-    return session, NonceLookup(nonce, row.nonce_booking_id, row.nonce_session_id)
-
-
-def _earlier_booking(
-    request: BookingRequest, *, fresh: bool = False
-) -> tuple[Booking | None, BookingRequest]:
-    """The booking an identical form submission already made, and the request to go on with.
-
-    A nonce already used on another session (a form sent to the wrong page, or made up)
-    cannot be stored a second time: the request goes on without it. ``fresh`` asks the
-    database even when the request carries what it said earlier (under the lock, or
-    after losing a race on the nonce's unique index).
-    """
-    if not request.nonce:
-        return None, request
-    lookup = request.nonce_lookup
-    if fresh or lookup is None or lookup.nonce != request.nonce:
-        # Every booking POST asks, and almost always hears "no": ask for two columns, not
-        # for the booking with its session, event and venue joined.
-        row = db.session.execute(_BOOKING_BY_NONCE, {"nonce": request.nonce}).first()
-        lookup = NonceLookup(request.nonce, *row) if row else NonceLookup(request.nonce, None, None)
-    if lookup.booking_id is None:
-        return None, request
-    if lookup.session_id == request.session_id:
-        return db.session.get(Booking, lookup.booking_id), request
-    return None, dataclasses.replace(request, nonce=None, nonce_lookup=None)
-
-
-@dataclass(frozen=True)
-class BookingKeys:
-    """A new booking's secret token and ticket code, drawn before the session's lock is taken."""
-
-    token: str
-    ticket_code: str
-
-    @classmethod
-    def draw(cls) -> BookingKeys:
-        """Fresh secrets (the ticket code's uniqueness check is a query: keep it out of the lock)."""
-        return cls(token=new_token(), ticket_code=new_ticket_code())
 
 
 def _new_booking(
@@ -254,7 +159,7 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
     fails after that rolls the whole request back.
     """
     now = now or utcnow()
-    earlier, request = _earlier_booking(request)
+    earlier, request = earlier_booking(request)
     if earlier is not None:
         return earlier
     session = db.session.get(EventSession, request.session_id)
@@ -275,7 +180,7 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
         # The nonce is unique: an identical submit (a double click) was booked meanwhile,
         # and its booking is the answer (``writing()`` took ours back). Anything else is a
         # real error.
-        earlier, _request = _earlier_booking(request, fresh=True)
+        earlier, _request = earlier_booking(request, fresh=True)
         if earlier is None:
             raise
         return earlier
@@ -305,7 +210,7 @@ def join_waitlist(
     Raises ``SessionNotFound``, ``BookingClosed``, ``InvalidSeats`` or ``PartyTooLarge``.
     """
     now = now or utcnow()
-    earlier, request = _earlier_booking(request)
+    earlier, request = earlier_booking(request)
     if earlier is not None:
         return earlier
     keys = BookingKeys.draw()
@@ -313,7 +218,7 @@ def join_waitlist(
         session = ledger.lock_session(request.session_id)
         if session is None:
             raise SessionNotFound(request.session_id)
-        earlier, request = _earlier_booking(request, fresh=True)
+        earlier, request = earlier_booking(request, fresh=True)
         if earlier is not None:
             return earlier
         ensure_bookable(session, now)
@@ -352,6 +257,8 @@ def _lock_for_change(token: str) -> tuple[Booking, EventSession]:
     """Load a booking and lock its session (lock order: session row, then its bookings)."""
     booking = get_by_token(token)
     session = ledger.lock_session(booking.session_id)
+    if session is None:  # the booking's session_id is a foreign key
+        raise SessionNotFound(booking.session_id)
     db.session.refresh(booking)
     return booking, session
 
@@ -391,15 +298,8 @@ def cancel(token: str, *, actor: str = "public", now: datetime | None = None) ->
     db.session.flush()
     audit(f"booking.{booking.ended_reason}", actor, booking, seats=booking.seats)
     mail.enqueue("cancelled", booking)
-    _give_freed_seats(session, actor=actor, now=now)
-    return booking
-
-
-def _give_freed_seats(session: EventSession, *, actor: str, now: datetime) -> None:
-    """Freed seats: to the waiting list while booking is open, then to the door's queue."""
-    from . import checkin  # the door builds on this module (walk-ins are bookings)
-
     checkin.give_freed_seats(session, actor=actor, now=now)
+    return booking
 
 
 @writes
@@ -439,5 +339,5 @@ def reduce(
     booking.seats = seats
     db.session.flush()
     audit("booking.reduced", actor, booking, seats=seats, freed=freed)
-    _give_freed_seats(session, actor=actor, now=now)
+    checkin.give_freed_seats(session, actor=actor, now=now)
     return booking

@@ -62,7 +62,8 @@ class DomainError(Exception):
         values = self.text_values()
         if isinstance(self.text, tuple):
             singular, plural = self.text
-            return ngettext(singular, plural, values["num"], **values)
+            num = values.pop("num")
+            return ngettext(singular, plural, num, **values)
         return gettext(self.text, **values)
 
 

@@ -39,14 +39,13 @@ import hashlib
 import io
 import math
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from flask import current_app
 from flask_babel import format_decimal
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from ..i18n import gettext
-from .errors import DomainError
+from .errors import N_, DomainError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 THUMB_SIZE = (480, 360)
@@ -57,66 +56,46 @@ ORIGINAL_MAX = 2400
 class ImageRefused(DomainError):
     """An uploaded file that is not kept; the message goes next to the file field."""
 
-    code = "image_refused"
-    status = 422
+    code, status, field = "image_refused", 422, "image"
 
 
 class NotAnImage(ImageRefused):
     """Not a JPEG, PNG or WebP picture (whatever its name says), or a damaged one."""
 
     code = "not_an_image"
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Ce fichier n’est pas une image JPEG, PNG ou WebP lisible. "
-            "Choisissez une photo dans l’un de ces formats."
-        )
+    text = N_(
+        "Ce fichier n’est pas une image JPEG, PNG ou WebP lisible. Choisissez une photo dans l’un "
+        "de ces formats."
+    )
 
 
 class ImageTooHeavy(ImageRefused):
     """More bytes than ``SPECIMEN_IMAGE_MAX_BYTES``."""
 
-    code = "image_too_heavy"
-    status = 413
+    code, status, positional = "image_too_heavy", 413, ("limit",)
+    text = N_("Cette image est trop lourde : %(max)s Mo au plus. Réduisez-la avant de l’envoyer.")
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit)
-        self.limit = limit
-
-    def message(self) -> str:
-        """Explain in the current language, with the limit in megabytes."""
-        return gettext(
-            "Cette image est trop lourde : %(max)s Mo au plus. Réduisez-la avant de l’envoyer.",
-            max=megabytes(self.limit),
-        )
+    def text_values(self) -> dict[str, Any]:
+        """The limit in megabytes, in the current language's notation."""
+        return {"max": megabytes(self.limit)}
 
 
 class ImageTooLarge(ImageRefused):
     """More pixels than ``SPECIMEN_IMAGE_MAX_PIXELS`` (or a decompression bomb)."""
 
-    code = "image_too_large"
+    code, positional = "image_too_large", ("limit",)
+    text = N_("Cette image a trop de pixels : %(max)d mégapixels au plus. Réduisez sa taille.")
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit)
-        self.limit = limit
-
-    def message(self) -> str:
-        """Explain in the current language, with the limit in megapixels."""
-        return gettext(
-            "Cette image a trop de pixels : %(max)d mégapixels au plus. Réduisez sa taille.",
-            max=self.limit // 1_000_000,
-        )
+    def text_values(self) -> dict[str, Any]:
+        """The limit in megapixels."""
+        return {"max": self.limit // 1_000_000}
 
 
 class NoImage(ImageRefused):
     """The file field was left empty."""
 
     code = "no_image"
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Choisissez une image à envoyer.")
+    text = N_("Choisissez une image à envoyer.")
 
 
 def megabytes(count: int) -> str:

@@ -11,42 +11,31 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from ..database import begin_write
+from ..database import writes, writing
 from ..extensions import db
 from ..i18n import gettext
 from ..models import Booking, BookingStatus, Event, EventKind, EventSession, Venue
 from ..timeutil import utcnow
 from . import checkin, ledger, mail, waitlist
 from .audit import audit
-from .errors import BookingNotFound, DomainError, SessionFull, SessionNotFound
+from .errors import N_, BookingNotFound, DomainError, SessionFull, SessionNotFound
 
 
 class NotSameEvent(DomainError):
     """A booking can only move to another session of its own event."""
 
-    code = "not_same_event"
-    status = 409
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Une réservation ne peut être déplacée que vers une séance du même événement."
-        )
+    code, field = "not_same_event", "target"
+    text = N_("Une réservation ne peut être déplacée que vers une séance du même événement.")
 
 
 class NotMovable(DomainError):
     """Only confirmed bookings move, and only before anyone of the party is in."""
 
-    code = "not_movable"
-    status = 409
-
-    def __init__(self, inside: int = 0) -> None:
-        super().__init__(inside)
-        self.inside = inside
+    code, positional = "not_movable", ("inside",)
 
     def message(self) -> str:
-        """Explain in the current language."""
-        if self.inside:
+        """Say why the booking stays where it is."""
+        if self.values.get("inside"):
             return gettext(
                 "Des personnes de ce groupe sont déjà entrées : "
                 "la réservation ne peut plus être déplacée."
@@ -58,35 +47,24 @@ class NotWaiting(DomainError):
     """Offers and priorities are for parties on the waiting list."""
 
     code = "not_waiting"
-    status = 409
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Cette personne n’est pas (ou plus) sur la liste d’attente.")
+    text = N_("Cette personne n’est pas (ou plus) sur la liste d’attente.")
 
 
 class OfferImpossible(DomainError):
     """No offer can be made now (booking closed)."""
 
     code = "offer_impossible"
-    status = 409
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Les réservations sont closes pour cette séance : plus aucune proposition n’est possible."
-        )
+    text = N_(
+        "Les réservations sont closes pour cette séance : plus aucune proposition n’est possible."
+    )
 
 
 class VenueNotFound(DomainError):
     """An event's venue must exist."""
 
-    code = "venue_not_found"
-    status = 404
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Ce lieu n’existe pas.")
+    code, status, field = "venue_not_found", 404, "venue_id"
+    positional = ("venue_id",)
+    text = N_("Ce lieu n’existe pas.")
 
 
 def booking_by_id(booking_id: int) -> Booking:
@@ -138,10 +116,10 @@ def lock_sessions(*session_ids: int) -> dict[int, EventSession]:
     return locked
 
 
+@writes
 def cancel_session(session_id: int, *, actor: str, now: datetime | None = None) -> int:
     """Cancel a session: every booking and waiting party ends, and is told by e-mail."""
     now = now or utcnow()
-    begin_write()
     session = lock_sessions(session_id)[session_id]
     if session.cancelled_at is not None:
         return 0
@@ -165,9 +143,9 @@ def cancel_session(session_id: int, *, actor: str, now: datetime | None = None) 
     return len(affected)
 
 
+@writes
 def duplicate_session(session_id: int, starts_at: datetime, *, actor: str) -> EventSession:
     """A new session of the same event, same length and capacity, at ``starts_at``."""
-    begin_write()
     source = db.session.get(EventSession, session_id)
     if source is None:
         raise SessionNotFound(session_id)
@@ -197,11 +175,11 @@ class SessionFields:
     note: str = ""
 
 
+@writes
 def save_session(
     event_id: int, fields: SessionFields, *, actor: str, session_id: int | None = None
 ) -> EventSession:
     """Create a session, or update one; capacity changes go through the waiting list."""
-    begin_write()
     if session_id is None:
         session = EventSession(
             event_id=event_id,
@@ -243,9 +221,9 @@ class EventFields:
     waitlist_auto: bool = True
 
 
+@writes
 def save_event(fields: EventFields, *, actor: str, event_id: int | None = None) -> Event:
     """Create or update an event."""
-    begin_write()
     if db.session.get(Venue, fields.venue_id) is None:
         raise VenueNotFound(fields.venue_id)
     event = db.session.get(Event, event_id) if event_id else None
@@ -284,66 +262,73 @@ def move_booking(
     """Move a confirmed booking to another session of the same event, seats and all."""
     now = now or utcnow()
     booking = booking_by_id(booking_id)
-    begin_write()
-    sessions = lock_sessions(booking.session_id, target_session_id)
-    db.session.refresh(booking)
-    source, target = sessions[booking.session_id], sessions[target_session_id]
-    if booking.status is not BookingStatus.CONFIRMED:
-        raise NotMovable()
-    if booking.checked_in_seats:
-        # Their check-ins belong to this session's door: the people are in this room.
-        raise NotMovable(booking.checked_in_seats)
-    if target.event_id != source.event_id or target.id == source.id:
-        raise NotSameEvent()
-    if target.cancelled_at is not None or booking.seats > target.seats_free:
-        raise SessionFull(seats_left=target.seats_free, seats_wanted=booking.seats)
-    ledger.take_seats(target, booking.seats)
-    ledger.release_seats(source, booking.seats)
-    booking.session_id = target.id
-    booking.reminder_sent_at = None
-    db.session.flush()
-    db.session.expire(booking, ["session"])
-    audit("booking.moved", actor, booking, seats=booking.seats, source=source.id, target=target.id)
-    mail.enqueue("confirmed", booking)
-    checkin.give_freed_seats(source, actor=actor, now=now)
-    return booking
+    with writing():
+        sessions = lock_sessions(booking.session_id, target_session_id)
+        db.session.refresh(booking)
+        source, target = sessions[booking.session_id], sessions[target_session_id]
+        if booking.status is not BookingStatus.CONFIRMED:
+            raise NotMovable()
+        if booking.checked_in_seats:
+            # Their check-ins belong to this session's door: the people are in this room.
+            raise NotMovable(booking.checked_in_seats)
+        if target.event_id != source.event_id or target.id == source.id:
+            raise NotSameEvent()
+        if target.cancelled_at is not None or booking.seats > target.seats_free:
+            raise SessionFull(seats_left=target.seats_free, seats_wanted=booking.seats)
+        ledger.take_seats(target, booking.seats)
+        ledger.release_seats(source, booking.seats)
+        booking.session_id = target.id
+        booking.reminder_sent_at = None
+        db.session.flush()
+        db.session.expire(booking, ["session"])
+        audit(
+            "booking.moved", actor, booking, seats=booking.seats, source=source.id, target=target.id
+        )
+        mail.enqueue("confirmed", booking)
+        checkin.give_freed_seats(source, actor=actor, now=now)
+        return booking
 
 
 def offer_by_hand(booking_id: int, *, actor: str, now: datetime | None = None) -> Booking:
     """Offer free seats to one waiting party, whatever its place in the queue."""
     now = now or utcnow()
     booking = booking_by_id(booking_id)
-    begin_write()
-    session = lock_sessions(booking.session_id)[booking.session_id]
-    db.session.refresh(booking)
-    if booking.status is not BookingStatus.WAITING:
-        raise NotWaiting()
-    if booking.seats > session.seats_free:
-        raise SessionFull(seats_left=session.seats_free, seats_wanted=booking.seats)
-    deadline = waitlist.offer_deadline(session, now)
-    if deadline is None:
-        raise OfferImpossible()
-    waitlist.make_offer(booking, session, deadline, now, actor)
-    audit("waitlist.offered_by_hand", actor, booking, seats=booking.seats)
-    return booking
+    with writing():
+        session = lock_sessions(booking.session_id)[booking.session_id]
+        db.session.refresh(booking)
+        if booking.status is not BookingStatus.WAITING:
+            raise NotWaiting()
+        if booking.seats > session.seats_free:
+            raise SessionFull(seats_left=session.seats_free, seats_wanted=booking.seats)
+        deadline = waitlist.offer_deadline(session, now)
+        if deadline is None:
+            raise OfferImpossible()
+        waitlist.make_offer(booking, session, deadline, now, actor)
+        audit("waitlist.offered_by_hand", actor, booking, seats=booking.seats)
+        return booking
 
 
 def set_priority(booking_id: int, priority: int, reason: str, *, actor: str) -> Booking:
     """Move a waiting party up (or down) the queue, saying why."""
     booking = booking_by_id(booking_id)
-    begin_write()
-    session = lock_sessions(booking.session_id)[booking.session_id]
-    db.session.refresh(booking)
-    if booking.status is not BookingStatus.WAITING:
-        raise NotWaiting()
-    previous = booking.priority
-    booking.priority, booking.priority_reason = priority, reason.strip()
-    db.session.flush()
-    audit(
-        "waitlist.priority", actor, booking, before=previous, after=priority, reason=reason.strip()
-    )
-    waitlist.promote(session, actor=actor)
-    return booking
+    with writing():
+        session = lock_sessions(booking.session_id)[booking.session_id]
+        db.session.refresh(booking)
+        if booking.status is not BookingStatus.WAITING:
+            raise NotWaiting()
+        previous = booking.priority
+        booking.priority, booking.priority_reason = priority, reason.strip()
+        db.session.flush()
+        audit(
+            "waitlist.priority",
+            actor,
+            booking,
+            before=previous,
+            after=priority,
+            reason=reason.strip(),
+        )
+        waitlist.promote(session, actor=actor)
+        return booking
 
 
 def default_duplicate_start(session: EventSession) -> datetime:

@@ -112,7 +112,7 @@ def _anonymise_outbox(booking_ids: list[int]) -> int:
 def anonymise(bookings: list[Booking], now: datetime) -> PurgeReport:
     """Blank the people's details of ``bookings`` and of the rows that repeat them.
 
-    The caller has started a writer's transaction (``begin_write``).
+    The caller is inside the unit of work (``database.writing``).
     """
     report = PurgeReport()
     fresh = [b for b in bookings if b.personal_data_purged_at is None]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ...database import begin_write
+from ...database import writes, writing
 from ...extensions import db
 from ...models import Event, Specimen, SpecimenCategory, SpecimenImage
 from .. import ledger
@@ -66,40 +66,40 @@ def save_specimen(
     """
     if inventory_number and not is_valid_inventory_number(inventory_number):
         raise InvalidInventoryNumber(inventory_number)
-    begin_write()
-    if fields.event_id is not None and db.session.get(Event, fields.event_id) is None:
-        raise EventNotFound(fields.event_id)
-    if specimen_id is None:
-        number = inventory_number or next_inventory_number(fields.category)
-        if db.session.scalar(select(Specimen.id).where(Specimen.inventory_number == number)):
-            raise InventoryNumberTaken(number)
-        specimen = Specimen(inventory_number=number, name=fields.name, category=fields.category)
-        db.session.add(specimen)
-    else:
-        specimen = get_specimen(specimen_id)
-    for name, value in fields.__dict__.items():
-        setattr(specimen, name, value)
-    specimen.search_text = search_text_of(specimen)
-    try:
-        with db.session.begin_nested():  # a number taken meanwhile: refuse, keep the session
-            db.session.flush()
-    except IntegrityError:
-        raise InventoryNumberTaken(specimen.inventory_number) from None
-    if image is not None:
-        _add_image(specimen, image)
-    ledger.bump_change_counter()  # session pages list the specimens they show
-    audit(
-        "specimen.created" if specimen_id is None else "specimen.saved",
-        actor,
-        specimen_id=specimen.id,
-        inventory_number=specimen.inventory_number,
-    )
-    return specimen
+    with writing():
+        if fields.event_id is not None and db.session.get(Event, fields.event_id) is None:
+            raise EventNotFound(fields.event_id)
+        if specimen_id is None:
+            number = inventory_number or next_inventory_number(fields.category)
+            if db.session.scalar(select(Specimen.id).where(Specimen.inventory_number == number)):
+                raise InventoryNumberTaken(number)
+            specimen = Specimen(inventory_number=number, name=fields.name, category=fields.category)
+            db.session.add(specimen)
+        else:
+            specimen = get_specimen(specimen_id)
+        for name, value in fields.__dict__.items():
+            setattr(specimen, name, value)
+        specimen.search_text = search_text_of(specimen)
+        try:
+            with db.session.begin_nested():  # a number taken meanwhile: refuse, keep the session
+                db.session.flush()
+        except IntegrityError:
+            raise InventoryNumberTaken(specimen.inventory_number) from None
+        if image is not None:
+            _add_image(specimen, image)
+        ledger.bump_change_counter()  # session pages list the specimens they show
+        audit(
+            "specimen.created" if specimen_id is None else "specimen.saved",
+            actor,
+            specimen_id=specimen.id,
+            inventory_number=specimen.inventory_number,
+        )
+        return specimen
 
 
+@writes
 def set_on_display(specimen_id: int, on_display: bool, *, actor: str) -> Specimen:
     """Show or hide a specimen on the public pages."""
-    begin_write()
     specimen = get_specimen(specimen_id)
     if specimen.on_display != on_display:
         specimen.on_display = on_display
@@ -113,9 +113,9 @@ def set_on_display(specimen_id: int, on_display: bool, *, actor: str) -> Specime
     return specimen
 
 
+@writes
 def add_image(specimen_id: int, image: NewImage, *, actor: str) -> SpecimenImage:
     """Add a checked picture to a specimen, after its others."""
-    begin_write()
     specimen = get_specimen(specimen_id)
     row = _add_image(specimen, image)
     ledger.bump_change_counter()
@@ -130,7 +130,7 @@ def add_image(specimen_id: int, image: NewImage, *, actor: str) -> SpecimenImage
 
 
 def _add_image(specimen: Specimen, image: NewImage) -> SpecimenImage:
-    """Store the renditions of a picture (the caller has begun writing)."""
+    """Store the renditions of a picture (inside the caller's unit of work)."""
     position = max((other.position for other in specimen.images), default=-1) + 1
     row = image_row(image, position)
     specimen.images.append(row)
@@ -157,9 +157,9 @@ def image_row(image: NewImage, position: int = 0) -> SpecimenImage:
     )
 
 
+@writes
 def remove_image(image_id: int, *, actor: str) -> Specimen:
     """Delete a picture; returns its specimen."""
-    begin_write()
     image = get_image(image_id)
     specimen = image.specimen
     db.session.delete(image)

@@ -11,10 +11,9 @@ import re
 from sqlalchemy import select
 
 from ...extensions import db
-from ...i18n import gettext
 from ...models import Specimen, SpecimenCategory
 from ..attendees import fold
-from ..errors import DomainError
+from ..errors import N_, DomainError
 
 INVENTORY_PREFIX = "MA"
 CATEGORY_CODES = {
@@ -31,63 +30,38 @@ INVENTORY_PATTERN = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
 class SpecimenNotFound(DomainError):
     """No specimen with that inventory number (or id), or not on display."""
 
-    code = "specimen_not_found"
-    status = 404
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Ce spécimen n’existe pas ou n’est pas présenté en ce moment.")
+    code, status, positional = "specimen_not_found", 404, ("specimen",)
+    text = N_("Ce spécimen n’existe pas ou n’est pas présenté en ce moment.")
 
 
 class SpecimenImageNotFound(DomainError):
     """No such picture."""
 
-    code = "specimen_image_not_found"
-    status = 404
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Cette image n’existe pas.")
+    code, status, positional = "specimen_image_not_found", 404, ("image_id",)
+    text = N_("Cette image n’existe pas.")
 
 
 class InvalidInventoryNumber(DomainError):
     """An inventory number that could not be the address of the specimen's page."""
 
-    code = "invalid_inventory_number"
-    status = 422
-
-    def message(self) -> str:
-        """Explain in the current language (the same words as the form's check)."""
-        return gettext("Lettres, chiffres et tirets seulement, par exemple MA-MIN-0012.")
+    code, status, field = "invalid_inventory_number", 422, "inventory_number"
+    positional = ("number",)
+    text = N_("Lettres, chiffres et tirets seulement, par exemple MA-MIN-0012.")
 
 
 class InventoryNumberTaken(DomainError):
     """Inventory numbers are unique."""
 
-    code = "inventory_number_taken"
-    status = 409
-
-    def __init__(self, number: str) -> None:
-        super().__init__(number)
-        self.number = number
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext(
-            "Le numéro d’inventaire %(number)s est déjà utilisé par un autre spécimen.",
-            number=self.number,
-        )
+    code, field, positional = "inventory_number_taken", "inventory_number", ("number",)
+    text = N_("Le numéro d’inventaire %(number)s est déjà utilisé par un autre spécimen.")
 
 
 class EventNotFound(DomainError):
     """A specimen can only be shown by an existing event."""
 
-    code = "event_not_found"
-    status = 404
-
-    def message(self) -> str:
-        """Explain in the current language."""
-        return gettext("Cet événement n’existe pas.")
+    code, status, field = "event_not_found", 404, "event_id"
+    positional = ("event_id",)
+    text = N_("Cet événement n’existe pas.")
 
 
 def normalise_inventory_number(raw: str) -> str:

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Update, select, update
 from sqlalchemy.exc import OperationalError
 
-from ...database import begin_write, end_write
+from ...database import commit_now, writing
 from ...extensions import db
 from ...models import OutboxMessage, OutboxStatus
 from ...timeutil import utcnow
@@ -37,14 +37,17 @@ def stale_claim_delay() -> timedelta:
 
 def write(work: Any) -> Any:
     """Run ``work()`` as one short writer's transaction of its own; roll back if it fails."""
-    begin_write()
-    try:
+    with writing():
         result = work()
-    except Exception:
-        end_write(commit=False)
-        raise
-    end_write(commit=True)
+    commit_now()
     return result
+
+
+def rows_changed(statement: Update) -> int:
+    """Run an UPDATE; how many rows it changed."""
+    result = db.session.execute(statement)
+    assert isinstance(result, CursorResult)  # what an UPDATE returns; typed as any Result
+    return result.rowcount
 
 
 def owned(message_id: int, token: str | None) -> tuple[Any, ...]:
@@ -77,21 +80,19 @@ def claim(message_id: int, due_at: datetime) -> str | None:
     """
     token = secrets.token_hex(16)
     claimed = write(
-        lambda: (
-            db.session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == message_id,
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.next_attempt_at <= due_at,
-                )
-                .values(
-                    status=OutboxStatus.SENDING,
-                    claimed_at=utcnow(),
-                    claim_token=token,
-                    attempts=OutboxMessage.attempts + 1,
-                )
-            ).rowcount
+        lambda: rows_changed(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= due_at,
+            )
+            .values(
+                status=OutboxStatus.SENDING,
+                claimed_at=utcnow(),
+                claim_token=token,
+                attempts=OutboxMessage.attempts + 1,
+            )
         )
     )
     return token if claimed == 1 else None
@@ -103,12 +104,10 @@ def store_rendered(message_id: int, token: str, rendered: dict[str, Any]) -> boo
     Rendering takes a while: the write lock is taken only to store the result.
     """
     stored = write(
-        lambda: (
-            db.session.execute(
-                update(OutboxMessage)
-                .where(*owned(message_id, token))
-                .values(**rendered, rendered_at=utcnow())
-            ).rowcount
+        lambda: rows_changed(
+            update(OutboxMessage)
+            .where(*owned(message_id, token))
+            .values(**rendered, rendered_at=utcnow())
         )
     )
     return bool(stored)
@@ -146,11 +145,8 @@ def record(
                 "last_error": error[:2000],
                 "next_attempt_at": now + timedelta(minutes=RETRY_MINUTES[attempts - 1]),
             }
-        if (
-            values
-            and db.session.execute(
-                update(OutboxMessage).where(*owned(message_id, token)).values(**values)
-            ).rowcount
+        if values and rows_changed(
+            update(OutboxMessage).where(*owned(message_id, token)).values(**values)
         ):
             return values["status"]
         if (

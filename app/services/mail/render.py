@@ -12,10 +12,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 
 from ...config import DEVELOPMENT_BASE_URL
-from ...i18n import colon
+from ...i18n import colon, gettext
 from ...models import Booking
 from .. import tickets
 

@@ -1,0 +1,99 @@
+"""What a person asked for, and what the same form already booked (its nonce).
+
+Submitting a booking form twice (a double click, a retry after a dropped connection)
+returns the first booking: every form carries a nonce stored with the booking it made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import Booking, EventSession
+from . import waitlist
+
+
+@dataclass(frozen=True)
+class NonceLookup:
+    """The booking a form's nonce already made, as read with the form's session."""
+
+    nonce: str
+    booking_id: int | None
+    session_id: int | None
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a person asked for, already parsed by the form."""
+
+    session_id: int
+    name: str
+    email: str
+    seats: int
+    phone: str = ""
+    accessibility_needs: str = ""
+    locale: str = "fr"
+    nonce: str | None = None
+    # What the database said about ``nonce`` when the form's session was read
+    # (``session_for_form``): the check before the lock then costs no query.
+    nonce_lookup: NonceLookup | None = None
+    source: str = "public"
+    # Organisers taking a booking by phone may book outside the online window and beyond
+    # the public's party limit, and ahead of the waiting list; never beyond capacity.
+    by_organiser: bool = False
+
+
+# Built once, like every statement of the booking POST's hot path: building one costs
+# more than running it.
+_BOOKING_BY_NONCE = select(Booking.id, Booking.session_id).where(
+    Booking.request_nonce == bindparam("nonce")
+)
+
+
+_BY_NONCE = aliased(Booking, name="by_nonce")
+
+
+_SESSION_AND_NONCE = waitlist.SESSION_AND_LAPSED_OFFERS.add_columns(
+    _BY_NONCE.id.label("nonce_booking_id"), _BY_NONCE.session_id.label("nonce_session_id")
+).outerjoin(_BY_NONCE, _BY_NONCE.request_nonce == bindparam("nonce"))
+
+
+def session_for_form(session_id: int, nonce: str | None) -> tuple[EventSession, NonceLookup | None]:
+    """The session a booking form was sent to, and what the form's nonce already booked.
+
+    Both in one query: every booking POST needs the two, and in a rush on a full session
+    a round trip is a tenth of what a refusal costs. Raises ``SessionNotFound``.
+    """
+    if not nonce:
+        return waitlist.session_for_reading(session_id), None
+    session, row = waitlist.read_session_row(session_id, _SESSION_AND_NONCE, nonce=nonce)
+    return session, NonceLookup(nonce, row.nonce_booking_id, row.nonce_session_id)
+
+
+def earlier_booking(
+    request: BookingRequest, *, fresh: bool = False
+) -> tuple[Booking | None, BookingRequest]:
+    """The booking an identical form submission already made, and the request to go on with.
+
+    A nonce already used on another session (a form sent to the wrong page, or made up)
+    cannot be stored a second time: the request goes on without it. ``fresh`` asks the
+    database even when the request carries what it said earlier (under the lock, or
+    after losing a race on the nonce's unique index).
+    """
+    if not request.nonce:
+        return None, request
+    lookup = request.nonce_lookup
+    if fresh or lookup is None or lookup.nonce != request.nonce:
+        # Every booking POST asks, and almost always hears "no": ask for two columns, not
+        # for the booking with its session, event and venue joined.
+        row = db.session.execute(_BOOKING_BY_NONCE, {"nonce": request.nonce}).first()
+        lookup = NonceLookup(request.nonce, *row) if row else NonceLookup(request.nonce, None, None)
+    if lookup.booking_id is None:
+        return None, request
+    if lookup.session_id == request.session_id:
+        return db.session.get(Booking, lookup.booking_id), request
+    return None, dataclasses.replace(request, nonce=None, nonce_lookup=None)
