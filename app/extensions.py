@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised in the app factory."""
 
+from typing import TYPE_CHECKING, ClassVar
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -8,7 +10,7 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations reviewable and portable between SQLite and
@@ -26,9 +28,19 @@ class Base(DeclarativeBase):
     """Declarative base for every model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model is mapped to one table (no joined or selectable mappings): the services'
+    # plain INSERT and UPDATE statements are built on it.
+    __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class. Flask-SQLAlchemy builds ``db.Model`` from ``Base`` at run time,
+# which a type checker cannot follow; it sees ``Base``, whose columns and typing are the same.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 from .types import UTCDateTime
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One change made to seats or people, written in the transaction that made it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

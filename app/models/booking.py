@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 from .programme import EventSession
 from .types import UTCDateTime, enum_column
@@ -28,7 +28,7 @@ class BookingStatus(enum.StrEnum):
 SEAT_HOLDING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.OFFERED)
 
 
-class Booking(db.Model):
+class Booking(Model):
     """A party's booking, reachable by the public only through its secret ``token``."""
 
     __table_args__ = (

@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 from .booking import Booking
 from .types import UTCDateTime, enum_column
 
 
-class CheckIn(db.Model):
+class CheckIn(Model):
     """Seats of a booking let in at the door. An undone check-in stays, marked undone."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +39,7 @@ class StandbyStatus(enum.StrEnum):
     GONE = "gone"
 
 
-class StandbyEntry(db.Model):
+class StandbyEntry(Model):
     """Someone without a seat waiting at the door, in order of arrival (shared by all tablets)."""
 
     __table_args__ = (Index("ix_standby_entry_session_status", "session_id", "status"),)
@@ -57,7 +57,7 @@ class StandbyEntry(db.Model):
     nonce: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
 
 
-class DoorAction(db.Model):
+class DoorAction(Model):
     """What a tablet's nonce was used for, and what it gave.
 
     The tablet makes a nonce for every action it takes and sends it again with every

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 
 SEATS_COUNTER = "seats"
 
 
-class ChangeCounter(db.Model):
+class ChangeCounter(Model):
     """A named counter bumped in the same transaction as every seat change.
 
     Kept in the database (not in a worker's memory) so every gunicorn worker answers

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 from .types import UTCDateTime, enum_column
 
@@ -23,7 +23,7 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"  # gave up after the last retry; shown to organisers
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One e-mail: what to send to whom, then (once rendered) its content and its history.
 
     The booking's transaction writes only the kind, the recipient, the language and a small

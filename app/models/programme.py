@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 from .types import UTCDateTime, enum_column
 
@@ -23,7 +23,7 @@ class EventKind(enum.StrEnum):
     PRO_DAY = "pro_day"
 
 
-class Venue(db.Model):
+class Venue(Model):
     """A place where sessions happen, with what a disabled visitor needs to know."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,7 +36,7 @@ class Venue(db.Model):
     events: Mapped[list[Event]] = relationship(back_populates="venue")
 
 
-class Event(db.Model):
+class Event(Model):
     """One programme item (a film, a talk, a hike...) that has one or more sessions."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +61,7 @@ class Event(db.Model):
     )
 
 
-class EventSession(db.Model):
+class EventSession(Model):
     """A dated, bookable occurrence of an event with a limited number of seats.
 
     ``seats_taken`` is the seat ledger: confirmed seats plus seats held by open

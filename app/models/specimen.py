@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 from .programme import Event
 from .types import UTCDateTime, enum_column
@@ -28,7 +28,7 @@ class SpecimenCategory(enum.StrEnum):
     FOSSIL = "fossil"
 
 
-class Specimen(db.Model):
+class Specimen(Model):
     """One item of the collection, known by its inventory number (« MA-MIN-0012 »)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,7 +62,7 @@ class Specimen(db.Model):
         return self.images[0] if self.images else None
 
 
-class SpecimenImage(db.Model):
+class SpecimenImage(Model):
     """A picture of a specimen: a thumbnail, a large view and the cleaned original.
 
     The three renditions are WebP without any metadata. ``digest`` changes with the

@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 from .types import UTCDateTime, enum_column
 
@@ -22,7 +22,7 @@ class Role(enum.StrEnum):
     CHECKIN = "checkin"  # the check-in pages only
 
 
-class StaffUser(UserMixin, db.Model):
+class StaffUser(UserMixin, Model):
     """A person who signs in to the dashboard or the door tablet."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,7 +44,7 @@ class StaffUser(UserMixin, db.Model):
         return self.role is Role.ADMIN or self.role in roles
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed sign-ins counted under one key: an address, or an address from one client.
 
     Kept apart from the accounts, so that an address with no account is counted (and

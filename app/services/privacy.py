@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import CursorResult, delete, func, or_, select
 
 from ..database import writing
 from ..extensions import db
@@ -88,12 +88,13 @@ def _anonymise_outbox(booking_ids: list[int]) -> int:
     """
     if not booking_ids:
         return 0
-    dropped = db.session.execute(
+    deleted: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         delete(OutboxMessage).where(
             OutboxMessage.booking_id.in_(booking_ids),
             OutboxMessage.status != OutboxStatus.SENT,
         )
-    ).rowcount
+    )
+    dropped = deleted.rowcount
     kept = db.session.scalars(
         select(OutboxMessage).where(
             OutboxMessage.booking_id.in_(booking_ids), OutboxMessage.recipient != ""

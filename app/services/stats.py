@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import format_percent
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
 from ..models import Booking, BookingStatus, Event, EventKind, EventSession
@@ -204,7 +205,9 @@ def session_stats(now: datetime | None = None) -> list[SessionStats]:
         else_=Booking.checked_in_seats,
     )
 
-    def total(condition: ColumnElement[bool], value: ColumnElement[int]) -> ColumnElement[int]:
+    def total(
+        condition: ColumnElement[bool], value: ColumnElement[int] | InstrumentedAttribute[int]
+    ) -> ColumnElement[int]:
         """Sum of ``value`` over the bookings that meet ``condition``."""
         return func.sum(case((condition, value), else_=0))
 

@@ -190,6 +190,8 @@ def expire_due(now: datetime | None = None, session_id: int | None = None) -> in
         expired = 0
         for locked_id in session_ids:  # in id order: the same lock order as every writer
             session = ledger.lock_session(locked_id)
+            if session is None:  # deleted since the read above: nothing of it to expire
+                continue
             lapsed = db.session.scalars(
                 select(Booking)
                 .where(

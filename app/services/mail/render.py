@@ -90,10 +90,10 @@ def render_message(
             "subject": subject(kind, booking, extra.get("custom_subject", "")),
             "body_text": render_template(f"emails/{kind}.txt", **context),
             "body_html": render_template(f"emails/{kind}.html", **context),
-            "attachments": [],
+            "attachments": ticket_attachments(booking, links["manage"])
+            if kind in KINDS_WITH_TICKET
+            else [],
         }
-        if kind in KINDS_WITH_TICKET:
-            message["attachments"] = ticket_attachments(booking, links["manage"])
     return message
 
 

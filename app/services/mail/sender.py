@@ -169,7 +169,9 @@ def _send_one(
     # Nothing stays open in the database while the SMTP server takes its time.
     db.session.rollback()
     try:
-        connection.sendmail(built.sender, built.recipients, built.as_bytes())
+        # The envelope carries bare addresses; a (name, address) sender gives its address.
+        sender = built.sender[1] if isinstance(built.sender, tuple) else built.sender
+        connection.sendmail(sender, [str(to) for to in built.recipients], built.as_bytes())
     except (
         smtplib.SMTPRecipientsRefused,
         smtplib.SMTPSenderRefused,
