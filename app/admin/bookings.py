@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from ..database import end_write
+from ..forms import show_refusal
 from ..i18n import gettext
 from ..services import booking as booking_service
 from ..services import organiser
 from ..services.errors import DomainError
 from ..services.programme import get_session
 from . import bp
-from .common import actor, refused
+from .common import actor
 from .forms import ConfirmForm, MoveForm, PhoneBookingForm, PriorityForm, choices
 
 
@@ -41,8 +41,8 @@ def new_booking(session_id: int) -> Response | tuple[str, int]:
                     actor=actor(),
                 )
             except DomainError as error:
-                end_write(commit=False)
-                form.seats.errors = [error.message()]
+                if message := show_refusal(form, error):
+                    flash(message, "error")
                 status = error.status
             else:
                 flash(
@@ -66,7 +66,7 @@ def cancel_booking(booking_id: int) -> Response | str:
         try:
             booking_service.cancel(booking.token, actor=actor())
         except DomainError as error:
-            refused(error)
+            flash(show_refusal(None, error), "error")
         else:
             flash(gettext("Réservation de %(name)s annulée.", name=booking.name), "success")
     return redirect(url_for(".session_page", session_id=booking.session_id), code=303)
@@ -85,8 +85,8 @@ def move_booking(booking_id: int) -> Response | tuple[str, int]:
             try:
                 organiser.move_booking(booking_id, form.target.data, actor=actor())
             except DomainError as error:
-                end_write(commit=False)
-                form.target.errors = [error.message()]
+                if message := show_refusal(form, error):
+                    flash(message, "error")
                 status = error.status
             else:
                 flash(
@@ -107,7 +107,7 @@ def offer_seats(booking_id: int) -> Response:
         try:
             organiser.offer_by_hand(booking_id, actor=actor())
         except DomainError as error:
-            refused(error)
+            flash(show_refusal(None, error), "error")
         else:
             flash(gettext("Places proposées à %(name)s par e-mail.", name=booking.name), "success")
     return redirect(url_for(".session_page", session_id=booking.session_id), code=303)
@@ -126,7 +126,7 @@ def change_priority(booking_id: int) -> Response | tuple[str, int]:
     try:
         organiser.set_priority(booking_id, form.priority.data, form.reason.data, actor=actor())
     except DomainError as error:
-        refused(error)
+        flash(show_refusal(None, error), "error")
     else:
         flash(gettext("Priorité de %(name)s enregistrée.", name=booking.name), "success")
     return redirect(url_for(".session_page", session_id=booking.session_id), code=303)

@@ -12,8 +12,8 @@ from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..auth.guard import blueprint_refusal
-from ..database import end_write
 from ..errors import error_response
+from ..forms import show_refusal
 from ..i18n import gettext
 from ..labels import category_label
 from ..models import Role, Specimen, SpecimenCategory
@@ -156,17 +156,9 @@ def edit_specimen(specimen_id: int | None = None) -> Response | tuple[str, int]:
                     inventory_number=form.inventory_number.data if specimen is None else "",
                     image=picture,
                 )
-            except images.ImageRefused as error:
-                end_write(commit=False)
-                form.image.errors = [error.message()]
-                status = error.status
-            except (gallery.InventoryNumberTaken, gallery.InvalidInventoryNumber) as error:
-                end_write(commit=False)
-                form.inventory_number.errors = [error.message()]
-                status = error.status
             except DomainError as error:
-                end_write(commit=False)
-                form.event_id.errors = [error.message()]
+                if message := show_refusal(form, error):
+                    flash(message, "error")
                 status = error.status
             else:
                 flash(
@@ -190,8 +182,8 @@ def add_specimen_image(specimen_id: int) -> Response | tuple[str, int]:
             picture = checked_picture(image_form.image, image_form.alt_text.data or "")
             gallery.add_image(specimen_id, picture, actor=actor())
         except DomainError as error:
-            end_write(commit=False)
-            image_form.image.errors = [error.message()]
+            if message := show_refusal(image_form, error):
+                flash(message, "error")
             status = error.status
         else:
             flash(gettext("Photo ajoutée."), "success")

@@ -7,7 +7,7 @@ import json
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from ..auth.guard import require_roles
-from ..database import end_write
+from ..forms import show_refusal
 from ..i18n import gettext
 from ..models import Role
 from ..services import accounts, audit, privacy
@@ -42,8 +42,8 @@ def staff() -> Response | tuple[str, int]:
                     actor=actor(),
                 )
             except DomainError as error:
-                end_write(commit=False)
-                form.password.errors = [error.message()]
+                if message := show_refusal(form, error):
+                    flash(message, "error")
                 status = error.status
             else:
                 flash(gettext("Compte enregistré."), "success")

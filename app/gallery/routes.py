@@ -14,7 +14,7 @@ from ..htmx import is_htmx_request
 from ..live import live_etag
 from ..models import SpecimenCategory
 from ..pictures import picture_response
-from ..services import gallery
+from ..services import gallery, seat_reads
 from . import bp
 from .forms import GalleryFilters
 
@@ -50,7 +50,7 @@ def specimen(inventory_number: str) -> Response | str:
     if number != inventory_number and gallery.is_valid_inventory_number(number):
         return redirect(url_for(".specimen", inventory_number=number), code=301)
     found = gallery.get_public(number)
-    sessions = gallery.upcoming_sessions(found)
+    sessions = seat_reads.upcoming_sessions(found)
     return render_template(
         "gallery/specimen.html",
         specimen=found,
