@@ -83,6 +83,7 @@ class WeakPassword(DomainError):
 
     code = "weak_password"
     status = 422
+    field = "password"
 
     def message(self) -> str:
         """Explain in the current language."""

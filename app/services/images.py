@@ -59,6 +59,7 @@ class ImageRefused(DomainError):
 
     code = "image_refused"
     status = 422
+    field = "image"
 
 
 class NotAnImage(ImageRefused):

@@ -26,6 +26,7 @@ class NotSameEvent(DomainError):
 
     code = "not_same_event"
     status = 409
+    field = "target"
 
     def message(self) -> str:
         """Explain in the current language."""
@@ -39,6 +40,7 @@ class NotMovable(DomainError):
 
     code = "not_movable"
     status = 409
+    field = "target"
 
     def __init__(self, inside: int = 0) -> None:
         super().__init__(inside)

@@ -55,6 +55,7 @@ class InvalidInventoryNumber(DomainError):
 
     code = "invalid_inventory_number"
     status = 422
+    field = "inventory_number"
 
     def message(self) -> str:
         """Explain in the current language (the same words as the form's check)."""
@@ -66,6 +67,7 @@ class InventoryNumberTaken(DomainError):
 
     code = "inventory_number_taken"
     status = 409
+    field = "inventory_number"
 
     def __init__(self, number: str) -> None:
         super().__init__(number)
@@ -84,6 +86,7 @@ class EventNotFound(DomainError):
 
     code = "event_not_found"
     status = 404
+    field = "event_id"
 
     def message(self) -> str:
         """Explain in the current language."""
