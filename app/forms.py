@@ -7,7 +7,7 @@ everywhere: next to the field it names (``DomainError.field``), else above the f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import overload
+from typing import TypeVar, overload
 
 from markupsafe import Markup, escape
 from wtforms import EmailField, Form
@@ -16,10 +16,23 @@ from wtforms.validators import DataRequired, Email, Length
 from .i18n import lazy_gettext as _l
 from .services.errors import DomainError
 
+T = TypeVar("T")
+
 
 def strip_text(value: object) -> object:
     """Drop the spaces a paste brings around an address."""
     return value.strip() if isinstance(value, str) else value
+
+
+def given(value: T | None) -> T:
+    """The value of a field its validators require, after ``validate_on_submit()``.
+
+    WTForms types every field's data as optional; a required field that passed its
+    validators holds a value, and reading one before validation is a bug worth a 500.
+    """
+    if value is None:
+        raise ValueError("a required form field was read before its validators ran")
+    return value
 
 
 def email_field(label: str, missing: str) -> EmailField:

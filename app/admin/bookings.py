@@ -5,9 +5,10 @@ Every seat change goes through app/services, like the public's.
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
-from ..forms import show_refusal
+from ..forms import given, show_refusal
 from ..i18n import gettext
 from ..services import booking as booking_service
 from ..services import organiser
@@ -30,9 +31,9 @@ def new_booking(session_id: int) -> Response | tuple[str, int]:
                 booking_service.book(
                     booking_service.BookingRequest(
                         session_id=session_id,
-                        name=form.name.data,
-                        email=form.email.data,
-                        seats=form.seats.data,
+                        name=given(form.name.data),
+                        email=given(form.email.data),
+                        seats=given(form.seats.data),
                         phone=form.phone.data or "",
                         accessibility_needs=form.accessibility_needs.data or "",
                         source="phone",
@@ -124,7 +125,9 @@ def change_priority(booking_id: int) -> Response | tuple[str, int]:
                 flash(message, "error")
         return redirect(url_for(".session_page", session_id=booking.session_id), code=303)
     try:
-        organiser.set_priority(booking_id, form.priority.data, form.reason.data, actor=actor())
+        organiser.set_priority(
+            booking_id, given(form.priority.data), given(form.reason.data), actor=actor()
+        )
     except DomainError as error:
         flash(show_refusal(None, error), "error")
     else:

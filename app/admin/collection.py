@@ -6,14 +6,15 @@ stores nothing and is explained next to its field.
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
 from ..auth.guard import blueprint_refusal
 from ..errors import error_response
-from ..forms import show_refusal
+from ..forms import given, show_refusal
 from ..i18n import gettext
 from ..labels import category_label
 from ..models import Role, Specimen, SpecimenCategory
@@ -141,7 +142,7 @@ def edit_specimen(specimen_id: int | None = None) -> Response | tuple[str, int]:
                     picture = checked_picture(form.image, form.alt_text.data or "")
                 saved = gallery.save_specimen(
                     gallery.SpecimenFields(
-                        name=form.name.data.strip(),
+                        name=given(form.name.data).strip(),
                         category=SpecimenCategory(form.category.data),
                         formula=(form.formula.data or "").strip(),
                         locality=(form.locality.data or "").strip(),
@@ -153,7 +154,7 @@ def edit_specimen(specimen_id: int | None = None) -> Response | tuple[str, int]:
                     ),
                     actor=actor(),
                     specimen_id=specimen_id,
-                    inventory_number=form.inventory_number.data if specimen is None else "",
+                    inventory_number=given(form.inventory_number.data) if specimen is None else "",
                     image=picture,
                 )
             except DomainError as error:

@@ -5,9 +5,10 @@ Views parse a form, call one service, and redirect (303) or re-render with the e
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
-from ..forms import show_refusal
+from ..forms import given, show_refusal
 from ..htmx import is_htmx_request
 from ..i18n import gettext
 from ..models import EventSession
@@ -65,7 +66,7 @@ def change_capacity(session_id: int) -> Response | tuple[str, int]:
             "admin/session.html", **session_context(session, capacity_form=form)
         ), 422
     try:
-        waitlist.set_capacity(session_id, form.capacity.data, actor=actor())
+        waitlist.set_capacity(session_id, given(form.capacity.data), actor=actor())
     except DomainError as error:
         if message := show_refusal(form, error):
             flash(message, "error")
@@ -100,7 +101,9 @@ def duplicate_session(session_id: int) -> Response | tuple[str, int]:
         return render_template(
             "admin/session.html", **session_context(session, duplicate_form=form)
         ), 422
-    copy = organiser.duplicate_session(session_id, from_paris(form.starts_at.data), actor=actor())
+    copy = organiser.duplicate_session(
+        session_id, given(from_paris(form.starts_at.data)), actor=actor()
+    )
     flash(gettext("Séance dupliquée."), "success")
     return redirect(url_for(".session_page", session_id=copy.id), code=303)
 
@@ -132,9 +135,9 @@ def edit_session(
                 saved = organiser.save_session(
                     event.id,
                     organiser.SessionFields(
-                        starts_at=from_paris(form.starts_at.data),
-                        ends_at=from_paris(form.ends_at.data),
-                        capacity=form.capacity.data,
+                        starts_at=given(from_paris(form.starts_at.data)),
+                        ends_at=given(from_paris(form.ends_at.data)),
+                        capacity=given(form.capacity.data),
                         booking_opens_at=from_paris(form.booking_opens_at.data),
                         booking_closes_at=from_paris(form.booking_closes_at.data),
                         note=form.note.data or "",

@@ -10,13 +10,14 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from ..forms import show_refusal
 from ..htmx import is_htmx_request
 from ..i18n import gettext, ngettext
-from ..models import EventSession
+from ..models import CheckIn, EventSession
 from ..security import id_arg
 from ..services import attendees, checkin, seat_reads
 from ..services.errors import DomainError
@@ -128,7 +129,7 @@ def door_party() -> tuple[int, str, str | None]:
     )
 
 
-def welcome(entry: object) -> str:
+def welcome(entry: CheckIn) -> str:
     """« Bienvenue : Marie Curie, 2 places. »"""
     return ngettext(
         "Entrée enregistrée : %(name)s, %(num)d place.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import abort, url_for
 from werkzeug.datastructures import MultiDict
@@ -41,7 +42,7 @@ class GalleryFilters:
 
     def url(self) -> str:
         """The gallery's address for these filters, without empty parameters."""
-        params = {
+        params: dict[str, Any] = {
             "category": self.category.value if self.category else None,
             "region": self.region or None,
             "q": self.query or None,

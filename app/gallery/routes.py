@@ -8,7 +8,8 @@ in the address bar; the form itself has no ``data-hx-push-url``, which would pus
 
 from __future__ import annotations
 
-from flask import Response, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from ..htmx import is_htmx_request
 from ..live import live_etag

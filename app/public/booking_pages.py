@@ -6,9 +6,10 @@ cancel, or erase one's data.
 
 from __future__ import annotations
 
-from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
-from ..forms import show_refusal
+from ..forms import given, show_refusal
 from ..i18n import gettext, seats_phrase
 from ..models import Booking, BookingStatus
 from ..ratelimits import lookup_limit
@@ -118,7 +119,7 @@ def reduce_party(token: str) -> Response:
     if not form.validate_on_submit():
         return render_booking(booking, 422, reduce_form=form)
     try:
-        booking_service.reduce(token, form.seats.data)
+        booking_service.reduce(token, given(form.seats.data))
     except DomainError as error:
         return render_booking(
             booking_service.get_by_token(token),
@@ -129,7 +130,7 @@ def reduce_party(token: str) -> Response:
     flash(
         gettext(
             "C’est noté : votre réservation compte maintenant %(seats)s.",
-            seats=seats_phrase(form.seats.data),
+            seats=seats_phrase(given(form.seats.data)),
         ),
         "success",
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 
 from .. import fragments
-from ..forms import show_refusal
+from ..forms import given, show_refusal
 from ..htmx import is_htmx_request
 from ..i18n import current_language, full_date, gettext
 from ..live import LiveVersion, live_etag, live_version
@@ -31,9 +32,9 @@ def _booking_request(
     """Turn a validated form into the service's plain request."""
     return booking_service.BookingRequest(
         session_id=session.id,
-        name=form.name.data,
-        email=form.email.data,
-        seats=form.seats.data,
+        name=given(form.name.data),
+        email=given(form.email.data),
+        seats=given(form.seats.data),
         phone=form.phone.data or "",
         accessibility_needs=form.accessibility_needs.data or "",
         locale=current_language(),
