@@ -154,7 +154,7 @@ def edit_specimen(specimen_id: int | None = None) -> Response | tuple[str, int]:
                     ),
                     actor=actor(),
                     specimen_id=specimen_id,
-                    inventory_number=given(form.inventory_number.data) if specimen is None else "",
+                    inventory_number=(form.inventory_number.data or "") if specimen is None else "",
                     image=picture,
                 )
             except DomainError as error:
