@@ -270,8 +270,3 @@ def after_commit(callback: Any) -> None:
 
     if has_request_context():
         g.setdefault("after_commit", []).append(callback)
-
-
-# Services not yet moved to ``writing()`` still call these two.
-begin_write = _begin_write
-end_write = _end_write

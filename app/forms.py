@@ -1,19 +1,38 @@
-"""Form fields shared by several areas, so that one address is checked the same way everywhere."""
+"""What every area's forms share: the e-mail field, input attributes, and where a refusal shows.
+
+One address is checked the same way everywhere, and a rule's refusal is shown the same way
+everywhere: next to the field it names (``DomainError.field``), else above the form.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar, overload
 
 from markupsafe import Markup, escape
-from wtforms import EmailField
+from wtforms import EmailField, Form
 from wtforms.validators import DataRequired, Email, Length
 
 from .i18n import lazy_gettext as _l
+from .services.errors import DomainError
+
+T = TypeVar("T")
 
 
 def strip_text(value: object) -> object:
     """Drop the spaces a paste brings around an address."""
     return value.strip() if isinstance(value, str) else value
+
+
+def given(value: T | None) -> T:
+    """The value of a field its validators require, after ``validate_on_submit()``.
+
+    WTForms types every field's data as optional; a required field that passed its
+    validators holds a value, and reading one before validation is a bug worth a 500.
+    """
+    if value is None:
+        raise ValueError("a required form field was read before its validators ran")
+    return value
 
 
 def email_field(label: str, missing: str) -> EmailField:
@@ -45,3 +64,23 @@ def html_attributes(attributes: Mapping[str, object]) -> Markup:
             continue
         parts.append(f" {name}" if value is True else f' {name}="{escape(value)}"')
     return Markup("".join(parts))  # noqa: S704 (every value escaped above)
+
+
+@overload
+def show_refusal(form: None, error: DomainError) -> str: ...
+@overload
+def show_refusal(form: Form, error: DomainError) -> str | None: ...
+def show_refusal(form: Form | None, error: DomainError) -> str | None:
+    """Put a rule's refusal next to the field it names; else return it for the form as a whole.
+
+    The error declares its field (``DomainError.field``), so a refusal reads the same on
+    every form that has that field. ``None`` back: the message is in place; otherwise the
+    caller shows the returned message above the form (a page that redirects passes no
+    form and flashes the message: a field's error would not survive the redirect).
+    """
+    message = error.message()
+    if form is not None and error.field is not None and error.field in form:
+        field = form[error.field]
+        field.errors = [*field.errors, message]
+        return None
+    return message

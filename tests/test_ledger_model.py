@@ -69,7 +69,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
-from app.database import end_write
+from app.database import commit_now, in_unit_of_work
 from app.extensions import db
 from app.models import (
     SEAT_HOLDING_STATUSES,
@@ -367,7 +367,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             return f"{prefix}-{self.counter}"
 
         def run(self, label: str, call: Callable[[], Any]) -> Step:
-            """One unit of work as a view runs it: the service, then commit or roll back.
+            """One request as the app runs it: the service's unit of work, then the commit.
 
             ``call`` returns plain values read inside the unit of work. A ``DomainError``
             is a refusal: it must leave the database as it was.
@@ -377,13 +377,13 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 try:
                     value = call()
                 except DomainError as error:
-                    end_write(commit=False)
+                    # The service's unit of work rolled back what the refusal wrote.
+                    assert not in_unit_of_work(), f"{label}: a refusal left its writes open"
                     db.session.rollback()
                     refused: str | None = type(error).__name__
                     value = None
                 else:
-                    end_write(commit=True)
-                    db.session.commit()
+                    commit_now()  # what the request's commit hook does after the answer
                     refused = None
             self.cached = None
             after = self.world()

@@ -3,7 +3,7 @@
 A booking's writes (seats, the booking, its audit entry, its mail) commit together or not
 at all. On PostgreSQL, what a request reads before its first write runs in autocommit
 mode (no BEGIN and COMMIT round trips: READ COMMITTED gives each statement its own
-snapshot anyway); ``begin_write()`` opens the transaction, and a write attempted without
+snapshot anyway); ``writing()`` opens the transaction, and a write attempted outside
 it is refused.
 """
 
@@ -86,13 +86,13 @@ def test_postgresql_pages_read_without_a_transaction(app, client, make_session, 
     assert not any(inside for _number, _verb, inside in seen)
 
 
-def test_postgresql_refuses_a_write_made_without_begin_write(app, client, backend):
+def test_postgresql_refuses_a_write_made_outside_the_unit_of_work(app, client, backend):
     if backend != "postgresql":
         pytest.skip("SQLite has no autocommit reads to escape from")
 
     @app.get("/test-sneaky-write")
     def sneaky_write() -> str:
-        """A view that changes data without going through begin_write()."""
+        """A view that changes data without entering writing()."""
         db.session.execute(
             update(ChangeCounter)
             .where(ChangeCounter.name == SEATS_COUNTER)

@@ -17,6 +17,7 @@ from app.services.errors import CapacityBelowBooked, OfferExpired, SessionFull
 from app.services.ledger import check_ledger
 from app.timeutil import utcnow
 
+from .gallery_helpers import add_specimen
 from .helpers import form_fields
 
 
@@ -184,6 +185,43 @@ def test_expired_offers_are_processed_when_the_session_is_read(app, client, make
         booking_service.get_by_token(first).offer_expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
     assert client.get(f"/sessions/{session_id}").status_code == 200
+    assert state(app, first)[0] is BookingStatus.EXPIRED
+    assert state(app, second)[0] is BookingStatus.OFFERED
+
+
+# Every read that shows seats, with the role it needs (None: the public).
+SEAT_READERS = [
+    pytest.param("/", None, id="programme"),
+    pytest.param("/live/seats?event={event_id}", None, id="live-poll"),
+    pytest.param("/collection/{number}", None, id="specimen-page"),
+    pytest.param("/api/sessions", None, id="api-list"),
+    pytest.param("/api/sessions/{session_id}", None, id="api-session"),
+    pytest.param("/checkin/", "checkin", id="door-day"),
+    pytest.param("/checkin/sessions/{session_id}", "checkin", id="door-board"),
+    pytest.param("/checkin/sessions/{session_id}/counters", "checkin", id="door-counters"),
+    pytest.param("/admin/", "organiser", id="dashboard"),
+    pytest.param("/admin/sessions/{session_id}", "organiser", id="admin-session"),
+]
+
+
+@pytest.mark.parametrize(("path", "role"), SEAT_READERS)
+def test_every_read_that_shows_seats_processes_lapsed_offers_first(
+    app, client, make_session, staff_login, path, role
+):
+    session_id = make_session(capacity=1)
+    leaving = confirm(app, session_id, 1)
+    first = join(app, session_id, 1, "first")
+    second = join(app, session_id, 1, "second")
+    cancel(app, leaving)
+    with app.app_context():
+        booking_service.get_by_token(first).offer_expires_at = utcnow() - timedelta(seconds=1)
+        event_id = db.session.get(EventSession, session_id).event_id
+        db.session.commit()
+    number = add_specimen(app, "Quartz", on_display=True, event_id=event_id, picture=False)
+    if role:
+        staff_login(client, role)
+    response = client.get(path.format(session_id=session_id, event_id=event_id, number=number))
+    assert response.status_code == 200
     assert state(app, first)[0] is BookingStatus.EXPIRED
     assert state(app, second)[0] is BookingStatus.OFFERED
 

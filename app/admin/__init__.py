@@ -10,7 +10,7 @@ Every module registers its URL rules on the one blueprint ``bp``, so endpoint na
 * statistics.py: the statistics page and its CSV;
 * collection.py: specimens and their pictures;
 * people.py: staff accounts, the audit log, personal-data exports (admins only);
-* common.py: who acts, Paris times, downloads, and ``refused()``.
+* common.py: who acts, Paris times, downloads.
 """
 
 from flask import Blueprint

@@ -5,16 +5,17 @@ Every seat change goes through app/services, like the public's.
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
-from ..database import end_write
+from ..forms import given, show_refusal
 from ..i18n import gettext
 from ..services import booking as booking_service
 from ..services import organiser
 from ..services.errors import DomainError
 from ..services.programme import get_session
 from . import bp
-from .common import actor, refused
+from .common import actor
 from .forms import ConfirmForm, MoveForm, PhoneBookingForm, PriorityForm, choices
 
 
@@ -30,9 +31,9 @@ def new_booking(session_id: int) -> Response | tuple[str, int]:
                 booking_service.book(
                     booking_service.BookingRequest(
                         session_id=session_id,
-                        name=form.name.data,
-                        email=form.email.data,
-                        seats=form.seats.data,
+                        name=given(form.name.data),
+                        email=given(form.email.data),
+                        seats=given(form.seats.data),
                         phone=form.phone.data or "",
                         accessibility_needs=form.accessibility_needs.data or "",
                         source="phone",
@@ -41,8 +42,8 @@ def new_booking(session_id: int) -> Response | tuple[str, int]:
                     actor=actor(),
                 )
             except DomainError as error:
-                end_write(commit=False)
-                form.seats.errors = [error.message()]
+                if message := show_refusal(form, error):
+                    flash(message, "error")
                 status = error.status
             else:
                 flash(
@@ -66,7 +67,7 @@ def cancel_booking(booking_id: int) -> Response | str:
         try:
             booking_service.cancel(booking.token, actor=actor())
         except DomainError as error:
-            refused(error)
+            flash(show_refusal(None, error), "error")
         else:
             flash(gettext("Réservation de %(name)s annulée.", name=booking.name), "success")
     return redirect(url_for(".session_page", session_id=booking.session_id), code=303)
@@ -85,8 +86,8 @@ def move_booking(booking_id: int) -> Response | tuple[str, int]:
             try:
                 organiser.move_booking(booking_id, form.target.data, actor=actor())
             except DomainError as error:
-                end_write(commit=False)
-                form.target.errors = [error.message()]
+                if message := show_refusal(form, error):
+                    flash(message, "error")
                 status = error.status
             else:
                 flash(
@@ -107,7 +108,7 @@ def offer_seats(booking_id: int) -> Response:
         try:
             organiser.offer_by_hand(booking_id, actor=actor())
         except DomainError as error:
-            refused(error)
+            flash(show_refusal(None, error), "error")
         else:
             flash(gettext("Places proposées à %(name)s par e-mail.", name=booking.name), "success")
     return redirect(url_for(".session_page", session_id=booking.session_id), code=303)
@@ -124,9 +125,11 @@ def change_priority(booking_id: int) -> Response | tuple[str, int]:
                 flash(message, "error")
         return redirect(url_for(".session_page", session_id=booking.session_id), code=303)
     try:
-        organiser.set_priority(booking_id, form.priority.data, form.reason.data, actor=actor())
+        organiser.set_priority(
+            booking_id, given(form.priority.data), given(form.reason.data), actor=actor()
+        )
     except DomainError as error:
-        refused(error)
+        flash(show_refusal(None, error), "error")
     else:
         flash(gettext("Priorité de %(name)s enregistrée.", name=booking.name), "success")
     return redirect(url_for(".session_page", session_id=booking.session_id), code=303)

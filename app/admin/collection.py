@@ -6,14 +6,15 @@ stores nothing and is explained next to its field.
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
 from ..auth.guard import blueprint_refusal
-from ..database import end_write
 from ..errors import error_response
+from ..forms import given, show_refusal
 from ..i18n import gettext
 from ..labels import category_label
 from ..models import Role, Specimen, SpecimenCategory
@@ -141,7 +142,7 @@ def edit_specimen(specimen_id: int | None = None) -> Response | tuple[str, int]:
                     picture = checked_picture(form.image, form.alt_text.data or "")
                 saved = gallery.save_specimen(
                     gallery.SpecimenFields(
-                        name=form.name.data.strip(),
+                        name=given(form.name.data).strip(),
                         category=SpecimenCategory(form.category.data),
                         formula=(form.formula.data or "").strip(),
                         locality=(form.locality.data or "").strip(),
@@ -153,20 +154,12 @@ def edit_specimen(specimen_id: int | None = None) -> Response | tuple[str, int]:
                     ),
                     actor=actor(),
                     specimen_id=specimen_id,
-                    inventory_number=form.inventory_number.data if specimen is None else "",
+                    inventory_number=(form.inventory_number.data or "") if specimen is None else "",
                     image=picture,
                 )
-            except images.ImageRefused as error:
-                end_write(commit=False)
-                form.image.errors = [error.message()]
-                status = error.status
-            except (gallery.InventoryNumberTaken, gallery.InvalidInventoryNumber) as error:
-                end_write(commit=False)
-                form.inventory_number.errors = [error.message()]
-                status = error.status
             except DomainError as error:
-                end_write(commit=False)
-                form.event_id.errors = [error.message()]
+                if message := show_refusal(form, error):
+                    flash(message, "error")
                 status = error.status
             else:
                 flash(
@@ -190,8 +183,8 @@ def add_specimen_image(specimen_id: int) -> Response | tuple[str, int]:
             picture = checked_picture(image_form.image, image_form.alt_text.data or "")
             gallery.add_image(specimen_id, picture, actor=actor())
         except DomainError as error:
-            end_write(commit=False)
-            image_form.image.errors = [error.message()]
+            if message := show_refusal(image_form, error):
+                flash(message, "error")
             status = error.status
         else:
             flash(gettext("Photo ajoutée."), "success")

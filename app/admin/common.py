@@ -1,14 +1,12 @@
-"""Small helpers every part of the dashboard uses: who acts, Paris times, downloads, refusals."""
+"""Small helpers every part of the dashboard uses: who acts, Paris times, downloads."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Response, flash, make_response
+from flask import Response, make_response
 from flask_login import current_user
 
-from ..database import end_write
-from ..services.errors import DomainError
 from ..timeutil import PARIS, paris
 
 
@@ -25,12 +23,6 @@ def from_paris(value: datetime | None) -> datetime | None:
 def to_paris_input(value: datetime | None) -> datetime | None:
     """An aware datetime as a naive Paris value for a ``datetime-local`` field."""
     return paris(value).replace(tzinfo=None) if value else None
-
-
-def refused(error: DomainError) -> None:
-    """Roll back the refused change and tell the organiser why."""
-    end_write(commit=False)
-    flash(error.message(), "error")
 
 
 def download(body: str, content_type: str, filename: str) -> Response:

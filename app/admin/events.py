@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
+from ..forms import given
 from ..i18n import gettext
 from ..labels import DIFFICULTIES, difficulty_label, kind_label
 from ..models import Event, EventKind
@@ -44,7 +46,7 @@ def edit_event(event_id: int | None = None) -> Response | tuple[str, int]:
         if form.validate_on_submit():
             saved = organiser.save_event(
                 organiser.EventFields(
-                    title=form.title.data.strip(),
+                    title=given(form.title.data).strip(),
                     kind=EventKind(form.kind.data),
                     venue_id=form.venue_id.data,
                     summary=form.summary.data or "",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
+from ..forms import given
 from ..i18n import gettext
 from ..security import id_arg
 from ..services import attendees, organiser
@@ -28,8 +30,8 @@ def messages() -> Response | tuple[str, int]:
             count = attendees.send_message(
                 [s.id for s in scope],
                 form.audience.data,
-                form.subject.data,
-                form.body.data,
+                given(form.subject.data),
+                given(form.body.data),
                 actor=actor(),
             )
             flash(gettext("Message envoyé à %(num)d réservations.", num=count), "success")

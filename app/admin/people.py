@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from ..auth.guard import require_roles
-from ..database import end_write
+from ..forms import given, show_refusal
 from ..i18n import gettext
 from ..models import Role
 from ..services import accounts, audit, privacy
@@ -35,15 +36,15 @@ def staff() -> Response | tuple[str, int]:
         if form.validate_on_submit():
             try:
                 accounts.create_user(
-                    form.email.data,
+                    given(form.email.data),
                     Role(form.role.data),
-                    form.password.data,
+                    given(form.password.data),
                     form.name.data or "",
                     actor=actor(),
                 )
             except DomainError as error:
-                end_write(commit=False)
-                form.password.errors = [error.message()]
+                if message := show_refusal(form, error):
+                    flash(message, "error")
                 status = error.status
             else:
                 flash(gettext("Compte enregistré."), "success")
@@ -61,7 +62,7 @@ def privacy_export() -> Response | tuple[str, int] | str:
     if request.method == "POST":
         if not form.validate_on_submit():
             return render_template("admin/privacy_export.html", form=form), 422
-        export = privacy.export_personal_data(form.email.data, actor=actor())
+        export = privacy.export_personal_data(given(form.email.data), actor=actor())
         return download(
             json.dumps(export, ensure_ascii=False, indent=2),
             "application/json; charset=utf-8",

@@ -5,13 +5,14 @@ Views parse a form, call one service, and redirect (303) or re-render with the e
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
-from ..database import end_write
+from ..forms import given, show_refusal
 from ..htmx import is_htmx_request
 from ..i18n import gettext
 from ..models import EventSession
-from ..services import attendees, dashboard, exports, organiser, waitlist
+from ..services import attendees, dashboard, exports, organiser, seat_reads, waitlist
 from ..services.errors import DomainError
 from ..services.programme import get_session
 from . import bp
@@ -24,7 +25,7 @@ def overview() -> str:
     """Every session by day: booked/capacity, waiting, checked in; the week's totals."""
     failed_mail = dashboard.failed_mail_count()
     return render_template(
-        "admin/overview.html", week=dashboard.week_figures(), failed_mail=failed_mail
+        "admin/overview.html", week=seat_reads.week_figures(), failed_mail=failed_mail
     )
 
 
@@ -49,9 +50,7 @@ def session_context(session: EventSession, **forms: object) -> dict[str, object]
 @bp.get("/sessions/<int:session_id>")
 def session_page(session_id: int) -> str:
     """A session: its figures, attendees and waiting list (searchable), and actions."""
-    waitlist.expire_before_read(session_id)
-    session = get_session(session_id)
-    context = session_context(session)
+    context = session_context(seat_reads.session(session_id))
     if is_htmx_request() and request.headers.get("HX-Target") == "people":
         return render_template("admin/_people.html", **context)
     return render_template("admin/session.html", **context)
@@ -67,10 +66,10 @@ def change_capacity(session_id: int) -> Response | tuple[str, int]:
             "admin/session.html", **session_context(session, capacity_form=form)
         ), 422
     try:
-        waitlist.set_capacity(session_id, form.capacity.data, actor=actor())
+        waitlist.set_capacity(session_id, given(form.capacity.data), actor=actor())
     except DomainError as error:
-        end_write(commit=False)
-        form.capacity.errors = [error.message()]
+        if message := show_refusal(form, error):
+            flash(message, "error")
         return render_template(
             "admin/session.html", **session_context(get_session(session_id), capacity_form=form)
         ), error.status
@@ -102,7 +101,9 @@ def duplicate_session(session_id: int) -> Response | tuple[str, int]:
         return render_template(
             "admin/session.html", **session_context(session, duplicate_form=form)
         ), 422
-    copy = organiser.duplicate_session(session_id, from_paris(form.starts_at.data), actor=actor())
+    copy = organiser.duplicate_session(
+        session_id, given(from_paris(form.starts_at.data)), actor=actor()
+    )
     flash(gettext("Séance dupliquée."), "success")
     return redirect(url_for(".session_page", session_id=copy.id), code=303)
 
@@ -134,9 +135,9 @@ def edit_session(
                 saved = organiser.save_session(
                     event.id,
                     organiser.SessionFields(
-                        starts_at=from_paris(form.starts_at.data),
-                        ends_at=from_paris(form.ends_at.data),
-                        capacity=form.capacity.data,
+                        starts_at=given(from_paris(form.starts_at.data)),
+                        ends_at=given(from_paris(form.ends_at.data)),
+                        capacity=given(form.capacity.data),
                         booking_opens_at=from_paris(form.booking_opens_at.data),
                         booking_closes_at=from_paris(form.booking_closes_at.data),
                         note=form.note.data or "",
@@ -145,8 +146,8 @@ def edit_session(
                     session_id=session_id,
                 )
             except DomainError as error:
-                end_write(commit=False)
-                form.capacity.errors = [error.message()]
+                if message := show_refusal(form, error):
+                    flash(message, "error")
                 status = error.status
             else:
                 flash(gettext("Séance enregistrée."), "success")

@@ -11,7 +11,8 @@ from ..extensions import csrf, db
 from ..i18n import iso_local
 from ..models import EventSession
 from ..ratelimits import api_limit
-from ..services.programme import BOOKABLE, availability, get_session, list_sessions
+from ..services import seat_reads
+from ..services.programme import BOOKABLE, availability
 from . import bp
 
 csrf.exempt(bp)  # read-only: no route here accepts a state-changing method
@@ -39,14 +40,14 @@ def session_json(session: EventSession) -> dict[str, Any]:
 @api_limit
 def sessions() -> Response:
     """Every session of the programme, in date order."""
-    return jsonify([session_json(s) for s in list_sessions()])
+    return jsonify([session_json(s) for s in seat_reads.sessions()])
 
 
 @bp.get("/api/sessions/<int:session_id>")
 @api_limit
 def session(session_id: int) -> Response:
     """One session; 404 (JSON) when it does not exist."""
-    return jsonify(session_json(get_session(session_id)))
+    return jsonify(session_json(seat_reads.session(session_id)))
 
 
 @bp.get("/healthz")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from ..extensions import db, login_manager
+from ..forms import given
 from ..i18n import gettext, same_site_path
 from ..models import Role, StaffUser
 from ..ratelimits import login_limit
@@ -40,7 +42,9 @@ def login() -> Response | tuple[str, int, dict[str, str]]:
         if form.validate_on_submit():
             try:
                 user = accounts.authenticate(
-                    form.email.data, form.password.data, client=request.remote_addr or ""
+                    given(form.email.data),
+                    given(form.password.data),
+                    client=request.remote_addr or "",
                 )
             except DomainError as failure:
                 error, status = failure.message(), failure.status

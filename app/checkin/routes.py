@@ -10,15 +10,16 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext, ngettext
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
-from ..database import end_write
+from ..forms import show_refusal
 from ..htmx import is_htmx_request
-from ..models import EventSession
+from ..i18n import gettext, ngettext
+from ..models import CheckIn, EventSession
 from ..security import id_arg
-from ..services import attendees, checkin, door_day
+from ..services import attendees, checkin, seat_reads
 from ..services.errors import DomainError
 from ..services.programme import get_session
 from ..timeutil import utcnow
@@ -38,7 +39,7 @@ def index() -> str:
         day = date.fromisoformat(raw) if raw else None
     except ValueError:
         abort(400)
-    listed = door_day.sessions_of(day)
+    listed = seat_reads.door_sessions(day)
     return render_template(
         "checkin/index.html", day=listed.day, sessions=listed.sessions, now=listed.now
     )
@@ -68,7 +69,7 @@ def board_context(
 @bp.get("/sessions/<int:session_id>")
 def session_page(session_id: int) -> str:
     """The door board of a session: counters, search, the list, walk-ins and standby."""
-    session = get_session(session_id)
+    session = seat_reads.session(session_id)
     context = board_context(session)
     if is_htmx_request() and request.headers.get("HX-Target") == "board":
         return render_template("checkin/_board.html", fragment=True, **context)
@@ -78,7 +79,7 @@ def session_page(session_id: int) -> str:
 @bp.get("/sessions/<int:session_id>/counters")
 def counters(session_id: int) -> str:
     """The counters alone: every tablet polls them, so all stay in step."""
-    session = get_session(session_id)
+    session = seat_reads.session(session_id)
     return render_template(
         "checkin/_counters.html", session=session, counters=checkin.counters(session)
     )
@@ -102,10 +103,9 @@ def answer(session_id: int, message: str, kind: str, status: int = 200) -> Respo
 
 
 def refusal(session_id: int, error: DomainError) -> Response:
-    """A rule said no: roll back, and say why on the board."""
-    end_write(commit=False)
+    """A rule said no (the service has undone its changes): say why on the board."""
     kind = "info" if isinstance(error, checkin.AlreadyCheckedIn) else "error"
-    return answer(session_id, error.message(), kind, error.status)
+    return answer(session_id, show_refusal(None, error), kind, error.status)
 
 
 def seats_value() -> int | None:
@@ -129,7 +129,7 @@ def door_party() -> tuple[int, str, str | None]:
     )
 
 
-def welcome(entry: object) -> str:
+def welcome(entry: CheckIn) -> str:
     """« Bienvenue : Marie Curie, 2 places. »"""
     return ngettext(
         "Entrée enregistrée : %(name)s, %(num)d place.",

@@ -8,13 +8,14 @@ in the address bar; the form itself has no ``data-hx-push-url``, which would pus
 
 from __future__ import annotations
 
-from flask import Response, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from ..htmx import is_htmx_request
 from ..live import live_etag
 from ..models import SpecimenCategory
 from ..pictures import picture_response
-from ..services import gallery
+from ..services import gallery, seat_reads
 from . import bp
 from .forms import GalleryFilters
 
@@ -50,7 +51,7 @@ def specimen(inventory_number: str) -> Response | str:
     if number != inventory_number and gallery.is_valid_inventory_number(number):
         return redirect(url_for(".specimen", inventory_number=number), code=301)
     found = gallery.get_public(number)
-    sessions = gallery.upcoming_sessions(found)
+    sessions = seat_reads.upcoming_sessions(found)
     return render_template(
         "gallery/specimen.html",
         specimen=found,

@@ -6,14 +6,15 @@ cancel, or erase one's data.
 
 from __future__ import annotations
 
-from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
-from ..database import end_write
+from ..forms import given, show_refusal
 from ..i18n import gettext, seats_phrase
 from ..models import Booking, BookingStatus
 from ..ratelimits import lookup_limit
 from ..services import booking as booking_service
-from ..services import privacy, tickets, waitlist
+from ..services import privacy, seat_reads, tickets, waitlist
 from ..services.errors import DomainError
 from ..services.mail import public_url
 from ..timeutil import utcnow
@@ -50,9 +51,7 @@ def render_booking(booking: Booking, status: int = 200, **context: object) -> Re
 @lookup_limit
 def booking_page(token: str) -> Response:
     """A booking's own page: what, when, where, how many seats, status and what to do."""
-    booking = booking_service.get_by_token(token)
-    waitlist.expire_before_read(booking.session_id)  # a commit there reloads the booking
-    return render_booking(booking)
+    return render_booking(seat_reads.booking(token))
 
 
 @bp.get(f"/b/{TOKEN_RULE}/calendar.ics")
@@ -71,14 +70,12 @@ def booking_calendar(token: str) -> Response:
 @lookup_limit
 def accept_offer(token: str) -> Response:
     """The e-mail's "accept" link: a page with one button (GET), then confirm (POST)."""
-    booking = booking_service.get_by_token(token)
-    waitlist.expire_before_read(booking.session_id)
+    booking = seat_reads.booking(token)
     if request.method == "POST":
         try:
             waitlist.accept(token)
         except DomainError as error:
-            end_write(commit=False)
-            return render_offer(booking, "accept", error.message(), error.status)
+            return render_offer(booking, "accept", show_refusal(None, error), error.status)
         flash(gettext("C’est confirmé ! Vos places sont réservées."), "success")
         return redirect(url_for(".booking_page", token=token), code=303)
     return render_offer(booking, "accept")
@@ -93,8 +90,8 @@ def decline_offer(token: str) -> Response:
         try:
             booking_service.decline_offer(token)
         except DomainError as error:
-            end_write(commit=False)  # the booking reloads itself after the rollback
-            return render_offer(booking, "decline", error.message(), error.status)
+            # The rollback left the booking to reload itself: the page shows it as it is.
+            return render_offer(booking, "decline", show_refusal(None, error), error.status)
         flash(
             gettext("C’est noté : les places sont proposées à la personne suivante. Merci !"),
             "success",
@@ -122,15 +119,18 @@ def reduce_party(token: str) -> Response:
     if not form.validate_on_submit():
         return render_booking(booking, 422, reduce_form=form)
     try:
-        booking_service.reduce(token, form.seats.data)
+        booking_service.reduce(token, given(form.seats.data))
     except DomainError as error:
-        end_write(commit=False)
-        form.seats.errors = [*form.seats.errors, error.message()]
-        return render_booking(booking_service.get_by_token(token), error.status, reduce_form=form)
+        return render_booking(
+            booking_service.get_by_token(token),
+            error.status,
+            reduce_form=form,
+            reduce_error=show_refusal(form, error),
+        )
     flash(
         gettext(
             "C’est noté : votre réservation compte maintenant %(seats)s.",
-            seats=seats_phrase(form.seats.data),
+            seats=seats_phrase(given(form.seats.data)),
         ),
         "success",
     )
@@ -146,9 +146,10 @@ def cancel_booking(token: str) -> Response:
         try:
             booking = booking_service.cancel(token)
         except DomainError as error:
-            end_write(commit=False)
             response = make_response(
-                render_template("public/cancel.html", booking=booking, error=error.message()),
+                render_template(
+                    "public/cancel.html", booking=booking, error=show_refusal(None, error)
+                ),
                 error.status,
             )
             return private_page(response)

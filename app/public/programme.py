@@ -8,7 +8,7 @@ from ..htmx import is_htmx_request
 from ..live import live_etag
 from ..models import EventKind
 from ..security import id_arg
-from ..services import waitlist
+from ..services import seat_reads
 from ..services.programme import group_by_day, list_sessions
 from . import bp
 
@@ -27,9 +27,8 @@ def parse_kind(raw: str | None) -> EventKind | None:
 def programme() -> str:
     """The programme of the week, grouped by day, optionally filtered by kind."""
     kind = parse_kind(request.args.get("kind"))
-    waitlist.expire_before_read()
     context = {
-        "days": group_by_day(list_sessions(kind)),
+        "days": group_by_day(seat_reads.sessions(kind)),
         "kind": kind,
         "kinds": list(EventKind),
         "live_etag": live_etag(kind, None),
@@ -47,6 +46,8 @@ def live_seats() -> Response:
     # A page that lists only upcoming sessions (a specimen's) asks only for their badges:
     # htmx would complain about badges with nothing to replace.
     upcoming = request.args.get("upcoming") == "1"
+    # Settled before the version is read: the ETag then counts what settling changed.
+    seat_reads.settle()
     etag = live_etag(kind, event_id, upcoming=upcoming)
     # Weak: the same counts sent compressed or not are the same version for us (and
     # Flask-Compress leaves weak validators alone instead of suffixing the encoding).

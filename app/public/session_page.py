@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 
 from .. import fragments
-from ..database import end_write
+from ..forms import given, show_refusal
 from ..htmx import is_htmx_request
 from ..i18n import current_language, full_date, gettext
 from ..live import LiveVersion, live_etag, live_version
 from ..models import Booking, BookingStatus, EventSession
 from ..ratelimits import booking_limit
 from ..services import booking as booking_service
-from ..services import gallery, tickets
+from ..services import gallery, seat_reads, tickets
 from ..services.booking_options import booking_options
-from ..services.errors import (
-    DomainError,
-    InvalidSeats,
-    PartyTooLarge,
-    SeatsPerPersonExceeded,
-    SessionFull,
-)
+from ..services.errors import DomainError
 from . import bp
 from .booking_pages import private_page
 from .forms import BookingForm
@@ -37,9 +32,9 @@ def _booking_request(
     """Turn a validated form into the service's plain request."""
     return booking_service.BookingRequest(
         session_id=session.id,
-        name=form.name.data,
-        email=form.email.data,
-        seats=form.seats.data,
+        name=given(form.name.data),
+        email=given(form.email.data),
+        seats=given(form.seats.data),
         phone=form.phone.data or "",
         accessibility_needs=form.accessibility_needs.data or "",
         locale=current_language(),
@@ -54,7 +49,7 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     """A session's details and its booking form; POST books seats for a party."""
     version = live_version(f"session-{session_id}")  # before the session's row: see live.py
     # A POST's nonce comes with the session, in one query; a GET has none.
-    session, nonce_lookup = booking_service.session_for_form(session_id, request.form.get("nonce"))
+    session, nonce_lookup = seat_reads.session_for_form(session_id, request.form.get("nonce"))
     form = BookingForm()
     form_error = None
     status = 200
@@ -68,18 +63,8 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
                     )
                 else:
                     booking = booking_service.book(_booking_request(form, session, nonce_lookup))
-            except (
-                SessionFull,
-                InvalidSeats,
-                PartyTooLarge,
-                SeatsPerPersonExceeded,
-            ) as error:
-                end_write(commit=False)
-                form.seats.errors = [*form.seats.errors, error.message()]
-                status = error.status
             except DomainError as error:
-                end_write(commit=False)
-                form_error = error.message()
+                form_error = show_refusal(form, error)
                 status = error.status
             else:
                 return booking_confirmed(booking)

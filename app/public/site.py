@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, redirect, render_template, request
+from flask import current_app, redirect, render_template, request
+from werkzeug.wrappers import Response
 
 from ..i18n import LANGUAGE_COOKIE_DAYS, language_cookie_name, same_site_path
 from ..services import privacy

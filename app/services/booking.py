@@ -19,7 +19,7 @@ from ..timeutil import utcnow
 from . import checkin, ledger, mail, waitlist
 from .audit import audit
 from .booking_keys import BookingKeys, new_ticket_code, new_token
-from .booking_request import BookingRequest, NonceLookup, earlier_booking, session_for_form
+from .booking_request import BookingRequest, NonceLookup, earlier_booking
 from .errors import (
     AlreadyCancelled,
     BookingClosed,
@@ -56,7 +56,6 @@ __all__ = [
     "new_token",
     "normalise_email",
     "reduce",
-    "session_for_form",
 ]
 
 

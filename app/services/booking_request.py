@@ -10,11 +10,9 @@ import dataclasses
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Booking, EventSession
-from . import waitlist
+from ..models import Booking
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,7 @@ class BookingRequest:
     locale: str = "fr"
     nonce: str | None = None
     # What the database said about ``nonce`` when the form's session was read
-    # (``session_for_form``): the check before the lock then costs no query.
+    # (``seat_reads.session_for_form``): the check before the lock then costs no query.
     nonce_lookup: NonceLookup | None = None
     source: str = "public"
     # Organisers taking a booking by phone may book outside the online window and beyond
@@ -52,26 +50,6 @@ class BookingRequest:
 _BOOKING_BY_NONCE = select(Booking.id, Booking.session_id).where(
     Booking.request_nonce == bindparam("nonce")
 )
-
-
-_BY_NONCE = aliased(Booking, name="by_nonce")
-
-
-_SESSION_AND_NONCE = waitlist.SESSION_AND_LAPSED_OFFERS.add_columns(
-    _BY_NONCE.id.label("nonce_booking_id"), _BY_NONCE.session_id.label("nonce_session_id")
-).outerjoin(_BY_NONCE, _BY_NONCE.request_nonce == bindparam("nonce"))
-
-
-def session_for_form(session_id: int, nonce: str | None) -> tuple[EventSession, NonceLookup | None]:
-    """The session a booking form was sent to, and what the form's nonce already booked.
-
-    Both in one query: every booking POST needs the two, and in a rush on a full session
-    a round trip is a tenth of what a refusal costs. Raises ``SessionNotFound``.
-    """
-    if not nonce:
-        return waitlist.session_for_reading(session_id), None
-    session, row = waitlist.read_session_row(session_id, _SESSION_AND_NONCE, nonce=nonce)
-    return session, NonceLookup(nonce, row.nonce_booking_id, row.nonce_session_id)
 
 
 def earlier_booking(

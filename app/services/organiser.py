@@ -31,7 +31,7 @@ class NotSameEvent(DomainError):
 class NotMovable(DomainError):
     """Only confirmed bookings move, and only before anyone of the party is in."""
 
-    code, positional = "not_movable", ("inside",)
+    code, field, positional = "not_movable", "target", ("inside",)
 
     def message(self) -> str:
         """Say why the booking stays where it is."""

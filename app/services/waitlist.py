@@ -16,7 +16,9 @@ The rule, in the order the public is told it (docs/waiting-list.md):
    seats for such a party.
 4. Offers last ``WAITLIST_OFFER_HOURS`` (24 h), less close to the session (half the time
    left before booking closes, but at least two hours or whatever is left), never past
-   the close of booking. After that, seats go to the door.
+   the close of booking. After that, seats go to the door. A lapsed offer is processed
+   (``expire_due``) before anything shows seats (app/services/seat_reads.py) and by
+   ``flask process-waitlist`` for the sessions nobody looks at.
 
 Every function runs in the caller's transaction; the ones that change seats lock the
 session row first (``ledger.lock_session``), like every other seat change.
@@ -25,13 +27,11 @@ session row first (``ledger.lock_session``), like every other seat change.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, Select, and_, bindparam, exists, func, or_, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import and_, func, or_, select
 
-from ..database import commit_now, writing
+from ..database import writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
@@ -44,7 +44,7 @@ from .errors import (
     OfferExpired,
     SessionNotFound,
 )
-from .programme import default_close, get_session
+from .programme import default_close
 
 ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.WAITING, BookingStatus.OFFERED)
 
@@ -215,73 +215,6 @@ def expire_due(now: datetime | None = None, session_id: int | None = None) -> in
 
             give_freed_seats(session, actor="system", now=now)
         return expired
-
-
-# Built once: the check runs before every page that shows seats, and building a statement
-# costs more than running this one on its index.
-_LAPSED = and_(
-    Booking.status == BookingStatus.OFFERED, Booking.offer_expires_at <= bindparam("now")
-)
-_ANY_LAPSED_OFFER = select(Booking.id).where(_LAPSED).limit(1)
-_LAPSED_OFFER_IN_SESSION = _ANY_LAPSED_OFFER.where(Booking.session_id == bindparam("session_id"))
-
-
-SESSION_AND_LAPSED_OFFERS = (
-    select(
-        EventSession,
-        exists().where(Booking.session_id == EventSession.id, _LAPSED).label("offers_lapsed"),
-    )
-    .where(EventSession.id == bindparam("session_id"))
-    # The event and venue load on first use: the session page has them in its cached parts.
-    .options(lazyload(EventSession.event))
-)
-
-
-def read_session_row(
-    session_id: int, statement: Select[Any] = SESSION_AND_LAPSED_OFFERS, **params: Any
-) -> tuple[EventSession, Row[Any]]:
-    """The session a public page shows, with its lapsed offers processed first, and its row.
-
-    ``statement`` is ``SESSION_AND_LAPSED_OFFERS``, or it with columns a caller reads in
-    the same round trip (the booking form's nonce). One query when nothing lapsed (the
-    usual case). Raises ``SessionNotFound``.
-    """
-    row = db.session.execute(
-        statement, {"now": utcnow(), "session_id": session_id, **params}
-    ).first()
-    if row is None:
-        raise SessionNotFound(session_id)
-    if not row.offers_lapsed:
-        return row[0], row
-    expire_due(session_id=session_id)
-    commit_now()  # the page shows the outcome, and no lock waits for the render
-    return get_session(session_id), row
-
-
-def session_for_reading(session_id: int) -> EventSession:
-    """The session a public page shows, with its lapsed offers processed first.
-
-    Raises ``SessionNotFound``.
-    """
-    return read_session_row(session_id)[0]
-
-
-def expire_before_read(session_id: int | None = None) -> None:
-    """Process lapsed offers before a page shows seats, in a short transaction of its own.
-
-    The check is one indexed read; only when something lapsed does the page pay for a
-    write, committed at once so the page shows the outcome.
-    """
-    if session_id is None:
-        lapsed = db.session.execute(_ANY_LAPSED_OFFER, {"now": utcnow()})
-    else:
-        lapsed = db.session.execute(
-            _LAPSED_OFFER_IN_SESSION, {"now": utcnow(), "session_id": session_id}
-        )
-    if lapsed.first() is None:
-        return
-    expire_due(session_id=session_id)
-    commit_now()
 
 
 def other_sessions_for(session: EventSession, seats: int, now: datetime) -> list[EventSession]:

@@ -1,0 +1,137 @@
+"""Reading seats for display: every page, the API, the live poll and the door read here.
+
+The rule: an offer whose deadline has passed is processed (``waitlist.expire_due``: the
+party is told, its seats go to the next party or the door) before anything shows seats,
+so no reader ever sees seats held by an offer that nobody can accept any more.
+``flask process-waitlist`` (cron) does the same for sessions nobody looks at.
+
+Each function here is the plain read it names, preceded by that processing (``settle``).
+The check is one indexed query, folded into the session's own query where a page reads
+one session; only when an offer lapsed does a read pay for a write, committed at once so
+that the page shows the outcome and no lock waits for the render.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Row, Select, and_, bindparam, exists, select
+from sqlalchemy.orm import aliased, lazyload
+
+from ..database import commit_now
+from ..extensions import db
+from ..models import Booking, BookingStatus, EventKind, EventSession, Specimen
+from ..timeutil import utcnow
+from . import booking as booking_service
+from . import dashboard, door_day, gallery, programme, waitlist
+from .booking import NonceLookup
+from .errors import SessionNotFound
+
+# Built once: the check runs before every read that shows seats, and building a statement
+# costs more than running this one on its index.
+_LAPSED = and_(
+    Booking.status == BookingStatus.OFFERED, Booking.offer_expires_at <= bindparam("now")
+)
+_ANY_LAPSED_OFFER = select(Booking.id).where(_LAPSED).limit(1)
+_LAPSED_OFFER_IN_SESSION = _ANY_LAPSED_OFFER.where(Booking.session_id == bindparam("session_id"))
+
+_SESSION_AND_LAPSED_OFFERS = select(
+    EventSession,
+    exists().where(Booking.session_id == EventSession.id, _LAPSED).label("offers_lapsed"),
+).where(EventSession.id == bindparam("session_id"))
+# The public session page: the event and venue load on first use, as the page has them in
+# its cached parts.
+_PAGE_SESSION = _SESSION_AND_LAPSED_OFFERS.options(lazyload(EventSession.event))
+
+_BY_NONCE = aliased(Booking, name="by_nonce")
+_PAGE_SESSION_AND_NONCE = _PAGE_SESSION.add_columns(
+    _BY_NONCE.id.label("nonce_booking_id"), _BY_NONCE.session_id.label("nonce_session_id")
+).outerjoin(_BY_NONCE, _BY_NONCE.request_nonce == bindparam("nonce"))
+
+
+def settle(session_id: int | None = None) -> None:
+    """Process the lapsed offers of one session (or of all) before seats are read."""
+    if session_id is None:
+        lapsed = db.session.execute(_ANY_LAPSED_OFFER, {"now": utcnow()})
+    else:
+        lapsed = db.session.execute(
+            _LAPSED_OFFER_IN_SESSION, {"now": utcnow(), "session_id": session_id}
+        )
+    if lapsed.first() is not None:
+        _process(session_id)
+
+
+def _process(session_id: int | None) -> None:
+    """Expire what lapsed and commit, so the page shows the outcome without holding a lock."""
+    waitlist.expire_due(session_id=session_id)
+    commit_now()
+
+
+def _session_row(
+    session_id: int, statement: Select[Any] = _SESSION_AND_LAPSED_OFFERS, **params: Any
+) -> tuple[EventSession, Row[Any]]:
+    """The session, settled, and the row it came in (one query when nothing lapsed)."""
+    row = db.session.execute(
+        statement, {"now": utcnow(), "session_id": session_id, **params}
+    ).first()
+    if row is None:
+        raise SessionNotFound(session_id)
+    if not row.offers_lapsed:
+        return row[0], row
+    _process(session_id)
+    return programme.get_session(session_id), row
+
+
+def session(session_id: int) -> EventSession:
+    """One session, as shown now. Raises ``SessionNotFound``."""
+    return _session_row(session_id)[0]
+
+
+def session_for_form(session_id: int, nonce: str | None) -> tuple[EventSession, NonceLookup | None]:
+    """The session a booking form was sent to, and what the form's nonce already booked.
+
+    Both in one query: every booking POST needs the two, and in a rush on a full session
+    a round trip is a tenth of what a refusal costs. Raises ``SessionNotFound``.
+    """
+    if not nonce:
+        return _session_row(session_id, _PAGE_SESSION)[0], None
+    found, row = _session_row(session_id, _PAGE_SESSION_AND_NONCE, nonce=nonce)
+    return found, NonceLookup(nonce, row.nonce_booking_id, row.nonce_session_id)
+
+
+def sessions(
+    kind: EventKind | None = None, event_id: int | None = None, *, upcoming: bool = False
+) -> list[EventSession]:
+    """The programme's sessions as shown now (``programme.list_sessions``)."""
+    settle()
+    return programme.list_sessions(kind, event_id, upcoming=upcoming)
+
+
+def upcoming_sessions(specimen: Specimen) -> list[EventSession]:
+    """The sessions where a specimen can be seen, as shown now."""
+    settle()
+    return gallery.upcoming_sessions(specimen)
+
+
+def booking(token: str) -> Booking:
+    """The booking behind a token, its session's seats as shown now.
+
+    Raises ``BookingNotFound`` or ``BookingErased``. When something lapsed, the commit
+    reloads the booking on its next use, so it shows its own outcome too.
+    """
+    found = booking_service.get_by_token(token)
+    settle(found.session_id)
+    return found
+
+
+def week_figures() -> dashboard.WeekFigures:
+    """Every session's figures for the dashboard, as shown now."""
+    settle()
+    return dashboard.week_figures()
+
+
+def door_sessions(day: date | None = None) -> door_day.DoorDay:
+    """A day's sessions for the door, as shown now."""
+    settle()
+    return door_day.sessions_of(day)
