@@ -422,3 +422,17 @@ def staff_login(app: Any) -> Any:
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def collection(app, make_session):
+    """Four specimens on display and a hidden one; three shown by the exhibition."""
+    from .gallery_helpers import make_collection
+
+    return make_collection(app, make_session)
+
+
+@pytest.fixture
+def organiser(client, staff_login):
+    """A client signed in as an organiser."""
+    return staff_login(client, "organiser")

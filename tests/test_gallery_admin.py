@@ -21,7 +21,6 @@ from .gallery_helpers import (
     counts,
     event_of,
     jpeg_with_exif,
-    make_collection,
     names_in,
     new_specimen_form,
     picture_bytes,
@@ -29,19 +28,6 @@ from .gallery_helpers import (
     statements,
 )
 from .helpers import form_fields
-
-
-@pytest.fixture
-def collection(app, make_session):
-    """Four specimens on display and a hidden one; three shown by the exhibition."""
-    return make_collection(app, make_session)
-
-
-@pytest.fixture
-def organiser(client, staff_login):
-    """A client signed in as an organiser."""
-    return staff_login(client, "organiser")
-
 
 # Creating and numbering
 

@@ -22,26 +22,12 @@ from .gallery_helpers import (
     bytes_read,
     counts,
     csrf,
-    make_collection,
     new_specimen_form,
     picture_bytes,
     png_declaring,
     specimen_audit,
     statements,
 )
-
-
-@pytest.fixture
-def collection(app, make_session):
-    """Four specimens on display and a hidden one; three shown by the exhibition."""
-    return make_collection(app, make_session)
-
-
-@pytest.fixture
-def organiser(client, staff_login):
-    """A client signed in as an organiser."""
-    return staff_login(client, "organiser")
-
 
 # Pictures as served
 

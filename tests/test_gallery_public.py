@@ -18,16 +18,9 @@ from app.timeutil import utcnow
 from .gallery_helpers import (
     add_specimen,
     bytes_read,
-    make_collection,
     names_in,
     statements,
 )
-
-
-@pytest.fixture
-def collection(app, make_session):
-    """Four specimens on display and a hidden one; three shown by the exhibition."""
-    return make_collection(app, make_session)
 
 
 def add_session(app, event_id, starts_in, cancelled=False) -> int:
