@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from app.services.errors import CapacityBelowBooked, OfferExpired, SessionFull
 from app.services.ledger import check_ledger
 from app.timeutil import utcnow
 
-from .gallery_helpers import add_specimen
+from .gallery_helpers import add_specimen, statements
 from .helpers import form_fields
 
 
@@ -589,3 +590,23 @@ def test_joining_with_a_party_larger_than_the_session_is_refused(
     assert response.status_code in (409, 422)
     assert "Cette séance n’a que 3 places en tout." in response.get_data(as_text=True)
     assert counters(app, session_id) == (3, 0, 0)
+
+
+@pytest.mark.app_config(LIVE_COUNTER_CACHE_SECONDS=60)
+def test_an_unchanged_poll_asks_nothing_until_an_open_offer_lapses(app, client, make_session):
+    session_id = make_session(capacity=1)
+    leaving = confirm(app, session_id, 1)
+    first = join(app, session_id, 1, "first")
+    second = join(app, session_id, 1, "second")
+    cancel(app, leaving)  # the first party holds an offer
+    with app.app_context():
+        booking_service.get_by_token(first).offer_expires_at = utcnow() + timedelta(seconds=2)
+        db.session.commit()
+    etag = client.get("/live/seats").headers["ETag"]
+    with statements(app) as asked:
+        assert client.get("/live/seats", headers={"If-None-Match": etag}).status_code == 304
+    assert asked == [], "an unchanged poll before any deadline reads the database"
+    time.sleep(2.2)  # the deadline passes and nothing else changes: the next poll sees it
+    assert client.get("/live/seats", headers={"If-None-Match": etag}).status_code == 200
+    assert state(app, first)[0] is BookingStatus.EXPIRED
+    assert state(app, second)[0] is BookingStatus.OFFERED

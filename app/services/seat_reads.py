@@ -16,7 +16,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, exists, select
+from flask import current_app
+from sqlalchemy import Row, Select, and_, bindparam, exists, func, select
 from sqlalchemy.orm import aliased, lazyload
 
 from ..database import commit_now
@@ -24,7 +25,7 @@ from ..extensions import db
 from ..models import Booking, BookingStatus, EventKind, EventSession, Specimen
 from ..timeutil import utcnow
 from . import booking as booking_service
-from . import dashboard, door_day, gallery, programme, waitlist
+from . import dashboard, door_day, gallery, ledger, programme, waitlist
 from .booking import NonceLookup
 from .errors import SessionNotFound
 
@@ -50,16 +51,43 @@ _PAGE_SESSION_AND_NONCE = _PAGE_SESSION.add_columns(
 ).outerjoin(_BY_NONCE, _BY_NONCE.request_nonce == bindparam("nonce"))
 
 
+_NEXT_DEADLINE = select(func.min(Booking.offer_expires_at)).where(
+    Booking.status == BookingStatus.OFFERED
+)
+_DEADLINE_KEY = "minerales_next_offer_deadline"
+
+
 def settle(session_id: int | None = None) -> None:
     """Process the lapsed offers of one session (or of all) before seats are read."""
     if session_id is None:
-        lapsed = db.session.execute(_ANY_LAPSED_OFFER, {"now": utcnow()})
-    else:
-        lapsed = db.session.execute(
-            _LAPSED_OFFER_IN_SESSION, {"now": utcnow(), "session_id": session_id}
-        )
+        _settle_all()
+        return
+    lapsed = db.session.execute(
+        _LAPSED_OFFER_IN_SESSION, {"now": utcnow(), "session_id": session_id}
+    )
     if lapsed.first() is not None:
         _process(session_id)
+
+
+def _settle_all() -> None:
+    """Every session's lapsed offers, asked about once per change of the live counter.
+
+    The live poll of every open page comes here, mostly to answer 304 from the counter
+    this worker keeps (``ledger.change_counter``), without a query. So does this: it keeps
+    the earliest deadline of the open offers, as of a counter value; every new offer moves
+    the counter, so until the counter moves or that deadline passes, no offer can have
+    lapsed.
+    """
+    counter = ledger.change_counter()
+    known = current_app.extensions.setdefault(_DEADLINE_KEY, {})
+    now = utcnow()
+    if known.get("counter") == counter and (known["next"] is None or now < known["next"]):
+        return
+    next_deadline = db.session.scalar(_NEXT_DEADLINE)
+    if next_deadline is not None and next_deadline <= now:
+        _process(None)  # the counter moves with it: asked again next time
+        return
+    known.update(counter=counter, next=next_deadline)
 
 
 def _process(session_id: int | None) -> None:
