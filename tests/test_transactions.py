@@ -117,3 +117,42 @@ def test_a_refused_booking_reads_the_database_once(app, client, make_session, bo
     assert [verb for _number, verb, _inside in seen if verb not in ("BEGIN", "ROLLBACK")] == [
         "SELECT"
     ]
+
+
+def test_the_live_counter_moves_once_and_last_in_a_change_of_several_sessions(app, make_session):
+    """Session rows first, the counter last: two such changes can never deadlock."""
+    from datetime import timedelta
+
+    from app.services import booking as booking_service
+    from app.services import waitlist
+    from app.timeutil import utcnow
+
+    first, second = make_session(capacity=1), make_session(capacity=1)
+    with app.app_context():
+        for session_id in (first, second):
+            for who in ("holder", "waiter", "next"):
+                request = booking_service.BookingRequest(session_id, who, f"{who}@ex.fr", 1)
+                if who == "holder":
+                    token = booking_service.book(request).token
+                else:
+                    booking_service.join_waitlist(request)
+                db.session.commit()
+            booking_service.cancel(token)  # "waiter" gets an offer
+            db.session.commit()
+        later = utcnow() + timedelta(days=2)  # both offers lapse
+        engine = db.engine
+        sql: list[str] = []
+
+        def record(_connection, _cursor, statement, *_args):
+            sql.append(" ".join(statement.split()).upper())
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert waitlist.expire_due(now=later) == 2  # two sessions, in one transaction
+            db.session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    bumps = [i for i, statement in enumerate(sql) if statement.startswith("UPDATE CHANGE_COUNTER")]
+    assert len(bumps) == 1, "the counter moved more than once"
+    session_updates = [i for i, s in enumerate(sql) if s.startswith("UPDATE EVENT_SESSION")]
+    assert session_updates and bumps[0] > max(session_updates), "the counter was locked first"

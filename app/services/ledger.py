@@ -26,7 +26,13 @@ from ..models import (
     Booking,
     BookingStatus,
     ChangeCounter,
+    CheckIn,
+    Event,
     EventSession,
+    Specimen,
+    SpecimenImage,
+    StandbyEntry,
+    Venue,
 )
 from .errors import SessionFull
 
@@ -74,13 +80,14 @@ _CLAIM_BEHIND_WAITING_LIST = _CLAIM.where(_SESSIONS.c.seats_waiting == 0)
 
 
 def bump_change_counter() -> None:
-    """Tell every open page, and every cached page part, that what the public sees changed.
+    """Note that what the public sees changed; the counter moves once, at the commit.
 
-    Seat counts move it, and so do edits of sessions, events and specimens: the live poll
-    re-sends its badges, and ``app/fragments.py`` renders its parts anew.
+    The ledger's own statements (Core UPDATEs, which no flush sees) call this; every change
+    made through the ORM to something pages show is noted by ``_note_shown_changes``. The
+    counter's row is updated last, just before the commit, so the lock order stays "session
+    rows, then the counter" however many sessions one transaction touches.
     """
-    db.session.execute(_BUMP)
-    db.session.info[_BUMPED] = True
+    db.session.info[_CHANGED] = True
 
 
 # The live poll reads the change counter on every request of every open page. Each
@@ -89,13 +96,40 @@ def bump_change_counter() -> None:
 # forgets its copy as soon as it commits a change itself, so a visitor who books sees
 # the new counts at once; changes made by other workers show up within the cache time,
 # which LIVE_POLL_SECONDS leaves room for in the "at most 5 s stale" promise.
+_CHANGED = "minerales_shown_changed"
 _BUMPED = "minerales_counter_bumped"
 _CACHE_KEY = "minerales_live_counter"
+# What the public pages, the live poll, the fragment cache and the door's counters show.
+_SHOWN = (Booking, CheckIn, Event, EventSession, Specimen, SpecimenImage, StandbyEntry, Venue)
 
 
 def _counter_cache() -> dict[str, float]:
     """This app's cached ``value`` and ``expires`` (monotonic seconds)."""
     return current_app.extensions.setdefault(_CACHE_KEY, {"value": 0, "expires": 0.0})
+
+
+def _shows_changes(session: SASession) -> bool:
+    """Whether the session holds added, changed or removed rows of something pages show."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    return any(isinstance(instance, _SHOWN) for instance in changed)
+
+
+@event.listens_for(SASession, "after_flush")
+def _note_shown_changes(session: SASession, _context: Any) -> None:
+    """A flush that wrote something pages show moves the counter at the commit."""
+    if not session.info.get(_CHANGED) and _shows_changes(session):
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(SASession, "before_commit")
+def _move_the_counter(session: SASession) -> None:
+    """Move the counter once per transaction that changed what pages show, last.
+
+    The commit's own flush comes after this hook: what it will write counts too.
+    """
+    if session.info.pop(_CHANGED, False) or _shows_changes(session):
+        session.execute(_BUMP)
+        session.info[_BUMPED] = True
 
 
 @event.listens_for(SASession, "after_commit")
@@ -107,7 +141,8 @@ def _forget_cached_counter(session: SASession) -> None:
 
 @event.listens_for(SASession, "after_rollback")
 def _drop_bump_mark(session: SASession) -> None:
-    """A rolled-back bump changed nothing."""
+    """A rolled-back change changed nothing."""
+    session.info.pop(_CHANGED, None)
     session.info.pop(_BUMPED, None)
 
 
@@ -293,6 +328,6 @@ def repair_ledger(differences: list[LedgerDifference]) -> list[LedgerDifference]
         for name, value in {**counters, "version": version}.items():
             set_committed_value(session, name, value)
         repaired.extend(found)
-    if repaired:  # last: the change counter comes after the session rows in the lock order
+    if repaired:
         bump_change_counter()
     return repaired

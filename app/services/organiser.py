@@ -138,7 +138,6 @@ def cancel_session(session_id: int, *, actor: str, now: datetime | None = None) 
         booking.ended_reason = "session_cancelled"
         booking.cancelled_at = now
         mail.enqueue("session_cancelled", booking)
-    ledger.bump_change_counter()
     audit("session.cancelled", actor, session_id=session_id, bookings=len(affected))
     return len(affected)
 
@@ -158,7 +157,6 @@ def duplicate_session(session_id: int, starts_at: datetime, *, actor: str) -> Ev
     )
     db.session.add(copy)
     db.session.flush()
-    ledger.bump_change_counter()
     audit("session.duplicated", actor, session_id=copy.id, source=session_id)
     return copy
 
@@ -199,7 +197,6 @@ def save_session(
     db.session.flush()
     if session_id is not None and fields.capacity != session.capacity:
         waitlist.set_capacity(session.id, fields.capacity, actor=actor)
-    ledger.bump_change_counter()
     audit("session.saved", actor, session_id=session.id)
     return session
 
@@ -238,7 +235,6 @@ def save_event(fields: EventFields, *, actor: str, event_id: int | None = None) 
     for name, value in fields.__dict__.items():
         setattr(event, name, value)
     db.session.flush()
-    ledger.bump_change_counter()
     audit("event.saved", actor, event_id=event.id)
     return event
 

@@ -286,7 +286,6 @@ def set_capacity(
         previous = session.capacity
         session.capacity = capacity
         db.session.flush()
-        ledger.bump_change_counter()
         audit("session.capacity", actor, session_id=session.id, before=previous, after=capacity)
         removed = remove_too_large(session, actor=actor, now=now) if capacity < previous else []
         if capacity > previous or removed:

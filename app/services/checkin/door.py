@@ -128,7 +128,6 @@ def _let_in(
     booking.checked_in_seats += count
     db.session.add(entry)
     db.session.flush()
-    ledger.bump_change_counter()
     audit("checkin.in", actor, booking, seats=count)
     return entry
 
@@ -162,7 +161,6 @@ def undo(check_in_id: int, *, actor: str, now: datetime | None = None) -> CheckI
         )
         ledger.release_seats(session, booking.seats)
     db.session.flush()
-    ledger.bump_change_counter()
     audit("checkin.undone", actor, booking, seats=entry.seats)
     if freed and session.cancelled_at is None:
         give_freed_seats(session, actor=actor, now=now)

@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from ...database import writes, writing
 from ...extensions import db
 from ...models import Event, Specimen, SpecimenCategory, SpecimenImage
-from .. import ledger
 from ..audit import audit
 from ..images import PreparedImage
 from .reading import get_image, get_specimen
@@ -87,7 +86,6 @@ def save_specimen(
             raise InventoryNumberTaken(specimen.inventory_number) from None
         if image is not None:
             _add_image(specimen, image)
-        ledger.bump_change_counter()  # session pages list the specimens they show
         audit(
             "specimen.created" if specimen_id is None else "specimen.saved",
             actor,
@@ -103,7 +101,6 @@ def set_on_display(specimen_id: int, on_display: bool, *, actor: str) -> Specime
     specimen = get_specimen(specimen_id)
     if specimen.on_display != on_display:
         specimen.on_display = on_display
-        ledger.bump_change_counter()
         audit(
             "specimen.shown" if on_display else "specimen.hidden",
             actor,
@@ -118,7 +115,6 @@ def add_image(specimen_id: int, image: NewImage, *, actor: str) -> SpecimenImage
     """Add a checked picture to a specimen, after its others."""
     specimen = get_specimen(specimen_id)
     row = _add_image(specimen, image)
-    ledger.bump_change_counter()
     audit(
         "specimen.image_added",
         actor,
@@ -165,7 +161,6 @@ def remove_image(image_id: int, *, actor: str) -> Specimen:
     db.session.delete(image)
     db.session.flush()
     db.session.expire(specimen, ["images"])
-    ledger.bump_change_counter()
     audit(
         "specimen.image_removed",
         actor,
