@@ -24,7 +24,7 @@ import os
 import time
 from pathlib import Path
 
-from flask import Flask, Response, abort, current_app, request, send_from_directory, url_for
+from flask import Flask, Response, abort, current_app, send_from_directory, url_for
 from flask_compress import Compress
 from werkzeug.security import safe_join
 
@@ -97,15 +97,7 @@ def asset_url(filename: str) -> str:
     if digest is None:
         log.warning("static file %s is missing (run 'make assets')", filename)
         return url_for("static", filename=filename)
-    # Every page links four files: build each address once per version and mount point.
-    built: dict[tuple[str, str, str], str] = current_app.extensions.setdefault(
-        "minerales_asset_urls", {}
-    )
-    key = (request.script_root, filename, digest)
-    url = built.get(key)
-    if url is None:
-        url = built[key] = url_for("asset", digest=digest, filename=filename)
-    return url
+    return url_for("asset", digest=digest, filename=filename)
 
 
 def serve_asset(digest: str, filename: str) -> Response:

@@ -5,7 +5,6 @@ page, the refused booking POST, and the live poll's 304. For each of them this s
 times the app as it is ("baseline") against the app with one optimisation switched off:
 
 * ``no-fragment-cache``: ``FRAGMENT_CACHE_SIZE=0``, every shared page part rendered anew;
-* ``no-asset-url-cache``: the fingerprinted static URLs built anew on every link;
 * ``transactional-reads`` (PostgreSQL only): a request's reads inside BEGIN … COMMIT
   instead of autocommit.
 
@@ -52,13 +51,6 @@ BASE: dict[str, Any] = {
 }
 
 
-class NeverKept(dict):
-    """A cache that forgets everything it is given."""
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        pass
-
-
 def full_session(app: Any) -> int:
     """A session of 2 seats, both booked: every booking form is refused."""
     with app.app_context():
@@ -87,9 +79,7 @@ def variants(config: dict[str, Any], postgresql: bool) -> dict[str, Any]:
     apps = {
         "baseline": create_app(config),
         "no-fragment-cache": create_app({**config, "FRAGMENT_CACHE_SIZE": 0}),
-        "no-asset-url-cache": create_app(config),
     }
-    apps["no-asset-url-cache"].extensions["minerales_asset_urls"] = NeverKept()
     if postgresql:
         transactional = create_app(config)
         hooks = transactional.before_request_funcs.get(None, [])
