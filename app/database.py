@@ -56,7 +56,7 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
         )
         extra = connect_args.get("options")
         connect_args["options"] = f"{pg_options} {extra}" if extra else pg_options
-        # No pre-ping: it costs a round trip on every request (2 ms of a 5 ms poll here).
+        # No pre-ping: it costs a round trip on every request, a large part of a poll.
         # Connections are recycled instead, and one that died anyway fails its request
         # with the 503 page while SQLAlchemy throws the pool's connections away.
         options.setdefault("pool_recycle", 1800)

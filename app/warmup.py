@@ -19,7 +19,7 @@ def warm_up(app: Flask) -> list[str]:
     and those first requests held up everybody queued behind them.
     """
     configure_mappers()
-    # WTForms imports the address checker on the first form sent (its regexes: ~30 ms).
+    # WTForms imports the address checker on the first form sent (compiling its regexes).
     email_validator.validate_email("visiteur@mines-ales.fr", check_deliverability=False)
     env = app.jinja_env
     names = env.list_templates(extensions=("html", "txt"))
