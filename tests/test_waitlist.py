@@ -56,6 +56,22 @@ def state(app, token: str) -> tuple[BookingStatus, int]:
         return booking.status, booking.seats
 
 
+def offer_lapsing(app, make_session, after: timedelta) -> tuple[int, str, str]:
+    """A session of one seat whose first waiting party holds an offer ending ``after`` now.
+
+    Returns the session, the party holding the offer and the next one waiting.
+    """
+    session_id = make_session(capacity=1)
+    leaving = confirm(app, session_id, 1)
+    first = join(app, session_id, 1, "first")
+    second = join(app, session_id, 1, "second")
+    cancel(app, leaving)
+    with app.app_context():
+        booking_service.get_by_token(first).offer_expires_at = utcnow() + after
+        db.session.commit()
+    return session_id, first, second
+
+
 def counters(app, session_id: int) -> tuple[int, int, int]:
     """(seats_taken, seats_waiting, seats_left) of a session, checking the ledger on the way."""
     with app.app_context():
@@ -177,14 +193,7 @@ def test_expiry_passes_the_seats_on_and_a_late_accept_is_refused(app, runner, ma
 
 
 def test_expired_offers_are_processed_when_the_session_is_read(app, client, make_session):
-    session_id = make_session(capacity=1)
-    leaving = confirm(app, session_id, 1)
-    first = join(app, session_id, 1, "first")
-    second = join(app, session_id, 1, "second")
-    cancel(app, leaving)
-    with app.app_context():
-        booking_service.get_by_token(first).offer_expires_at = utcnow() - timedelta(seconds=1)
-        db.session.commit()
+    session_id, first, second = offer_lapsing(app, make_session, -timedelta(seconds=1))
     assert client.get(f"/sessions/{session_id}").status_code == 200
     assert state(app, first)[0] is BookingStatus.EXPIRED
     assert state(app, second)[0] is BookingStatus.OFFERED
@@ -209,15 +218,9 @@ SEAT_READERS = [
 def test_every_read_that_shows_seats_processes_lapsed_offers_first(
     app, client, make_session, staff_login, path, role
 ):
-    session_id = make_session(capacity=1)
-    leaving = confirm(app, session_id, 1)
-    first = join(app, session_id, 1, "first")
-    second = join(app, session_id, 1, "second")
-    cancel(app, leaving)
+    session_id, first, second = offer_lapsing(app, make_session, -timedelta(seconds=1))
     with app.app_context():
-        booking_service.get_by_token(first).offer_expires_at = utcnow() - timedelta(seconds=1)
         event_id = db.session.get(EventSession, session_id).event_id
-        db.session.commit()
     number = add_specimen(app, "Quartz", on_display=True, event_id=event_id, picture=False)
     if role:
         staff_login(client, role)
@@ -594,14 +597,7 @@ def test_joining_with_a_party_larger_than_the_session_is_refused(
 
 @pytest.mark.app_config(LIVE_COUNTER_CACHE_SECONDS=60)
 def test_an_unchanged_poll_asks_nothing_until_an_open_offer_lapses(app, client, make_session):
-    session_id = make_session(capacity=1)
-    leaving = confirm(app, session_id, 1)
-    first = join(app, session_id, 1, "first")
-    second = join(app, session_id, 1, "second")
-    cancel(app, leaving)  # the first party holds an offer
-    with app.app_context():
-        booking_service.get_by_token(first).offer_expires_at = utcnow() + timedelta(seconds=2)
-        db.session.commit()
+    _session_id, first, second = offer_lapsing(app, make_session, timedelta(seconds=2))
     etag = client.get("/live/seats").headers["ETag"]
     with statements(app) as asked:
         assert client.get("/live/seats", headers={"If-None-Match": etag}).status_code == 304
