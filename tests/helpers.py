@@ -35,3 +35,54 @@ def form_fields(html: str, action: str | None = None) -> dict[str, str]:
     parser = _InputCollector(action)
     parser.feed(html)
     return parser.fields
+
+
+def demo_with_a_queue(app, runner) -> dict[str, object]:
+    """The demo programme; an open session with a booking; a full one with an offer and a queue.
+
+    Marie Curie's party of 2 is booked on the first session. On a later one, cut to 2 seats,
+    Anne Bonny's booking is cancelled: its seats go to Lise Meitner's party of 2, first in
+    the queue, as an offer; Ada Lovelace's party of 1 keeps waiting.
+    """
+    from app.extensions import db
+    from app.models import Booking, BookingStatus, EventSession, Specimen
+    from app.services import booking as booking_service
+
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        sessions = db.session.scalars(
+            db.select(EventSession).order_by(EventSession.starts_at, EventSession.id)
+        ).all()
+        open_session = sessions[0]
+        full = next(s for s in sessions[1:] if s.capacity >= 2)
+        full.capacity = 2
+        db.session.commit()
+
+        def party(session_id: int, name: str, seats: int, waiting: bool = False) -> Booking:
+            request = booking_service.BookingRequest(
+                session_id, name, f"{name.split()[0].lower()}@example.fr", seats
+            )
+            if waiting:
+                return booking_service.join_waitlist(request)
+            return booking_service.book(request)
+
+        confirmed = party(open_session.id, "Marie Curie", 2)
+        first = party(full.id, "Anne Bonny", 2)
+        offered = party(full.id, "Lise Meitner", 2, waiting=True)
+        waiting = party(full.id, "Ada Lovelace", 1, waiting=True)
+        db.session.commit()
+        booking_service.cancel(first.token)
+        db.session.commit()
+        assert db.session.get(Booking, offered.id).status is BookingStatus.OFFERED
+        assert db.session.get(Booking, waiting.id).status is BookingStatus.WAITING
+        return {
+            "open": open_session.id,
+            "full": full.id,
+            "event": open_session.event_id,
+            "booking": confirmed.id,
+            "token": confirmed.token,
+            "offer_token": offered.token,
+            "waiting_token": waiting.token,
+            "specimen": db.session.scalars(db.select(Specimen.id).order_by(Specimen.id)).first(),
+        }

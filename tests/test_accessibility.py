@@ -16,11 +16,12 @@ import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from app.models import Booking, BookingStatus, EventSession, Role
+from app.models import Role
 from app.services import booking as booking_service
 from app.services.accounts import create_user
 
 from .conftest import STAFF_PASSWORD
+from .helpers import demo_with_a_queue
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("app", ["sqlite"], indirect=True)]
 
@@ -71,46 +72,18 @@ class Pages:
 @pytest.fixture
 def pages(app, runner) -> Pages:
     """The demo programme, a confirmed booking, a waiting party, an offer and a door account."""
-    result = runner.invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
+    data = demo_with_a_queue(app, runner)
     with app.app_context():
-        sessions = db.session.scalars(
-            db.select(EventSession).order_by(EventSession.starts_at, EventSession.id)
-        ).all()
-        bookable = sessions[0]
-        tight = next(s for s in sessions[1:] if s.capacity >= 2)
-        tight.capacity = 2
-        db.session.commit()
-        confirmed = booking_service.book(
-            booking_service.BookingRequest(bookable.id, "Marie Curie", "marie@example.fr", 2)
-        )
-        first = booking_service.book(
-            booking_service.BookingRequest(tight.id, "Anne Bonny", "anne@example.fr", 2)
-        )
-        waiting = booking_service.join_waitlist(
-            booking_service.BookingRequest(tight.id, "Lise Meitner", "lise@example.fr", 2)
-        )
-        offered = booking_service.join_waitlist(
-            booking_service.BookingRequest(tight.id, "Ada Lovelace", "ada@example.fr", 1)
-        )
-        db.session.commit()
-        booking_service.cancel(first.token)
-        db.session.commit()
-        offered = db.session.get(Booking, offered.id)
-        waiting = db.session.get(Booking, waiting.id)
-        # Two freed seats go to Lise's party of two, first in the queue.
-        assert waiting.status is BookingStatus.OFFERED, waiting.status
-        assert offered.status is BookingStatus.WAITING, offered.status
         create_user(STAFF_EMAIL, Role.CHECKIN, STAFF_PASSWORD, "Porte")
         db.session.commit()
         paths = {
             "programme": "/",
-            "session": f"/sessions/{bookable.id}",
-            "full session (waiting list)": f"/sessions/{tight.id}",
-            "booking": f"/b/{confirmed.token}",
-            "cancel step": f"/b/{confirmed.token}/cancel",
-            "waiting-list booking": f"/b/{offered.token}",
-            "waiting-list offer": f"/b/{waiting.token}/accept",
+            "session": f"/sessions/{data['open']}",
+            "full session (waiting list)": f"/sessions/{data['full']}",
+            "booking": f"/b/{data['token']}",
+            "cancel step": f"/b/{data['token']}/cancel",
+            "waiting-list booking": f"/b/{data['waiting_token']}",
+            "waiting-list offer": f"/b/{data['offer_token']}/accept",
             "login": "/login",
             "error page": "/sessions/999999",
             "privacy": "/privacy",
@@ -118,7 +91,7 @@ def pages(app, runner) -> Pages:
             "gallery: search": "/collection/?q=cevennes&category=ore",
             "gallery: specimen": "/collection/MA-MNR-0001",
             "check-in: sessions": "/checkin/",
-            "check-in: door list": f"/checkin/sessions/{bookable.id}",
+            "check-in: door list": f"/checkin/sessions/{data['open']}",
         }
     return Pages(paths)
 

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from app.extensions import db
-from app.models import Booking, BookingStatus, EventSession, Specimen
-from app.services import booking as booking_service
+from .helpers import demo_with_a_queue
 
 pytestmark = pytest.mark.parametrize("app", ["sqlite"], indirect=True)
 
@@ -51,48 +49,6 @@ def vnu() -> list[str]:
     return [java, "-jar", str(VNU_JAR), "--format", "json", "--stdout"]
 
 
-def demo_data(app, runner) -> dict[str, object]:
-    """The demo programme; an open session with a booking; a full one with a queue and an offer."""
-    result = runner.invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        sessions = db.session.scalars(
-            db.select(EventSession).order_by(EventSession.starts_at, EventSession.id)
-        ).all()
-        open_session = sessions[0]
-        full = next(s for s in sessions[1:] if s.capacity >= 2)
-        full.capacity = 2
-        db.session.commit()
-
-        def party(session_id: int, name: str, seats: int, waiting: bool = False) -> Booking:
-            request = booking_service.BookingRequest(
-                session_id, name, f"{name.split()[0].lower()}@example.fr", seats
-            )
-            if waiting:
-                return booking_service.join_waitlist(request)
-            return booking_service.book(request)
-
-        confirmed = party(open_session.id, "Marie Curie", 2)
-        first = party(full.id, "Anne Bonny", 2)
-        offered = party(full.id, "Lise Meitner", 2, waiting=True)
-        waiting = party(full.id, "Ada Lovelace", 1, waiting=True)
-        db.session.commit()
-        booking_service.cancel(first.token)
-        db.session.commit()
-        assert db.session.get(Booking, offered.id).status is BookingStatus.OFFERED
-        assert db.session.get(Booking, waiting.id).status is BookingStatus.WAITING
-        return {
-            "open": open_session.id,
-            "full": full.id,
-            "event": open_session.event_id,
-            "booking": confirmed.id,
-            "token": confirmed.token,
-            "offer_token": offered.token,
-            "waiting_token": waiting.token,
-            "specimen": db.session.scalars(db.select(Specimen.id).order_by(Specimen.id)).first(),
-        }
-
-
 def fetch(client, path: str, status: int = 200, **headers: str) -> str:
     """A page as the browser gets it; it must be there."""
     response = client.get(path, headers=headers)
@@ -102,7 +58,7 @@ def fetch(client, path: str, status: int = 200, **headers: str) -> str:
 
 def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tmp_path, capsys):
     """Public, door and organiser pages (and the door board fragment): no vnu error."""
-    data = demo_data(app, runner)
+    data = demo_with_a_queue(app, runner)
     visitor = app.test_client()
     pages = {
         "programme": fetch(visitor, "/"),
