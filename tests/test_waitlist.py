@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import AuditEntry, Booking, BookingStatus, Event, EventSession
 from app.services import booking as booking_service
 from app.services import waitlist
-from app.services.errors import CapacityBelowBooked, OfferExpired, SessionFull
+from app.services.booking_errors import CapacityBelowBooked, OfferExpired, SessionFull
 from app.services.ledger import check_ledger
 from app.timeutil import utcnow
 

@@ -18,9 +18,7 @@ from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
 from . import checkin, ledger, mail, waitlist
 from .audit import audit
-from .booking_keys import BookingKeys, new_ticket_code, new_token
-from .booking_request import BookingRequest, NonceLookup, earlier_booking
-from .errors import (
+from .booking_errors import (
     AlreadyCancelled,
     BookingClosed,
     BookingErased,
@@ -35,6 +33,8 @@ from .errors import (
     SessionNotFound,
     SessionStarted,
 )
+from .booking_keys import BookingKeys, new_ticket_code, new_token
+from .booking_request import BookingRequest, NonceLookup, earlier_booking
 from .programme import ensure_bookable
 
 # Statuses whose seats count against a person's cap on one session.

@@ -1,5 +1,9 @@
 """Domain errors: what a rule says when it says no.
 
+This module holds the base class; each domain declares its own errors beside its rules
+(``booking_errors``, ``accounts``, ``images``, ``organiser``, ``gallery.rules``,
+``checkin.errors``).
+
 Each error declares, in a few lines, everything a view, the API and the logs need:
 
 * ``code``: stable, for the API and the logs;
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..i18n import full_date, gettext, ngettext
+from ..i18n import gettext, ngettext
 
 
 def N_(text: str) -> str:
@@ -65,196 +69,3 @@ class DomainError(Exception):
             num = values.pop("num")
             return ngettext(singular, plural, num, **values)
         return gettext(self.text, **values)
-
-
-class SessionNotFound(DomainError):
-    """No session with that id."""
-
-    code, status, positional = "session_not_found", 404, ("session_id",)
-    text = N_("Cette séance n’existe pas.")
-
-
-class BookingNotFound(DomainError):
-    """No booking with that token (or ticket code)."""
-
-    code, status = "booking_not_found", 404
-    text = N_("Cette réservation est introuvable.")
-
-
-class BookingClosed(DomainError):
-    """The session cannot be booked now; ``reason`` says why."""
-
-    code, status, positional = "booking_closed", 409, ("reason", "opens_at")
-
-    def message(self) -> str:
-        """Explain the reason."""
-        reason, opens_at = self.values.get("reason"), self.values.get("opens_at")
-        if reason == "cancelled":
-            return gettext("Cette séance est annulée : elle ne peut plus être réservée.")
-        if reason == "past":
-            return gettext("Cette séance a déjà eu lieu.")
-        if reason == "not_yet_open" and opens_at is not None:
-            return gettext("Les réservations ouvriront le %(when)s.", when=full_date(opens_at))
-        return gettext(
-            "Les réservations en ligne sont closes pour cette séance. "
-            "Il reste peut-être des places à l’entrée."
-        )
-
-
-class SessionFull(DomainError):
-    """Not enough seats for the whole party."""
-
-    code, status, field = "session_full", 409, "seats"
-    positional = ("seats_left", "seats_wanted")
-
-    def message(self) -> str:
-        """Say how many seats are left."""
-        if self.seats_left == 0:
-            return gettext("Cette séance est complète.")
-        return ngettext(
-            "Il ne reste plus qu’une place : réservez-la pour une personne.",
-            "Il ne reste plus que %(num)d places : réduisez le nombre de places demandées.",
-            self.seats_left,
-        )
-
-
-class InvalidSeats(DomainError):
-    """A party size outside the allowed range."""
-
-    code, status, field, positional = "invalid_seats", 422, "seats", ("maximum",)
-    text = N_("Choisissez entre 1 et %(max)d places par réservation.")
-
-    def text_values(self) -> dict[str, Any]:
-        """The largest party."""
-        return {"max": self.maximum}
-
-
-class AlreadyCancelled(DomainError):
-    """The booking was cancelled before."""
-
-    code = "already_cancelled"
-    text = N_("Cette réservation est déjà annulée.")
-
-
-class SessionStarted(DomainError):
-    """Too late: the session has started."""
-
-    code = "session_started"
-    text = N_("La séance a commencé : la réservation ne peut plus être modifiée.")
-
-
-class NoOfferPending(DomainError):
-    """Accept or decline on a booking that has no open offer."""
-
-    code = "no_offer_pending"
-    text = N_("Aucune proposition de places n’est en attente pour cette réservation.")
-
-
-class OfferExpired(DomainError):
-    """The offer's deadline has passed."""
-
-    code = "offer_expired"
-    text = N_(
-        "Le délai pour accepter ces places est dépassé : elles ont été proposées à d’autres personnes."
-    )
-
-
-class PartyTooLarge(DomainError):
-    """A party larger than the session itself can never be seated."""
-
-    code, status, field, positional = "party_too_large", 422, "seats", ("capacity",)
-    text = N_("Cette séance n’a que %(num)d places en tout.")
-
-    def text_values(self) -> dict[str, Any]:
-        """The session's capacity."""
-        return {"num": self.capacity}
-
-
-class CannotReduce(DomainError):
-    """A party can only shrink, to at least one seat, before the session starts."""
-
-    code, status, field, positional = "cannot_reduce", 422, "seats", ("current",)
-    text = N_("Choisissez un nombre de places entre 1 et %(num)d.")
-
-    def text_values(self) -> dict[str, Any]:
-        """The largest smaller party."""
-        return {"num": max(self.current - 1, 1)}
-
-
-class CapacityBelowBooked(DomainError):
-    """Lowering a capacity below the seats already confirmed or offered."""
-
-    code, field, positional = "capacity_below_booked", "capacity", ("taken",)
-    text = N_(
-        "Impossible : %(num)d places sont déjà réservées ou proposées. "
-        "Annulez ou déplacez des réservations d’abord."
-    )
-
-    def text_values(self) -> dict[str, Any]:
-        """The seats taken."""
-        return {"num": self.taken}
-
-
-class SeatsPerPersonExceeded(DomainError):
-    """One address would hold more seats on a session than one person may.
-
-    The message states the rule, never what the address holds. Like any cap per person,
-    its outcome still depends on what the address holds: someone who knows an address and
-    asks for a whole party could infer that it has seats. The per-address rate limit on
-    booking forms keeps such probing slow; the mails go to the address's owner only.
-    """
-
-    code, field, positional = "seats_per_person", "seats", ("maximum",)
-    text = N_(
-        "Une même personne ne peut pas réserver plus de %(max)d places pour une séance, "
-        "liste d’attente comprise."
-    )
-
-    def text_values(self) -> dict[str, Any]:
-        """The cap."""
-        return {"max": self.maximum}
-
-
-class BookingErased(DomainError):
-    """The booking's personal details were erased: its link no longer opens anything."""
-
-    code, status = "booking_erased", 410
-    text = N_(
-        "Les données personnelles de cette réservation ont été effacées : "
-        "ce lien ne donne plus accès à rien."
-    )
-
-
-class PartyInside(DomainError):
-    """Some of the party are already in the room: their seats cannot be given away."""
-
-    code, field, positional = "party_inside", "seats", ("inside", "seats", "reducing")
-
-    def message(self) -> str:
-        """Say how many are in, and what can still be done."""
-        inside = self.inside
-        if self.values.get("reducing"):
-            return ngettext(
-                "Une personne de ce groupe est déjà entrée : gardez au moins une place.",
-                "%(num)d personnes de ce groupe sont déjà entrées : "
-                "gardez au moins %(num)d places.",
-                inside,
-            )
-        refused = ngettext(
-            "Une personne de ce groupe est déjà entrée : la réservation ne peut plus être annulée.",
-            "%(num)d personnes de ce groupe sont déjà entrées : "
-            "la réservation ne peut plus être annulée.",
-            inside,
-        )
-        if inside >= self.values["seats"]:
-            return refused
-        return " ".join(
-            (
-                refused,
-                ngettext(
-                    "Vous pouvez encore réduire le groupe à %(num)d place.",
-                    "Vous pouvez encore réduire le groupe à %(num)d places.",
-                    inside,
-                ),
-            )
-        )

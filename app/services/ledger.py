@@ -34,7 +34,7 @@ from ..models import (
     StandbyEntry,
     Venue,
 )
-from .errors import SessionFull
+from .booking_errors import SessionFull
 
 
 def lock_session(session_id: int) -> EventSession | None:

@@ -18,7 +18,8 @@ from ..models import Booking, BookingStatus, Event, EventKind, EventSession, Ven
 from ..timeutil import utcnow
 from . import checkin, ledger, mail, waitlist
 from .audit import audit
-from .errors import N_, BookingNotFound, DomainError, SessionFull, SessionNotFound
+from .booking_errors import BookingNotFound, SessionFull, SessionNotFound
+from .errors import N_, DomainError
 
 
 class NotSameEvent(DomainError):

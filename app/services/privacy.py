@@ -39,7 +39,7 @@ from ..models import (
 from ..timeutil import utcnow
 from . import booking as booking_service
 from .audit import audit
-from .errors import AlreadyCancelled, PartyInside, SessionStarted
+from .booking_errors import AlreadyCancelled, PartyInside, SessionStarted
 
 # Keys of ``AuditEntry.data`` that may hold what a person or an organiser typed about
 # someone (a priority's reason, a name): removed when that person's data is erased.

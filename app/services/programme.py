@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Event, EventKind, EventSession
 from ..timeutil import paris, utcnow
-from .errors import BookingClosed, SessionNotFound
+from .booking_errors import BookingClosed, SessionNotFound
 
 
 class Availability(enum.StrEnum):

@@ -27,7 +27,7 @@ from ..timeutil import utcnow
 from . import booking as booking_service
 from . import dashboard, door_day, gallery, ledger, programme, waitlist
 from .booking import NonceLookup
-from .errors import SessionNotFound
+from .booking_errors import SessionNotFound
 
 # Built once: the check runs before every read that shows seats, and building a statement
 # costs more than running this one on its index.

@@ -37,7 +37,7 @@ from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
 from . import ledger, mail
 from .audit import audit
-from .errors import (
+from .booking_errors import (
     BookingNotFound,
     CapacityBelowBooked,
     NoOfferPending,

@@ -13,7 +13,7 @@ from ...extensions import db
 from ...i18n import gettext
 from ...models import CheckIn, DoorAction, EventSession
 from .. import ledger
-from ..errors import SessionNotFound
+from ..booking_errors import SessionNotFound
 from .errors import NonceReused, SessionCancelledAtDoor
 
 
