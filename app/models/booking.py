@@ -56,6 +56,13 @@ class Booking(Model):
     accessibility_needs: Mapped[str] = mapped_column(Text, default="")
     locale: Mapped[str] = mapped_column(String(8), default="fr")
     source: Mapped[str] = mapped_column(String(20), default="public")
+    # A waiting row that, once its offer is accepted, becomes a change of this booking (the
+    # "lead"): the lead takes this row's session and seats, and this row ends. A confirmed
+    # lead waiting to move elsewhere or for extra seats keeps its seats meanwhile; a waiting
+    # lead with such rows is one party waiting on several sessions. See services/waitlist.py.
+    changes_booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking.id"), default=None, index=True
+    )
     # Waiting list: order is (priority desc, created_at, id); see services/waitlist.py.
     priority: Mapped[int] = mapped_column(default=0)
     priority_reason: Mapped[str] = mapped_column(String(300), default="")
