@@ -6,8 +6,6 @@ confirmed booking POST. For each of them this script times the app as it is ("ba
 against the app with one optimisation switched off:
 
 * ``no-fragment-cache``: ``FRAGMENT_CACHE_SIZE=0``, every shared page part rendered anew;
-* ``no-carried-nonce-lookup``: the session is read for a booking POST without the form's
-  nonce, so the booking asks the database about the nonce itself (as ``fresh=True`` does);
 * ``statements-built-per-call``: each statement that the ledger, the seat reads and the
   booking build once at import is built anew for every execution (construction and cache
   key, as code building its statements in the function would pay);
@@ -45,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import flask_migrate  # noqa: E402
 from sqlalchemy import and_, bindparam, create_engine, exists, func, select, text, update  # noqa: E402
-from sqlalchemy.orm import Session, aliased, lazyload  # noqa: E402
+from sqlalchemy.orm import Session, lazyload  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
@@ -107,21 +105,6 @@ def unpatched() -> Iterator[None]:
     yield
 
 
-@contextlib.contextmanager
-def nonce_asked_by_the_booking() -> Iterator[None]:
-    """The booking POST reads its session alone; the booking then asks about the nonce."""
-    carried = seat_reads.session_for_form
-
-    def without_nonce(session_id: int, nonce: str | None) -> Any:
-        return carried(session_id, None)
-
-    seat_reads.session_for_form = without_nonce  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        seat_reads.session_for_form = carried
-
-
 def _lapsed() -> Any:
     return and_(
         Booking.status == BookingStatus.OFFERED, Booking.offer_expires_at <= bindparam("now")
@@ -137,17 +120,6 @@ def _session_and_lapsed_offers() -> Any:
 
 def _page_session() -> Any:
     return _session_and_lapsed_offers().options(lazyload(EventSession.event))
-
-
-def _page_session_and_nonce() -> Any:
-    by_nonce = aliased(Booking, name="by_nonce")
-    return (
-        _page_session()
-        .add_columns(
-            by_nonce.id.label("nonce_booking_id"), by_nonce.session_id.label("nonce_session_id")
-        )
-        .outerjoin(by_nonce, by_nonce.request_nonce == bindparam("nonce"))
-    )
 
 
 def _claim() -> Any:
@@ -198,10 +170,6 @@ FRESH: dict[str, tuple[Any, Callable[[], Any]]] = {
         _session_and_lapsed_offers,
     ),
     "seat_reads._PAGE_SESSION": (seat_reads._PAGE_SESSION, _page_session),
-    "seat_reads._PAGE_SESSION_AND_NONCE": (
-        seat_reads._PAGE_SESSION_AND_NONCE,
-        _page_session_and_nonce,
-    ),
     "seat_reads._NEXT_DEADLINE": (
         seat_reads._NEXT_DEADLINE,
         lambda: select(func.min(Booking.offer_expires_at)).where(
@@ -267,7 +235,6 @@ def variants(config: dict[str, Any], postgresql: bool) -> dict[str, tuple[Any, P
     apps: dict[str, tuple[Any, Patch]] = {
         "baseline": (create_app(config), unpatched),
         "no-fragment-cache": (create_app({**config, "FRAGMENT_CACHE_SIZE": 0}), unpatched),
-        "no-carried-nonce-lookup": (create_app(config), nonce_asked_by_the_booking),
         "statements-built-per-call": (create_app(config), statements_built_per_call),
     }
     if postgresql:
