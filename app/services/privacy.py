@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..timeutil import utcnow
 from . import booking as booking_service
+from . import waiting_party
 from .audit import audit
 from .booking_errors import AlreadyCancelled, PartyInside, SessionStarted
 
@@ -200,14 +201,18 @@ def erase_booking(token: str, *, now: datetime | None = None) -> Booking:
     go. Raises ``BookingNotFound`` or ``BookingErased`` for a dead link.
     """
     now = now or utcnow()
-    booking = booking_service.get_by_token(token)
+    booking = waiting_party.lead_of(booking_service.get_by_token(token))
     if erasure_cancels(booking, now):
         # Someone may have cancelled it meanwhile, the session just started or part of
         # the party just came in: then nothing is given back, the details go all the same.
         with contextlib.suppress(SessionStarted, AlreadyCancelled, PartyInside):
-            booking = booking_service.cancel(token, now=now)
+            booking = booking_service.cancel(booking.token, now=now)
     with writing():
-        anonymise([booking], now)
+        # Its change rows (waiting elsewhere, to move, for more seats) end, whatever
+        # became of the booking itself, and they repeat its people's details.
+        waiting_party.lock_party_sessions(booking)
+        waiting_party.end_change_rows(booking, actor="public", now=now)
+        anonymise([booking, *waiting_party.all_change_rows(booking)], now)
         audit("booking.erased", "public", booking, seats=booking.seats)
         return booking
 
