@@ -45,10 +45,13 @@ from .audit import audit
 from .booking_errors import BookingNotFound, NoOfferPending, OfferExpired, SessionNotFound
 from .booking_keys import new_ticket_code, new_token
 from .errors import DomainError
+from .programme import BOOKABLE, Availability, availability
 
 # What a change row is while alive; it then ends (CANCELLED with a reason, or EXPIRED).
 LIVE_CHANGE_STATUSES = (BookingStatus.WAITING, BookingStatus.OFFERED)
 ACTIVE = (BookingStatus.CONFIRMED, BookingStatus.WAITING, BookingStatus.OFFERED)
+# The sessions a waiting party may also wait on: those still taking bookings.
+WAITABLE = (*BOOKABLE, Availability.FULL)
 
 
 class ChangeNoLongerPossible(DomainError):
@@ -149,6 +152,26 @@ def party_session_ids(lead_ids: Iterable[int]) -> set[int]:
             )
         )
     )
+
+
+def also_choices(session: EventSession, now: datetime | None = None) -> list[EventSession]:
+    """The event's other sessions a party joining ``session``'s list may wait on as well.
+
+    Those still taking bookings (with seats or full), in date order. Read only when the
+    session itself is full: that is when its form offers them.
+    """
+    if availability(session, now) is not Availability.FULL:
+        return []
+    others = db.session.scalars(
+        select(EventSession)
+        .where(
+            EventSession.event_id == session.event_id,
+            EventSession.id != session.id,
+            EventSession.cancelled_at.is_(None),
+        )
+        .order_by(EventSession.starts_at, EventSession.id)
+    ).all()
+    return [s for s in others if availability(s, now) in WAITABLE]
 
 
 # --------------------------------------------------------------------------- locking
