@@ -118,10 +118,7 @@ def render_offer(
     It shows the offer the link names (or the party's open one): its session and seats,
     with the lead's links. A pinned offer that is no longer open shows the lead as it is.
     """
-    offer = waiting_party.offered_row(lead)
-    pinned = pinned_offer()
-    if offer is None or (pinned is not None and offer.id != pinned):
-        offer = None
+    offer = waiting_party.pinned(waiting_party.offered_row(lead), pinned_offer(), lead)
     response = make_response(
         render_template(
             "public/offer.html",

@@ -20,6 +20,7 @@ from . import checkin, ledger, mail, waiting_party, waitlist
 from .audit import audit
 from .booking_errors import (
     AlreadyCancelled,
+    AlsoNotPossible,
     BookingClosed,
     BookingErased,
     BookingNotFound,
@@ -219,7 +220,7 @@ def join_waitlist(
     with writing():
         also = tuple(dict.fromkeys(request.also))
         if request.session_id in also:
-            raise waiting_party.AlsoNotPossible()
+            raise AlsoNotPossible()
         locked = waiting_party.lock_sessions_present({request.session_id, *also})
         session = locked.get(request.session_id)
         if session is None:
@@ -260,13 +261,13 @@ def _also_session(
     """A session the party asked to wait on as well, or why it cannot."""
     other = locked.get(other_id)
     if other is None or other.event_id != session.event_id:
-        raise waiting_party.AlsoNotPossible()
+        raise AlsoNotPossible()
     try:
         ensure_bookable(other, now)
     except BookingClosed:
-        raise waiting_party.AlsoNotPossible(other.starts_at, "closed") from None
+        raise AlsoNotPossible(other.starts_at, "closed") from None
     if request.seats > other.capacity:
-        raise waiting_party.AlsoNotPossible(other.starts_at, "too_large")
+        raise AlsoNotPossible(other.starts_at, "too_large")
     _check_seats_per_person(other, request)
     return other
 
@@ -349,8 +350,8 @@ def decline_offer(
     """
     booking, _session = _lock_for_change(token)
     lead = waiting_party.lead_of(booking)
-    offer = waiting_party.offered_row(lead)
-    if offer is None or (offer_id is not None and offer.id != offer_id):
+    offer = waiting_party.pinned(waiting_party.offered_row(lead), offer_id, lead)
+    if offer is None:
         raise NoOfferPending()
     declined = cancel(offer.token, actor=actor, now=now)
     return lead if declined.id != lead.id else declined

@@ -35,16 +35,13 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 
-from ..database import in_unit_of_work, writing
+from ..database import in_unit_of_work
 from ..extensions import db
-from ..i18n import full_date, gettext
 from ..models import Booking, BookingStatus, EventSession
-from ..timeutil import utcnow
-from . import ledger, mail
+from . import ledger
 from .audit import audit
-from .booking_errors import BookingNotFound, NoOfferPending, OfferExpired, SessionNotFound
+from .booking_errors import BookingNotFound, SessionNotFound
 from .booking_keys import new_ticket_code, new_token
-from .errors import DomainError
 from .programme import BOOKABLE, Availability, availability
 
 # What a change row is while alive; it then ends (CANCELLED with a reason, or EXPIRED).
@@ -52,45 +49,6 @@ LIVE_CHANGE_STATUSES = (BookingStatus.WAITING, BookingStatus.OFFERED)
 ACTIVE = (BookingStatus.CONFIRMED, BookingStatus.WAITING, BookingStatus.OFFERED)
 # The sessions a waiting party may also wait on: those still taking bookings.
 WAITABLE = (*BOOKABLE, Availability.FULL)
-
-
-class ChangeNoLongerPossible(DomainError):
-    """The lead can no longer take the change its offer is for (it moved in, or started)."""
-
-    code, positional = "change_no_longer_possible", ("inside",)
-
-    def message(self) -> str:
-        """Say why, and what the visitor may still do."""
-        if self.values.get("inside"):
-            return gettext(
-                "Des personnes de ce groupe sont déjà entrées : la réservation ne peut plus "
-                "changer de séance. Vous pouvez décliner ces places."
-            )
-        return gettext(
-            "Votre séance a commencé : la réservation ne peut plus changer de séance. "
-            "Vous pouvez décliner ces places."
-        )
-
-
-class AlsoNotPossible(DomainError):
-    """A session ticked to wait on as well that cannot take this party's wait."""
-
-    code, status, field, positional = "also_not_possible", 422, "also", ("starts_at", "why")
-
-    def message(self) -> str:
-        """Name the session and the reason."""
-        why, starts_at = self.values.get("why"), self.values.get("starts_at")
-        if why == "too_large" and starts_at is not None:
-            return gettext(
-                "La séance du %(when)s est trop petite pour votre groupe : décochez-la.",
-                when=full_date(starts_at),
-            )
-        if why == "closed" and starts_at is not None:
-            return gettext(
-                "La séance du %(when)s ne prend plus de réservations : décochez-la.",
-                when=full_date(starts_at),
-            )
-        return gettext("Choisissez d’autres séances du même événement, encore ouvertes.")
 
 
 # --------------------------------------------------------------------------- reading
@@ -137,6 +95,26 @@ def offered_row(lead: Booking) -> Booking | None:
         .order_by(Booking.id)
         .execution_options(populate_existing=True)
     ).first()
+
+
+def pinned(offer: Booking | None, offer_id: int | None, lead: Booking) -> Booking | None:
+    """The party's open offer if it is the one the visitor saw (``offer_id``), else None.
+
+    A pinned change row may have been taken over by its lead since (``hand_over``): the
+    lead's offer on that session is then the same offer.
+    """
+    if offer is None or offer_id is None or offer.id == offer_id:
+        return offer
+    seen = db.session.get(Booking, offer_id)
+    if (
+        offer.id == lead.id
+        and seen is not None
+        and seen.changes_booking_id == lead.id
+        and seen.ended_reason == "merged"
+        and seen.session_id == offer.session_id
+    ):
+        return offer
+    return None
 
 
 def party_session_ids(lead_ids: Iterable[int]) -> set[int]:
@@ -413,7 +391,7 @@ def hand_over(lead: Booking, *, actor: str, now: datetime) -> Booking | None:
 
     Called when the lead's own place ends for a reason that concerns that session only
     (its offer declined or lapsed, the party too large for it). The lead takes its first
-    change row's session, seats, place and status (an open offer first), and that row ends
+    change row's session, seats, place and status, and that row ends
     (``merged``): the party keeps one link and one ticket code. The caller has already
     taken the lead's seats off its old session's counters. Returns the row taken over, or
     None when the lead waits nowhere else (then it simply ends, as the caller says).
@@ -422,8 +400,9 @@ def hand_over(lead: Booking, *, actor: str, now: datetime) -> Booking | None:
     rows = party_rows(lead)
     if not rows:
         return None
-    offered = [row for row in rows if row.status is BookingStatus.OFFERED]
-    heir = (offered or rows)[0]
+    # A waiting row first: an offer a change row holds stays where its mail points.
+    waiting = [row for row in rows if row.status is BookingStatus.WAITING]
+    heir = (waiting or rows)[0]
     source = lead.session_id
     lead.session_id = heir.session_id
     lead.seats = heir.seats
@@ -439,93 +418,3 @@ def hand_over(lead: Booking, *, actor: str, now: datetime) -> Booking | None:
     db.session.expire(lead, ["session"])
     audit("waitlist.handed_over", actor, lead, seats=lead.seats, source=source, change=heir.id)
     return heir
-
-
-# --------------------------------------------------------------------------- accepting
-
-
-def _booking_by_token(token: str) -> Booking:
-    """The booking behind a token, or ``BookingNotFound``."""
-    booking = db.session.scalar(select(Booking).where(Booking.token == token))
-    if booking is None:
-        raise BookingNotFound()
-    return booking
-
-
-def _merge(lead: Booking, row: Booking, sessions: dict[int, EventSession], now: datetime) -> int:
-    """Apply the change row's wish to the lead; the row ends. Returns the lead's old session.
-
-    The seats the row's offer holds become the lead's (no ledger change on the row's
-    session); a confirmed lead moving frees its old seats, a waiting one its old place.
-    """
-    source_id = lead.session_id
-    moving = row.session_id != source_id
-    if lead.status is BookingStatus.CONFIRMED:
-        if moving and lead.checked_in_seats:
-            raise ChangeNoLongerPossible(lead.checked_in_seats)
-        if moving and now >= sessions[source_id].starts_at:
-            raise ChangeNoLongerPossible()
-        if moving:
-            ledger.release_seats(sessions[source_id], lead.seats)
-            lead.seats = row.seats
-            lead.reminder_sent_at = None
-        else:
-            lead.seats += row.seats
-    elif lead.status is BookingStatus.WAITING:
-        ledger.add_waiting(sessions[source_id], -lead.seats)
-        lead.seats = row.seats
-        lead.status = BookingStatus.CONFIRMED
-        lead.offered_at, lead.offer_expires_at = row.offered_at, row.offer_expires_at
-    else:  # an ended lead's rows end with it: only a broken database gets here
-        raise NoOfferPending()
-    lead.session_id = row.session_id
-    row.status = BookingStatus.CANCELLED
-    row.ended_reason = "merged"
-    row.cancelled_at = now
-    db.session.flush()
-    db.session.expire(lead, ["session"])
-    return source_id
-
-
-def accept(
-    token: str, *, offer_id: int | None = None, actor: str = "public", now: datetime | None = None
-) -> Booking:
-    """Accept the party's open offer; return the lead, now confirmed where the offer was.
-
-    ``token`` is the lead's (a change row's own token works too). ``offer_id`` pins the
-    offer the visitor saw (the row's id): another offer made since is not accepted in its
-    place. Raises ``NoOfferPending``, ``OfferExpired`` or ``ChangeNoLongerPossible``.
-    """
-    now = now or utcnow()
-    lead = lead_of(_booking_by_token(token))
-    with writing():
-        sessions = lock_party_sessions(lead)
-        lock_lead(lead.id)
-        db.session.refresh(lead)
-        offer = offered_row(lead)
-        if offer is None or (offer_id is not None and offer.id != offer_id):
-            raise NoOfferPending()
-        if offer.offer_expires_at is not None and offer.offer_expires_at <= now:
-            raise OfferExpired()
-        touched: set[int] = set()
-        if offer.id == lead.id:
-            lead.status = BookingStatus.CONFIRMED
-            audit("waitlist.accepted", actor, lead, seats=lead.seats)
-        else:
-            audit("waitlist.accepted", actor, offer, seats=offer.seats, lead=lead.id)
-            source_id = _merge(lead, offer, sessions, now)
-            if source_id != lead.session_id:
-                touched.add(source_id)
-            audit(
-                "waitlist.merged",
-                actor,
-                lead,
-                seats=lead.seats,
-                source=source_id,
-                target=lead.session_id,
-                change=offer.id,
-            )
-        touched |= withdraw(lead, "placed_elsewhere", actor=actor, now=now)
-        mail.enqueue("confirmed", lead)
-        run_lists(touched, actor=actor, now=now)
-        return lead

@@ -35,7 +35,7 @@ from ..database import writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
-from . import ledger, mail, waiting_party
+from . import ledger, mail, party_accept, waiting_party
 from .audit import audit
 from .booking_errors import CapacityBelowBooked, SessionNotFound
 from .programme import default_close
@@ -161,11 +161,11 @@ def promote(
 def accept(
     token: str, *, offer_id: int | None = None, actor: str = "public", now: datetime | None = None
 ) -> Booking:
-    """Confirm the seats the party's offer holds (``waiting_party.accept``).
+    """Confirm the seats the party's offer holds (``party_accept.accept``).
 
     Raises ``NoOfferPending`` or ``OfferExpired``.
     """
-    return waiting_party.accept(token, offer_id=offer_id, actor=actor, now=now)
+    return party_accept.accept(token, offer_id=offer_id, actor=actor, now=now)
 
 
 def expire_due(now: datetime | None = None, session_id: int | None = None) -> int:
