@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -321,3 +322,34 @@ def test_the_waiting_form_refuses_a_session_of_another_event(
     with app.app_context():
         assert db.session.scalar(select(Booking).where(Booking.name == "Lise")) is None
         assert db.session.scalar(select(Event.id).limit(1)) is not None
+
+
+def test_two_sessions_freeing_seats_at_once_offer_to_the_party_once(app, event_sessions):
+    rounds = 6
+    for round_ in range(rounds):
+        a, b = event_sessions(1, 1)
+        holders = [confirm(app, s, 1, f"h{round_}{s}") for s in (a, b)]
+        party = join_several(app, a, [b], 1, f"lise{round_}")
+        barrier = threading.Barrier(2)
+        failures: list[BaseException] = []
+
+        def free(token: str) -> None:
+            """Cancel a holder at the same instant as the other thread."""
+            try:
+                with app.app_context():
+                    barrier.wait(timeout=30)
+                    booking_service.cancel(token)
+                    db.session.commit()
+            except BaseException as error:  # reported below, in the test's thread
+                failures.append(error)
+
+        threads = [threading.Thread(target=free, args=(t,)) for t in holders]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert failures == []
+        states = [status for status, _seats in rows(app, party).values()]
+        assert sorted(states) == [BookingStatus.OFFERED, BookingStatus.WAITING]
+        with app.app_context():
+            assert check_ledger() == []
