@@ -12,11 +12,12 @@ from app.database import writing
 from app.extensions import db
 from app.models import AuditEntry, Booking, BookingStatus, Event, EventSession, OutboxMessage
 from app.services import booking as booking_service
-from app.services import privacy, waiting_party, waitlist
+from app.services import mail, privacy, waiting_party, waitlist
 from app.services.booking_errors import NoOfferPending
 from app.services.ledger import check_ledger
 from app.timeutil import utcnow
 
+from .helpers import form_fields
 from .test_waitlist import cancel, confirm
 
 
@@ -333,7 +334,11 @@ def test_two_sessions_freeing_seats_at_once_offer_to_the_party_once(app, event_s
         barrier = threading.Barrier(2)
         failures: list[BaseException] = []
 
-        def free(token: str) -> None:
+        def free(
+            token: str,
+            barrier: threading.Barrier = barrier,
+            failures: list[BaseException] = failures,
+        ) -> None:
             """Cancel a holder at the same instant as the other thread."""
             try:
                 with app.app_context():
@@ -353,3 +358,55 @@ def test_two_sessions_freeing_seats_at_once_offer_to_the_party_once(app, event_s
         assert sorted(states) == [BookingStatus.OFFERED, BookingStatus.WAITING]
         with app.app_context():
             assert check_ledger() == []
+
+
+def test_the_booking_page_shows_one_position_per_session_and_answers_the_offer_there(
+    app, client, event_sessions, book_form
+):
+    a, b, c = event_sessions(1, 1, 1)
+    holders = {s: confirm(app, s, 1, f"h{s}") for s in (a, b, c)}
+    join_several(app, c, [], 1, "first")  # ahead of the party on c
+    form = book_form(a)
+    page = client.get(f"/sessions/{a}").get_data(as_text=True)
+    assert page.count('name="also"') == 2  # b and c, not a itself
+    response = client.post(
+        f"/sessions/{a}",
+        data={
+            **form,
+            "name": "Lise",
+            "email": "lise@example.fr",
+            "seats": "1",
+            "action": "waitlist",
+            "also": [str(b), str(c)],
+        },
+    )
+    assert response.status_code == 303
+    token = response.headers["Location"].rsplit("/", 1)[-1]
+    page = client.get(f"/b/{token}").get_data(as_text=True)
+    assert page.count('class="position"') == 3
+    assert "Vous êtes en tête de la liste d’attente." in page
+    assert "Vous êtes 2e dans la liste d’attente." in page  # behind "first" on c
+
+    cancel(app, holders[b])
+    page = client.get(f"/b/{token}").get_data(as_text=True)
+    assert page.count("position--offer") == 1
+    with app.app_context():
+        lead = booking_service.get_by_token(token)
+        row = next(r for r in waiting_party.party_rows(lead) if r.session_id == b)
+        message = db.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "offer", OutboxMessage.booking_id == row.id
+            )
+        ).one()
+        assert message.recipient == "lise@example.fr"
+        rendered = mail.render_message("offer", row)
+        assert f"/b/{token}/accept?offer={row.id}" in rendered["body_text"]
+    accept_page = client.get(f"/b/{token}/accept?offer={row.id}").get_data(as_text=True)
+    fields = form_fields(accept_page, "")
+    assert fields["offer"] == str(row.id)
+    response = client.post(f"/b/{token}/accept", data=fields)
+    assert response.status_code == 303
+    assert rows(app, token) == {b: (BookingStatus.CONFIRMED, 1)}
+    assert waiting_counts(app, a, b, c) == [0, 0, 1]
+    page = client.get(f"/b/{token}").get_data(as_text=True)
+    assert 'class="position' not in page  # one booking, confirmed: no list any more

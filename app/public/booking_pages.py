@@ -39,6 +39,7 @@ def render_booking(booking: Booking, status: int = 200, **context: object) -> Re
     }
     if booking.status is BookingStatus.WAITING:
         extra["position"] = waitlist.position(booking)
+    extra["positions"] = waiting_party.positions(booking)
     if booking.holds_seats:
         extra["qr_code"] = tickets.qr_svg_data_uri(booking.ticket_code)
     response = make_response(

@@ -210,11 +210,11 @@ class ChangeNoLongerPossible(DomainError):
         """Say why, and what the visitor may still do."""
         if self.values.get("inside"):
             return gettext(
-                "Des personnes de ce groupe sont déjà entrées : la réservation ne peut plus "
+                "Des personnes de ce groupe sont déjà entrées : la réservation ne peut plus "
                 "changer de séance. Vous pouvez décliner ces places."
             )
         return gettext(
-            "Votre séance a commencé : la réservation ne peut plus changer de séance. "
+            "Votre séance a commencé : la réservation ne peut plus changer de séance. "
             "Vous pouvez décliner ces places."
         )
 
@@ -229,12 +229,12 @@ class AlsoNotPossible(DomainError):
         why, starts_at = self.values.get("why"), self.values.get("starts_at")
         if why == "too_large" and starts_at is not None:
             return gettext(
-                "La séance du %(when)s est trop petite pour votre groupe : décochez-la.",
+                "La séance du %(when)s est trop petite pour votre groupe : décochez-la.",
                 when=full_date(starts_at),
             )
         if why == "closed" and starts_at is not None:
             return gettext(
-                "La séance du %(when)s ne prend plus de réservations : décochez-la.",
+                "La séance du %(when)s ne prend plus de réservations : décochez-la.",
                 when=full_date(starts_at),
             )
         return gettext("Choisissez d’autres séances du même événement, encore ouvertes.")

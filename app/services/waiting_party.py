@@ -31,6 +31,7 @@ the lead's booking page. Every function runs in the caller's unit of work.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -150,6 +151,44 @@ def also_choices(session: EventSession, now: datetime | None = None) -> list[Eve
         .order_by(EventSession.starts_at, EventSession.id)
     ).all()
     return [s for s in others if availability(s, now) in WAITABLE]
+
+
+@dataclass(frozen=True)
+class Position:
+    """One place of a party on a waiting list, as its booking page shows it."""
+
+    row: Booking
+    # "own": the waiting lead's own place; "also": another session it waits on;
+    # "move": where a confirmed lead waits to move; "grow": its extra seats.
+    wish: str
+    place: int | None  # 1 at the head of the list; None while it holds an offer
+
+    @property
+    def pin(self) -> int | None:
+        """What the accept and decline forms name: the change row (None for the lead)."""
+        return self.row.id if self.row.changes_booking_id else None
+
+
+def positions(lead: Booking) -> list[Position]:
+    """The party's places on waiting lists (none for a booking without change rows)."""
+    from .waitlist import position
+
+    rows = party_rows(lead)
+    if not rows:
+        return []
+    found = []
+    if lead.status in LIVE_CHANGE_STATUSES:
+        found.append((lead, "own"))
+    for row in rows:
+        if lead.status is not BookingStatus.CONFIRMED:
+            found.append((row, "also"))
+        else:
+            found.append((row, "grow" if row.session_id == lead.session_id else "move"))
+    found.sort(key=lambda pair: (pair[0].session.starts_at, pair[0].id))
+    return [
+        Position(row, wish, position(row) if row.status is BookingStatus.WAITING else None)
+        for row, wish in found
+    ]
 
 
 # --------------------------------------------------------------------------- locking

@@ -74,12 +74,11 @@ def render_message(
     """
     # A change row stands for its lead: the visitor only knows the lead's link. An offer
     # made to it is pinned, so the link accepts that offer and no later one.
-    token = booking.token
-    pinned: dict[str, Any] = {}
+    lead, pinned = booking, {}
     if booking.changes_booking_id is not None:
-        lead = db.session.get(Booking, booking.changes_booking_id)
-        token = lead.token if lead is not None else token
+        lead = db.session.get(Booking, booking.changes_booking_id) or booking
         pinned = {"offer": booking.id}
+    token = lead.token
     # What the message is about may be a session the booking has left since (an offer
     # that lapsed there while the party goes on waiting elsewhere).
     about = extra.get("session_id")
@@ -97,6 +96,7 @@ def render_message(
             "session": session or booking.session,
             "links": links,
             "kind": kind,
+            "lead": lead,
             **extra,
         }
         message = {
