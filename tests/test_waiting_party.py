@@ -12,8 +12,8 @@ from app.database import writing
 from app.extensions import db
 from app.models import AuditEntry, Booking, BookingStatus, Event, EventSession, OutboxMessage
 from app.services import booking as booking_service
-from app.services import mail, privacy, waiting_party, waitlist
-from app.services.booking_errors import NoOfferPending
+from app.services import mail, organiser, privacy, waiting_party, waitlist
+from app.services.booking_errors import NoOfferPending, PartyHoldsOffer
 from app.services.ledger import check_ledger
 from app.timeutil import utcnow
 
@@ -410,3 +410,38 @@ def test_the_booking_page_shows_one_position_per_session_and_answers_the_offer_t
     assert waiting_counts(app, a, b, c) == [0, 0, 1]
     page = client.get(f"/b/{token}").get_data(as_text=True)
     assert 'class="position' not in page  # one booking, confirmed: no list any more
+
+
+def test_an_offer_by_hand_to_a_party_holding_one_elsewhere_is_refused(app, event_sessions):
+    a, b = event_sessions(1, 1)
+    ha = confirm(app, a, 1, "ha")
+    confirm(app, b, 1, "hb")
+    party = join_several(app, a, [b], 1, "lise")
+    cancel(app, ha)  # the lead's offer on a
+    with app.app_context():
+        lead = booking_service.get_by_token(party)
+        row = waiting_party.party_rows(lead)[0]
+        assert db.session.get(EventSession, b).seats_free == 0
+        db.session.get(EventSession, b).capacity = 2  # a free seat, nobody offered it yet
+        db.session.commit()
+        with pytest.raises(PartyHoldsOffer):
+            organiser.offer_by_hand(row.id, actor="organiser@example.fr")
+        db.session.rollback()
+    assert rows(app, party) == {a: (BookingStatus.OFFERED, 1), b: (BookingStatus.WAITING, 1)}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="organiser.cancel_session does not call waiting_party.after_ending yet",
+)
+def test_a_cancelled_session_leaves_its_waiting_lead_waiting_on_the_others(app, event_sessions):
+    a, b = event_sessions(1, 1)
+    confirm(app, a, 1, "ha")
+    confirm(app, b, 1, "hb")
+    party = join_several(app, a, [b], 1, "lise")
+    with app.app_context():
+        organiser.cancel_session(a, actor="organiser@example.fr")
+        db.session.commit()
+        lead = booking_service.get_by_token(party)
+        assert (lead.session_id, lead.status) == (b, BookingStatus.WAITING)
+        assert waiting_party.party_rows(lead) == []

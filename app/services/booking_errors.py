@@ -238,3 +238,13 @@ class AlsoNotPossible(DomainError):
                 when=full_date(starts_at),
             )
         return gettext("Choisissez d’autres séances du même événement, encore ouvertes.")
+
+
+class PartyHoldsOffer(DomainError):
+    """A party waiting on several sessions holds one offer at a time."""
+
+    code = "party_holds_offer"
+    text = N_(
+        "Ces personnes ont déjà une proposition de places en attente sur une autre séance : "
+        "attendez leur réponse."
+    )

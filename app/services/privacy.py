@@ -202,16 +202,18 @@ def erase_booking(token: str, *, now: datetime | None = None) -> Booking:
     """
     now = now or utcnow()
     booking = waiting_party.lead_of(booking_service.get_by_token(token))
-    if erasure_cancels(booking, now):
-        # Someone may have cancelled it meanwhile, the session just started or part of
-        # the party just came in: then nothing is given back, the details go all the same.
-        with contextlib.suppress(SessionStarted, AlreadyCancelled, PartyInside):
-            booking = booking_service.cancel(booking.token, now=now)
     with writing():
-        # Its change rows (waiting elsewhere, to move, for more seats) end, whatever
-        # became of the booking itself, and they repeat its people's details.
+        # Its change rows (waiting elsewhere, to move, for more seats) end first, whatever
+        # becomes of the booking itself: a party leaving its list would otherwise go on
+        # waiting on another one, nameless. They repeat its people's details.
         waiting_party.lock_party_sessions(booking)
         waiting_party.end_change_rows(booking, actor="public", now=now)
+        if erasure_cancels(booking, now):
+            # Someone may have cancelled it meanwhile, the session just started or part of
+            # the party just came in: then nothing is given back, the details go all the
+            # same.
+            with contextlib.suppress(SessionStarted, AlreadyCancelled, PartyInside):
+                booking = booking_service.cancel(booking.token, now=now)
         anonymise([booking, *waiting_party.all_change_rows(booking)], now)
         audit("booking.erased", "public", booking, seats=booking.seats)
         return booking

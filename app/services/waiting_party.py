@@ -34,14 +34,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from ..database import in_unit_of_work
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from . import ledger
 from .audit import audit
-from .booking_errors import BookingNotFound, SessionNotFound
+from .booking_errors import BookingNotFound, PartyHoldsOffer, SessionNotFound
 from .booking_keys import new_ticket_code, new_token
 from .programme import BOOKABLE, Availability, availability
 
@@ -205,6 +205,16 @@ def lock_sessions(session_ids: Iterable[int]) -> dict[int, EventSession]:
     return locked
 
 
+def party_session_ids_on(session_id: int) -> set[int]:
+    """The sessions where the parties with a live row on ``session_id`` have one."""
+    keys = db.session.scalars(
+        select(func.coalesce(Booking.changes_booking_id, Booking.id)).where(
+            Booking.session_id == session_id, Booking.status.in_(ACTIVE)
+        )
+    ).all()
+    return party_session_ids(keys) | {session_id}
+
+
 def lock_sessions_present(session_ids: Iterable[int]) -> dict[int, EventSession]:
     """Lock sessions in id order, leaving out any deleted meanwhile."""
     locked: dict[int, EventSession] = {}
@@ -295,6 +305,23 @@ class OfferGate:
                 return False
         self.busy.add(key)
         return True
+
+
+def ensure_no_other_offer(party: Booking) -> None:
+    """Refuse an offer (made by hand) to a party that holds one on another session."""
+    key = party_key(party)
+    lock_lead(key)
+    other = db.session.scalar(
+        select(Booking.id)
+        .where(
+            or_(Booking.id == key, Booking.changes_booking_id == key),
+            Booking.status == BookingStatus.OFFERED,
+            Booking.id != party.id,
+        )
+        .limit(1)
+    )
+    if other is not None:
+        raise PartyHoldsOffer()
 
 
 # --------------------------------------------------------------------------- joining
@@ -401,14 +428,23 @@ def end_change_rows(lead: Booking, *, actor: str, now: datetime) -> set[int]:
     return touched
 
 
-def after_ending(booking: Booking, previous: BookingStatus, *, actor: str, now: datetime) -> bool:
+def after_ending(
+    booking: Booking,
+    previous: BookingStatus,
+    *,
+    actor: str,
+    now: datetime,
+    session_gone: bool = False,
+) -> bool:
     """What a row's end means for its party; True if the booker is told "cancelled".
 
-    The caller (``booking.cancel``) locked the party's sessions, ended the row and took its
-    seats off its session's counters. A change row that ends (declined, left) leaves the
-    lead as it is; the party's other lists, which skipped it while it held an offer, run
-    again. A lead declining its own offer while waiting elsewhere goes on waiting there
-    (``hand_over``). Any other lead ends its change rows.
+    The caller (``booking.cancel``; ``organiser.cancel_session`` with ``session_gone``)
+    locked the party's sessions (``party_session_ids_on`` for a whole session), ended the
+    row and took its seats off its session's counters. A change row that ends (declined,
+    left) leaves the lead as it is; the party's other lists, which skipped it while it
+    held an offer, run again. A lead that declined its own offer, or whose session is
+    cancelled, while waiting elsewhere goes on waiting there (``hand_over``). Any other
+    lead ends its change rows.
     """
     if booking.changes_booking_id is not None:
         run_lists(
@@ -418,7 +454,10 @@ def after_ending(booking: Booking, previous: BookingStatus, *, actor: str, now: 
         )
         return False
     left_from = booking.session_id
-    if previous is BookingStatus.OFFERED and hand_over(booking, actor=actor, now=now):
+    keeps_waiting = previous is BookingStatus.OFFERED or (
+        session_gone and previous is BookingStatus.WAITING
+    )
+    if keeps_waiting and hand_over(booking, actor=actor, now=now):
         run_lists(party_session_ids([booking.id]) - {left_from}, actor=actor, now=now)
         return False
     end_change_rows(booking, actor=actor, now=now)

@@ -99,9 +99,21 @@ def offer_deadline(session: EventSession, now: datetime) -> datetime | None:
 
 
 def make_offer(
-    party: Booking, session: EventSession, deadline: datetime, now: datetime, actor: str
+    party: Booking,
+    session: EventSession,
+    deadline: datetime,
+    now: datetime,
+    actor: str,
+    *,
+    gate_passed: bool = False,
 ) -> None:
-    """Hold seats for a waiting party and tell it by e-mail."""
+    """Hold seats for a waiting party and tell it by e-mail.
+
+    A party holds one offer at a time: unless ``promote``'s gate let it through already,
+    an offer to a party holding one on another session is refused (``PartyHoldsOffer``).
+    """
+    if not gate_passed:
+        waiting_party.ensure_no_other_offer(party)
     ledger.take_seats(session, party.seats)
     ledger.add_waiting(session, -party.seats)
     party.status = BookingStatus.OFFERED
@@ -145,7 +157,7 @@ def promote(
         if party.seats <= free:
             if not gate.claim(party):
                 continue
-            make_offer(party, session, deadline, now, actor)
+            make_offer(party, session, deadline, now, actor, gate_passed=True)
             free -= party.seats
             offered.append(party)
             for passed in skipped:
