@@ -214,8 +214,11 @@ def erase_booking(token: str, *, now: datetime | None = None) -> Booking:
             # same.
             with contextlib.suppress(SessionStarted, AlreadyCancelled, PartyInside):
                 booking = booking_service.cancel(booking.token, now=now)
-        anonymise([booking, *waiting_party.all_change_rows(booking)], now)
+        changes = waiting_party.all_change_rows(booking)
+        anonymise([booking, *changes], now)
         audit("booking.erased", "public", booking, seats=booking.seats)
+        for change in changes:
+            audit("booking.erased", "public", change, seats=change.seats, lead=booking.id)
         return booking
 
 

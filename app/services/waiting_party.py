@@ -259,6 +259,7 @@ class OfferGate:
         keys = {party_key(party) for party in parties}
         self.busy: set[int] = set()
         self.shared: set[int] = {party_key(p) for p in parties if p.changes_booking_id}
+        alive: set[int] = set()
         rows = (
             db.session.execute(
                 select(Booking.id, Booking.changes_booking_id, Booking.status).where(
@@ -273,8 +274,13 @@ class OfferGate:
             key = changes or row_id
             if changes:
                 self.shared.add(key)
+            else:
+                alive.add(key)
             if status is BookingStatus.OFFERED:
                 self.busy.add(key)
+        # A change row whose lead no longer holds nor awaits seats (its party did not come
+        # to its session) can never be accepted: no offer, and no seats held for it.
+        self.busy |= keys - alive
 
     def holds_offer(self, party: Booking) -> bool:
         """Whether the party already holds an offer somewhere (as this pass knows)."""
@@ -495,4 +501,5 @@ def hand_over(lead: Booking, *, actor: str, now: datetime) -> Booking | None:
     db.session.flush()
     db.session.expire(lead, ["session"])
     audit("waitlist.handed_over", actor, lead, seats=lead.seats, source=source, change=heir.id)
+    audit("waitlist.merged", actor, heir, seats=heir.seats, lead=lead.id)
     return heir
