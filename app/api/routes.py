@@ -185,7 +185,8 @@ def openapi() -> Response:
     # Any site may read the description (documentation tools, code generators).
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # a 304 in place when the client holds this version
+    return response
 
 
 @bp.get("/healthz")
