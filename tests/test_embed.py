@@ -71,6 +71,9 @@ def test_the_widget_shows_one_event_or_one_kind_and_opens_booking_at_the_top(
     assert f'id="avail-{film}"' in week and f'id="avail-{hike}"' in week
     assert f'href="/sessions/{film}" target="_top"' in week
     assert "site-header" not in week  # no site chrome inside the frame
+    # Nothing inside the frame needs a cookie, so none is set (a third-party one would be
+    # refused by most browsers anyway).
+    assert "Set-Cookie" not in client.get("/embed/").headers
     for query in ("kind=film", f"event={slug}"):
         page = client.get(f"/embed/?{query}").get_data(as_text=True)
         assert f'id="avail-{film}"' in page, query
@@ -172,6 +175,9 @@ def test_an_allowed_site_frames_live_counts_and_books_at_the_top(
     assert content > 150
     inner = iframe.evaluate("frame => frame.clientHeight")  # inside the frame's border
     assert abs(inner - content) <= 1
+    # …and to its column's width, without a border of its own.
+    assert iframe.evaluate("frame => frame.style.width") == "100%"
+    assert iframe.evaluate("frame => getComputedStyle(frame).borderTopWidth") == "0px"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "widget-framed.png"), full_page=True)
 
@@ -224,3 +230,28 @@ def test_the_widget_pages_pass_axe(app, make_session, live_server, page_factory)
             assert axe_violations(page) == [], (width, query)
             if not query:
                 page.screenshot(path=str(SHOTS / f"widget-{width}.png"), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+@pytest.mark.app_config(EMBED_ORIGINS=[SCHOOL])
+def test_the_dashboard_snippet_passes_axe(app, make_session, live_server, page_factory):
+    from app.models import Role
+    from app.services.accounts import create_user
+
+    from .conftest import STAFF_PASSWORD
+
+    make_session()
+    with app.app_context():
+        create_user("orga@mines-ales.fr", Role.ORGANISER, STAFF_PASSWORD, "Orga")
+        db.session.commit()
+    page = page_factory(width=1280, height=900)
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Adresse e-mail").fill("orga@mines-ales.fr")
+    page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(re.compile(r"/admin/?$"))
+    snippet = page.get_by_label("Code à copier")
+    expect(snippet).to_have_value(re.compile(r"^<iframe src=\"http://127\.0\.0\.1:\d+/embed/\""))
+    assert axe_violations(page) == []
+    page.locator(".embed-snippet").screenshot(path=str(SHOTS / "dashboard-snippet.png"))

@@ -12,6 +12,21 @@
   var MIN = 80;
   var MAX = 20000;
 
+  // The snippet's width="600" is for pages without this script; with it, the frame takes
+  // its column's width (phones included), unless the page styled it already.
+  function fit() {
+    var frames = document.querySelectorAll("iframe[data-minerales-embed]");
+    for (var i = 0; i < frames.length; i += 1) {
+      if (!frames[i].style.width) { frames[i].style.width = "100%"; }
+      if (!frames[i].style.border) { frames[i].style.border = "0"; }
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", fit);
+  } else {
+    fit();
+  }
+
   window.addEventListener("message", function (event) {
     if (event.origin !== origin) { return; }
     var data = event.data;
