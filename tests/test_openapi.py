@@ -42,6 +42,16 @@ def test_every_api_route_is_described(app, client):
     assert routes == described
 
 
+def test_any_site_may_read_the_api_without_credentials(client, make_session):
+    make_session()
+    for path in ("/api/openapi.json", "/api/sessions", "/api/events/999999"):
+        response = client.get(path, headers={"Origin": "https://www.mines-ales.fr"})
+        assert response.headers["Access-Control-Allow-Origin"] == "*", path
+        assert "Access-Control-Allow-Credentials" not in response.headers
+        assert "Set-Cookie" not in response.headers
+    assert "Access-Control-Allow-Origin" not in client.get("/").headers
+
+
 def test_the_document_answers_304_to_its_own_etag(client):
     first = client.get("/api/openapi.json")
     again = client.get("/api/openapi.json", headers={"If-None-Match": first.headers["ETag"]})

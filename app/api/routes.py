@@ -177,13 +177,23 @@ def programme_version() -> Response:
     return with_validators(jsonify(body), tag)
 
 
+@bp.after_request
+def _open_to_other_sites(response: Response) -> Response:
+    """Any site's scripts may read the API: it is public, and no answer uses a cookie.
+
+    ``*`` never lets a browser send credentials, so no visitor's session is exposed.
+    """
+    if request.path.startswith("/api/"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "ETag"
+    return response
+
+
 @bp.get("/api/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of everything under /api/."""
     response = jsonify(openapi_document(current_app.config["BASE_URL"]))
     response.headers["Cache-Control"] = "public, max-age=3600"
-    # Any site may read the description (documentation tools, code generators).
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.add_etag()
     response.make_conditional(request)  # a 304 in place when the client holds this version
     return response

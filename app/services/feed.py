@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..i18n import gettext
-from ..labels import kind_label
+from ..labels import kind_label, kind_plural
 from ..models import AuditEntry, Event, EventKind, EventSession
 from ..timeutil import as_utc, paris
 from .programme import list_sessions
@@ -94,7 +94,7 @@ def calendar_name(kind: EventKind | None, event: Event | None) -> str:
     if event is not None:
         return f"Minér’Alès · {event.title}"
     if kind is not None:
-        return f"Minér’Alès · {kind_label(kind)}"
+        return f"Minér’Alès · {kind_plural(kind)}"
     return "Minér’Alès"
 
 
