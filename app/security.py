@@ -60,13 +60,13 @@ def embed_origin(origin: str) -> str:
     parts = urlsplit(origin.strip())
     try:
         port = parts.port
-    except ValueError:
-        port = None
-        parts = parts._replace(netloc="")
+    except ValueError:  # not a number, or out of range
+        port = -1
     host = parts.hostname or ""
     valid_host = host.replace(".", "").replace("-", "").isalnum() and host.isascii()
     if (
-        parts.scheme not in ("http", "https")
+        port == -1
+        or parts.scheme not in ("http", "https")
         or not valid_host
         or parts.username
         or parts.password

@@ -53,7 +53,14 @@ def test_without_the_setting_only_our_own_pages_may_frame_the_widget(client):
 
 @pytest.mark.parametrize(
     "origins",
-    [["https://www.mines-ales.fr/page"], ["*"], ["https://x.fr; script-src *"], ["'self'"]],
+    [
+        ["https://www.mines-ales.fr/page"],
+        ["*"],
+        ["https://x.fr; script-src *"],
+        ["'self'"],
+        ["https://x.fr:99999"],
+        ["ftp://x.fr"],
+    ],
 )
 def test_a_setting_that_is_not_a_list_of_origins_stops_the_start(database_configs, origins):
     with pytest.raises(ValueError, match="EMBED_ORIGINS"):
