@@ -77,12 +77,14 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .checkin import bp as checkin_bp
+    from .embed import bp as embed_bp
     from .gallery import bp as gallery_bp
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(gallery_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(embed_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(checkin_bp)

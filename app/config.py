@@ -215,6 +215,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Flask-WTF would parse again on every request, is not needed.
         "WTF_I18N_ENABLED": False,
         "MAX_CONTENT_LENGTH": env_int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        # Sites allowed to frame the widget's pages (/embed/), as origins: comma-separated
+        # "https://www.mines-ales.fr, https://www.imt.fr". Every other page frames nowhere.
+        "EMBED_ORIGINS": env_list("EMBED_ORIGINS") or [],
         # Routes used only by bench/ (a bare "hello" to compare the live poll against).
         "BENCH_ROUTES": env_flag("BENCH_ROUTES", False),
     }

@@ -1,9 +1,17 @@
 """What every response carries (CSP, framing, sniffing, referrer, permissions, HSTS) and
-the guards every request passes before a view sees it (ids in range, no NUL characters)."""
+the guards every request passes before a view sees it (ids in range, no NUL characters).
+
+No page may be framed by another site (``frame-ancestors 'none'``, ``X-Frame-Options:
+DENY``), except the widget's pages under ``/embed/``: the sites in ``EMBED_ORIGINS`` (the
+school's) may frame those, and only those. The list is read on each such request, so a
+changed setting needs no new policy built anywhere else.
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, request
 from werkzeug.routing import IntegerConverter, Map
@@ -15,8 +23,8 @@ from .assets import HTMX_CDN_ORIGIN
 LARGEST_ID = 2**31 - 1
 
 
-def content_security_policy(app: Flask) -> str:
-    """Build the strict CSP: no inline script or style, no eval, no framing."""
+def content_security_policy(app: Flask, frame_ancestors: str = "'none'") -> str:
+    """Build the strict CSP: no inline script or style, no eval, no framing but as told."""
     script_src = ["'self'"]
     if app.config["HTMX_SOURCE"] == "cdn":
         script_src.append(HTMX_CDN_ORIGIN)
@@ -30,9 +38,59 @@ def content_security_policy(app: Flask) -> str:
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
+        "frame-ancestors": [frame_ancestors],
     }
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
+EMBED_PREFIX = "/embed/"
+
+
+def is_embed_page(path: str) -> bool:
+    """Whether ``path`` is one of the widget's pages, which other sites may frame."""
+    return path.startswith(EMBED_PREFIX)
+
+
+def embed_origin(origin: str) -> str:
+    """An origin of ``EMBED_ORIGINS`` as CSP writes it; ValueError for anything else.
+
+    Only ``scheme://host[:port]``: a path, a wildcard or a quote could widen the policy
+    (or end the directive and start another).
+    """
+    parts = urlsplit(origin.strip())
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        port = -1
+    host = parts.hostname or ""
+    valid_host = host.replace(".", "").replace("-", "").isalnum() and host.isascii()
+    if (
+        port == -1
+        or parts.scheme not in ("http", "https")
+        or not valid_host
+        or parts.username
+        or parts.password
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(f"EMBED_ORIGINS: {origin!r} is not an origin like https://www.example.fr")
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+@lru_cache(maxsize=8)
+def embed_policy(app: Flask, origins: tuple[str, ...]) -> str:
+    """The CSP of the widget's pages: our own pages and ``origins`` may frame them."""
+    ancestors = " ".join(["'self'", *(embed_origin(origin) for origin in origins)])
+    return content_security_policy(app, frame_ancestors=ancestors)
+
+
+def embed_origins(app: Flask) -> tuple[str, ...]:
+    """The ``EMBED_ORIGINS`` setting as a tuple (a list, or one comma-separated string)."""
+    raw = app.config.get("EMBED_ORIGINS") or ()
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    return tuple(origin.strip() for origin in raw if origin.strip())
 
 
 def is_door_page(path: str) -> bool:
@@ -50,16 +108,21 @@ def init_security_headers(app: Flask) -> None:
     """Register the after-request hook that sets the security headers."""
     csp = content_security_policy(app)
     hsts = "max-age=31536000; includeSubDomains" if app.config.get("HSTS") else None
+    embed_policy(app, embed_origins(app))  # a malformed EMBED_ORIGINS stops the start
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
         """Add the headers to every response: pages, errors, static files, 304s, redirects."""
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
+        if is_embed_page(request.path):
+            # frame-ancestors alone decides; X-Frame-Options cannot name another site.
+            headers.setdefault("Content-Security-Policy", embed_policy(app, embed_origins(app)))
+        else:
+            headers.setdefault("Content-Security-Policy", csp)
+            headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         # Booking pages carry a secret token in their URL: never send it to another site.
         headers.setdefault("Referrer-Policy", "same-origin")
-        headers["X-Frame-Options"] = "DENY"
         headers["Permissions-Policy"] = permissions_policy(request.path)
         # No other site's window keeps a handle on ours, nor embeds our files.
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")

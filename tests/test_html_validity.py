@@ -87,6 +87,9 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
         "privacy": fetch(visitor, "/privacy"),
         "login": fetch(visitor, "/login"),
         "not-found": fetch(visitor, "/sessions/999999", status=404),
+        "embed-week": fetch(visitor, "/embed/"),
+        "embed-kind": fetch(visitor, "/embed/?kind=film"),
+        "embed-event": fetch(visitor, f"/embed/?event={data['event']}"),
     }
     english = app.test_client()
     english.get("/language/en")

@@ -9,4 +9,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import booking_pages, programme, session_page, site  # noqa: E402,F401  (views attach to bp)
+from . import booking_pages, feed, programme, session_page, site  # noqa: E402,F401  (views attach to bp)
