@@ -104,6 +104,16 @@ def parse_local_datetime(text: str) -> datetime:
     return whole_minute(value)
 
 
+def parse_opening(text: str) -> datetime | None:
+    """An opening time as typed (Paris time); empty: now. Raises ``BadOpening``."""
+    if not text.strip():
+        return None
+    try:
+        return parse_local_datetime(text)
+    except ValueError:
+        raise BadOpening() from None
+
+
 def _parse_weekdays(text: str) -> tuple[frozenset[int], list[DomainError]]:
     """Weekday numbers from names or digits."""
     days: set[int] = set()

@@ -52,7 +52,7 @@ class BadWeekday(DomainError):
     """A weekday name nobody knows."""
 
     code, status, field, positional = "bad_weekday", 422, "weekdays", ("value",)
-    text = N_("Jour inconnu : « %(value)s ». Écrivez par exemple mar,mer,jeu ou tue,wed,thu.")
+    text = N_("Jour inconnu : « %(value)s ». Écrivez par exemple mar,mer,jeu ou tue,wed,thu.")
 
 
 class NoDayMatches(DomainError):
@@ -73,7 +73,7 @@ class BadTime(DomainError):
     """A start time that cannot be read."""
 
     code, status, field, positional = "bad_time", 422, "times", ("value",)
-    text = N_("Heure illisible : « %(value)s ». Écrivez par exemple 14:00 15:00 16:00.")
+    text = N_("Heure illisible : « %(value)s ». Écrivez par exemple 14:00 15:00 16:00.")
 
 
 class BadMinutes(DomainError):
@@ -94,7 +94,7 @@ class BadOpening(DomainError):
     """The opening time cannot be read."""
 
     code, status, field = "bad_opening", 422, "booking_opens_at"
-    text = N_("Date et heure illisibles : écrivez par exemple 2027-05-02 09:00.")
+    text = N_("Date et heure illisibles : écrivez par exemple 2027-05-02 09:00.")
 
 
 class BadCloseMinutes(DomainError):
