@@ -35,7 +35,9 @@ def live_version(scope: str) -> LiveVersion:
     Read it before loading the rows it stands for: the rows are then at least as new as
     the version, never older.
     """
-    return LiveVersion(ledger.change_counter(), scope, current_language(), int(utcnow().timestamp() // 60))
+    return LiveVersion(
+        ledger.change_counter(), scope, current_language(), int(utcnow().timestamp() // 60)
+    )
 
 
 def poll_scope(kind: EventKind | None, event_id: int | None, *, upcoming: bool = False) -> str:

@@ -140,9 +140,7 @@ def test_a_bad_row_refuses_the_whole_series(app, runner, event_id):
     assert starts(app, event_id) == []
 
 
-def test_a_failure_in_the_middle_rolls_back_the_rows_written_before(
-    app, event_id, monkeypatch
-):
+def test_a_failure_in_the_middle_rolls_back_the_rows_written_before(app, event_id, monkeypatch):
     tuesday = a_tuesday()
     written = []
     real_add = series._add_session
@@ -256,9 +254,7 @@ def test_the_page_previews_then_creates_in_one_post(app, organiser, event_id):
     assert "12 déjà programmées" in again.get_data(as_text=True)
 
 
-def test_the_page_shows_each_error_next_to_its_field_and_stores_nothing(
-    app, organiser, event_id
-):
+def test_the_page_shows_each_error_next_to_its_field_and_stores_nothing(app, organiser, event_id):
     url = f"/admin/events/{event_id}/series"
     token = form_fields(organiser.get(url).get_data(as_text=True))["csrf_token"]
     data = {

@@ -244,9 +244,7 @@ def plan_edition(from_year: int, week: date) -> EditionPlan:
     return plan
 
 
-def new_edition(
-    from_year: int, week: date, *, actor: str, dry_run: bool = False
-) -> EditionPlan:
+def new_edition(from_year: int, week: date, *, actor: str, dry_run: bool = False) -> EditionPlan:
     """Copy edition ``from_year`` onto the week of ``week``, booking closed until opened.
 
     One transaction: the copied events, their sessions, and the specimens they show, which
