@@ -180,14 +180,14 @@ def test_an_organiser_sets_the_opening_of_every_session_of_an_event(app, organis
     token = form_fields(organiser.get(url).get_data(as_text=True))["csrf_token"]
     bad = organiser.post(
         f"/admin/events/{event_id}/opening",
-        data={"csrf_token": token, "booking_opens_at": "le 2 mai"},
+        data={"csrf_token": token, "opening-booking_opens_at": "le 2 mai"},
     )
     assert bad.status_code == 422
-    assert 'id="booking_opens_at-error"' in bad.get_data(as_text=True)
+    assert 'id="opening-booking_opens_at-error"' in bad.get_data(as_text=True)
     opens = next_may_second()
     response = organiser.post(
         f"/admin/events/{event_id}/opening",
-        data={"csrf_token": token, "booking_opens_at": opens.strftime("%Y-%m-%dT%H:%M")},
+        data={"csrf_token": token, "opening-booking_opens_at": opens.strftime("%Y-%m-%dT%H:%M")},
     )
     assert response.status_code == 303
     with app.app_context():

@@ -277,3 +277,158 @@ def test_the_page_shows_each_error_next_to_its_field_and_stores_nothing(app, org
     organiser.get("/language/en")
     english = organiser.post(url, data={**data, "action": "create"})
     assert "Choose at least one day of the week." in english.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------
+# The new dashboard pages in a browser: axe, no sideways scrolling, screenshots; vnu
+# ---------------------------------------------------------------------------------------
+
+
+def sign_in_organiser(app, page, base_url: str) -> None:
+    """Create an organiser and sign in through the login form."""
+    from app.models import Role
+    from app.services.accounts import create_user
+
+    from .conftest import STAFF_PASSWORD
+
+    with app.app_context():
+        create_user("orga@mines-ales.fr", Role.ORGANISER, STAFF_PASSWORD, "Orga")
+        db.session.commit()
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Adresse e-mail").fill("orga@mines-ales.fr")
+    page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{base_url}/admin/")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_the_series_and_editions_pages_pass_axe_at_both_widths(
+    app, event_id, live_server, page_factory
+):
+    import os
+    from pathlib import Path
+
+    from .test_accessibility import WIDTHS, axe_violations
+
+    shots = Path(os.environ.get("SHOTS_DIR", "")) if os.environ.get("SHOTS_DIR") else None
+    tuesday = a_tuesday()
+    wednesday_15h = datetime.combine(tuesday + timedelta(days=1), time(15), tzinfo=PARIS)
+    with app.app_context():  # one is already there: the preview shows it skipped
+        db.session.add(
+            EventSession(
+                event_id=event_id,
+                starts_at=wednesday_15h,
+                ends_at=wednesday_15h + timedelta(minutes=45),
+                capacity=20,
+            )
+        )
+        db.session.commit()
+    problems: dict[str, list[str]] = {}
+    for width in ("desktop", "phone"):
+        page = page_factory(*WIDTHS[width])
+        if width == "desktop":
+            sign_in_organiser(app, page, live_server)
+        else:
+            page.goto(f"{live_server}/login")
+            page.get_by_label("Adresse e-mail").fill("orga@mines-ales.fr")
+            from .conftest import STAFF_PASSWORD
+
+            page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
+            page.get_by_role("button", name="Se connecter").click()
+            page.wait_for_url(f"{live_server}/admin/")
+
+        def check(name: str, page=page, width=width, whole_page: bool = True) -> None:
+            found = axe_violations(page)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0 and whole_page:
+                found.append(f"{overflow} px wider than the screen")
+            if found:
+                problems[f"{name} ({width})"] = found
+            if shots:
+                page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
+
+        page.goto(f"{live_server}/admin/events/{event_id}/series")
+        check("series")
+        page.get_by_label("Premier jour").fill(tuesday.isoformat())
+        page.get_by_label("Dernier jour").fill((tuesday + timedelta(days=3)).isoformat())
+        page.get_by_role("button", name="Voir l’aperçu").click()
+        check("series-errors")
+        for day in ("mardi", "mercredi", "jeudi", "vendredi"):
+            page.get_by_label(day, exact=True).check()
+        page.get_by_label("Heures de début").fill("14:00 15:00 16:00")
+        page.get_by_role("button", name="Voir l’aperçu").click()
+        page.locator("#series-preview").wait_for()
+        check("series-preview")
+        page.goto(f"{live_server}/admin/editions")
+        check("editions")
+        page.get_by_label("Un jour de la semaine de la nouvelle édition").fill(
+            date(tuesday.year + 1, 5, 4).isoformat()
+        )
+        page.get_by_role("button", name="Voir l’aperçu").click()
+        check("editions-preview")
+        page.goto(f"{live_server}/admin/statistics")
+        # The per-session tables below were wider than a phone before editions came; the
+        # editions' table scrolls within its own box.
+        check("statistics", whole_page=False)
+        box = page.locator("#stats-editions + p + .table-scroll").bounding_box()
+        assert box and box["x"] + box["width"] <= WIDTHS[width][0]
+    assert problems == {}
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_the_new_pages_pass_the_nu_html_checker(app, organiser, event_id, tmp_path, capsys):
+    import json
+    import shutil
+    import subprocess
+
+    from .test_html_validity import VNU_JAR, unavailable
+
+    java = shutil.which("java")
+    if not java or not VNU_JAR.exists():
+        unavailable("vnu or java missing")
+    url = f"/admin/events/{event_id}/series"
+    token = form_fields(organiser.get(url).get_data(as_text=True))["csrf_token"]
+    data = {"csrf_token": token, **series_form(a_tuesday())}
+    bad = {**data, "times": "quatorze", "weekdays": []}
+    pages = {
+        "series": organiser.get(url).get_data(as_text=True),
+        "series-preview": organiser.post(url, data={**data, "action": "preview"}).get_data(
+            as_text=True
+        ),
+        "series-errors": organiser.post(url, data={**bad, "action": "preview"}).get_data(
+            as_text=True
+        ),
+    }
+    assert organiser.post(url, data={**data, "action": "create"}).status_code == 303
+    pages["editions"] = organiser.get("/admin/editions").get_data(as_text=True)
+    year = paris(utcnow()).year
+    pages["editions-preview"] = organiser.post(
+        "/admin/editions/new",
+        data={
+            "csrf_token": token,
+            "from_year": str(year),
+            "week": f"{year + 1}-05-04",
+            "action": "preview",
+        },
+    ).get_data(as_text=True)
+    pages["statistics"] = organiser.get("/admin/statistics").get_data(as_text=True)
+    files = []
+    for name, html in pages.items():
+        path = tmp_path / f"{name}.html"
+        path.write_text(html, encoding="utf-8")
+        files.append(str(path))
+    run = subprocess.run(
+        [java, "-jar", str(VNU_JAR), "--format", "json", "--stdout", *files],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    messages = json.loads(run.stdout)["messages"]
+    errors = [
+        f"{m.get('url', '').rsplit('/', 1)[-1]}:{m.get('lastLine')}: {m['message']}"
+        for m in messages
+        if m["type"] != "info"
+    ]
+    assert not errors, "\n".join(errors)

@@ -18,6 +18,9 @@ from . import bp
 from .common import actor
 from .forms import OpeningForm, SeriesForm
 
+# The opening form shares the page with the rule's, which has a field of the same name.
+OPENING = "opening"
+
 
 def _event(event_id: int) -> Event:
     """The event of the page, or 404."""
@@ -45,7 +48,7 @@ def _typed(form: SeriesForm) -> series.SeriesInput:
 def _page(event: Event, status: int = 200, **context: object) -> tuple[str, int]:
     """The series page."""
     context.setdefault("form", SeriesForm())
-    context.setdefault("opening_form", OpeningForm())
+    context.setdefault("opening_form", OpeningForm(prefix=OPENING))
     return render_template("admin/series.html", event=event, **context), status
 
 
@@ -86,7 +89,7 @@ def event_series(event_id: int) -> Response | tuple[str, int]:
 def event_opening(event_id: int) -> Response | tuple[str, int]:
     """When booking opens for every session of the event still to come (empty: now)."""
     event = _event(event_id)
-    form = OpeningForm()
+    form = OpeningForm(prefix=OPENING)
     if not form.validate_on_submit():
         return _page(event, 400, opening_form=form)
     try:
