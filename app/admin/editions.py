@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..forms import show_refusal
-from ..i18n import ngettext
+from ..i18n import gettext, ngettext
 from ..services import editions, series
 from ..services.errors import DomainError
 from . import bp
@@ -74,7 +74,9 @@ def open_edition(year: int) -> Response | tuple[str, int]:
             "Ouverture des réservations enregistrée pour %(num)d séance.",
             "Ouverture des réservations enregistrée pour %(num)d séances.",
             changed,
-        ),
+        )
+        if changed
+        else gettext("Rien à changer : ces séances ouvrent déjà à ce moment."),
         "success",
     )
     return redirect(url_for(".editions_page") + f"#edition-{year}", code=303)
