@@ -165,3 +165,79 @@ def register_cli(app: Flask) -> None:
             )
             raise SystemExit(1)
         click.echo("Ledger OK: every counter matches its bookings.")
+
+    @app.cli.command("add-series")
+    @click.option("--event", "event_id", type=int, required=True, help="The event's id.")
+    @click.option("--from", "first_day", required=True, help="First day, YYYY-MM-DD.")
+    @click.option("--to", "last_day", required=True, help="Last day, YYYY-MM-DD.")
+    @click.option("--weekdays", required=True, help="e.g. tue,wed,thu,fri (or mar,mer,jeu,ven).")
+    @click.option("--times", required=True, help="Start times, Paris time, e.g. 14:00,15:00.")
+    @click.option("--minutes", required=True, help="How long each session lasts.")
+    @click.option("--capacity", required=True, help="Seats of each session.")
+    @click.option("--opens", default="", help="When booking opens, Paris time (YYYY-MM-DDTHH:MM).")
+    @click.option(
+        "--closes-minutes", default="", help="Booking closes this long before each start."
+    )
+    @click.option("--dry-run", is_flag=True, help="Show what would be created; create nothing.")
+    def add_series_command(
+        event_id: int,
+        first_day: str,
+        last_day: str,
+        weekdays: str,
+        times: str,
+        minutes: str,
+        capacity: str,
+        opens: str,
+        closes_minutes: str,
+        dry_run: bool,
+    ) -> None:
+        """Create the sessions of a rule for an event, all in one transaction (or none)."""
+        from .services import series
+        from .services.errors import DomainError
+        from .services.series_errors import SeriesInvalid
+
+        raw = series.SeriesInput(
+            first_day, last_day, weekdays, times, minutes, capacity, opens, closes_minutes
+        )
+        try:
+            rule = series.parse_rule(raw)
+            plan = series.plan_series(event_id, rule)
+            for row in plan.rows:
+                mark = "skip (exists)" if row.exists else "create"
+                problem = f"  ! {row.problem.message()}" if row.problem else ""
+                click.echo(f"{mark:14} {paris(row.starts_at):%a %Y-%m-%d %H:%M}{problem}")
+            if dry_run:
+                click.echo(f"Dry run: {len(plan.new)} to create, {len(plan.skipped)} skipped.")
+                return
+            result = series.create_series(event_id, rule, actor="cli")
+        except SeriesInvalid as error:
+            for problem in error.problems:
+                click.echo(f"{problem.field}: {problem.message()}", err=True)
+            raise click.ClickException(error.message()) from None
+        except DomainError as error:
+            raise click.ClickException(error.message()) from None
+        commit_now()
+        click.echo(f"{len(result.created)} session(s) created, {result.skipped} skipped.")
+
+    @app.cli.command("new-edition")
+    @click.option("--from", "from_year", required=True, help="The edition (year) to copy.")
+    @click.option("--week", required=True, help="A day of the new edition's week, YYYY-MM-DD.")
+    @click.option("--dry-run", is_flag=True, help="Show what would be copied; copy nothing.")
+    def new_edition_command(from_year: str, week: str, dry_run: bool) -> None:
+        """Copy an edition's events, specimens and sessions onto a week, booking closed."""
+        from .services import editions
+        from .services.errors import DomainError
+
+        try:
+            year, day = editions.parse_copy(from_year, week)
+            plan = editions.new_edition(year, day, actor="cli", dry_run=dry_run)
+        except DomainError as error:
+            raise click.ClickException(error.message()) from None
+        commit_now()
+        verb = "would be" if dry_run else "were"
+        click.echo(
+            f"Edition {plan.target_year} (week of {plan.week}) from {plan.source_year}: "
+            f"{plan.new_events} event(s) and {plan.new_sessions} session(s) {verb} copied, "
+            f"{plan.skipped_sessions} already there, {len(plan.specimens)} specimen(s) moved. "
+            "Booking stays closed until opened."
+        )

@@ -5,11 +5,12 @@ Pages, forms (the organisers' choices), exports and e-mails all read them from h
 
 from __future__ import annotations
 
-from flask_babel import format_datetime
+from flask_babel import format_date
 
-from .i18n import gettext, ngettext
+from .i18n import clock, gettext, ngettext
 from .models import Booking, BookingStatus, EventKind, EventSession, SpecimenCategory
 from .services.programme import Availability, availability
+from .timeutil import paris
 
 
 def kind_label(kind: EventKind) -> str:
@@ -79,6 +80,18 @@ def booking_status_label(booking: Booking) -> str:
     }[booking.status]
 
 
+def opening_label(session: EventSession) -> str:
+    """« Réservations ouvertes le 2 mai à 9 h », or that they open later, date to come."""
+    opens_at = session.booking_opens_at
+    if session.opening_pending or opens_at is None:
+        return gettext("Réservations bientôt ouvertes")
+    return gettext(
+        "Réservations ouvertes le %(day)s à %(time)s",
+        day=format_date(paris(opens_at).date(), "d MMMM"),
+        time=clock(opens_at),
+    )
+
+
 def availability_label(session: EventSession, state: Availability | None = None) -> str:
     """« 12 places », « Dernières places : 3 », « Complet »…"""
     state = state or availability(session)
@@ -90,10 +103,7 @@ def availability_label(session: EventSession, state: Availability | None = None)
     if state is Availability.FULL:
         return gettext("Complet – liste d’attente")
     if state is Availability.NOT_YET_OPEN:
-        return gettext(
-            "Ouverture le %(when)s",
-            when=format_datetime(session.booking_opens_at, "d MMMM, HH:mm"),
-        )
+        return opening_label(session)
     if state is Availability.CLOSED:
         return gettext("Réservations closes")
     if state is Availability.PAST:

@@ -4,18 +4,20 @@ The live poll's ETag (``/live/seats``) and the keys of the shared page parts
 (app/fragments.py) both say "these counts, for this scope, in this language, at this
 minute". The change counter (``ledger.change_counter``) moves in the same transaction as
 anything public pages show (seats, sessions, events, specimens); the minute is there
-because a session's state also changes with the clock (booking closes, the session
-starts) without any seat moving.
+because a session's state also changes with the clock (booking opens or closes, the
+session starts) without any seat moving. Opening times are whole minutes (the services
+that set them drop the seconds), so the minute changes exactly when booking opens: the
+first poll after it gets the open session, the moment of the rush.
 """
 
 from __future__ import annotations
 
-import time
 from typing import NamedTuple
 
 from .i18n import current_language
 from .models import EventKind
 from .services import ledger
+from .timeutil import utcnow
 
 
 class LiveVersion(NamedTuple):
@@ -33,7 +35,9 @@ def live_version(scope: str) -> LiveVersion:
     Read it before loading the rows it stands for: the rows are then at least as new as
     the version, never older.
     """
-    return LiveVersion(ledger.change_counter(), scope, current_language(), int(time.time() // 60))
+    return LiveVersion(
+        ledger.change_counter(), scope, current_language(), int(utcnow().timestamp() // 60)
+    )
 
 
 def poll_scope(kind: EventKind | None, event_id: int | None, *, upcoming: bool = False) -> str:

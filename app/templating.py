@@ -78,6 +78,7 @@ GLOBALS = {
     "asset_url": asset_url,
     "availability": availability,
     "availability_label": labels.availability_label,
+    "opening_label": labels.opening_label,
     "booking_status_label": labels.booking_status_label,
     "category_label": labels.category_label,
     "category_plural": labels.category_plural,

@@ -61,6 +61,7 @@ def sample_ids(app, make_session):
             "image_id": specimen.images[0].id,
             "size": "thumb",
             "digest": specimen.images[0].digest,
+            "year": db.session.get(EventSession, session_id).event.edition,
         }
 
 
@@ -137,6 +138,20 @@ ALLOWED_POST_OUTCOMES = {
     ),
     "admin.remove_specimen_image": Outcome(
         303, "/admin/specimens/{specimen_id}/edit", ("success", "Photo supprimée.")
+    ),
+    # Empty opening time: open now, which the sample's sessions already are.
+    "admin.event_opening": Outcome(
+        303,
+        "/admin/events/{event_id}/series",
+        ("success", "Rien à changer\u202f: ces séances ouvrent déjà à ce moment."),
+    ),
+    "admin.new_edition": Outcome(
+        422, None, "Indiquez l’année de l’édition à recopier, par exemple 2026."
+    ),
+    "admin.open_edition": Outcome(
+        303,
+        "/admin/editions#edition-{year}",
+        ("success", "Rien à changer\u202f: ces séances ouvrent déjà à ce moment."),
     ),
     "checkin.scan": Outcome(
         303, "/checkin/sessions/{session_id}", ("error", "Saisissez ou scannez un code de billet.")

@@ -6,6 +6,8 @@ Every module registers its URL rules on the one blueprint ``bp``, so endpoint na
 * sessions.py: the overview, a session's page, capacity, duplicate, cancel, edit, lists;
 * bookings.py: one booking or waiting party (by phone, cancel, move, offer, priority);
 * events.py: the events and their form;
+* series.py: sessions from a rule, and when booking opens for an event;
+* editions.py: the editions, a new one copied from an earlier one, opening its booking;
 * messages.py: e-mails to the people of a session or an event;
 * statistics.py: the statistics page and its CSV;
 * collection.py: specimens and their pictures;
@@ -24,9 +26,11 @@ guard_blueprint(bp, Role.ORGANISER)
 from . import (  # noqa: E402,F401
     bookings,
     collection,
+    editions,
     events,
     messages,
     people,
+    series,
     sessions,
     statistics,
 )

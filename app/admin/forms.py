@@ -13,6 +13,7 @@ from wtforms import (
     FloatField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -289,3 +290,44 @@ class PrivacyExportForm(FlaskForm):
     """The address whose personal data an administrator exports (a GDPR access request)."""
 
     email = email_field(_l("Adresse e-mail de la personne"), _l("Indiquez l’adresse e-mail."))
+
+
+WEEKDAY_CHOICES = (
+    ("0", _l("lundi")),
+    ("1", _l("mardi")),
+    ("2", _l("mercredi")),
+    ("3", _l("jeudi")),
+    ("4", _l("vendredi")),
+    ("5", _l("samedi")),
+    ("6", _l("dimanche")),
+)
+
+
+class SeriesForm(FlaskForm):
+    """Sessions from a rule. Plain text fields: services/series.py reads and checks them,
+    for this form and the command alike, and names the field of each refusal."""
+
+    first_day = StringField(_l("Premier jour"))
+    last_day = StringField(_l("Dernier jour"))
+    weekdays = SelectMultipleField(
+        _l("Jours de la semaine"), choices=choices(WEEKDAY_CHOICES), validate_choice=False
+    )
+    times = StringField(_l("Heures de début"))
+    minutes = StringField(_l("Durée (minutes)"))
+    capacity = StringField(_l("Capacité de chaque séance"))
+    booking_opens_at = StringField(_l("Ouverture des réservations (facultatif)"))
+    close_minutes = StringField(_l("Clôture : minutes avant le début (facultatif)"))
+    note = StringField(_l("Note publique (facultatif)"), validators=[Length(max=300)])
+
+
+class OpeningForm(FlaskForm):
+    """When booking opens for many sessions at once; empty: now."""
+
+    booking_opens_at = StringField(_l("Ouverture des réservations"))
+
+
+class NewEditionForm(FlaskForm):
+    """Copy an edition onto a week of another year."""
+
+    from_year = StringField(_l("Édition à recopier (année)"))
+    week = StringField(_l("Un jour de la semaine de la nouvelle édition"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, render_template
 
-from ..services import exports, stats
+from ..services import exports, stats, stats_editions
 from . import bp
 from .common import csv_download
 
@@ -12,7 +12,12 @@ from .common import csv_download
 @bp.get("/statistics")
 def statistics() -> str:
     """Bookings over time, fill rates per session and per kind, no-shows: charts and tables."""
-    return render_template("admin/statistics.html", stats=stats.statistics(), percent=stats.percent)
+    return render_template(
+        "admin/statistics.html",
+        stats=stats.statistics(),
+        editions=stats_editions.edition_figures(),
+        percent=stats.percent,
+    )
 
 
 @bp.get("/statistics.csv")

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
-from ..timeutil import utcnow
+from ..timeutil import paris, utcnow
 from .types import UTCDateTime, enum_column
 
 
@@ -36,8 +36,18 @@ class Venue(Model):
     events: Mapped[list[Event]] = relationship(back_populates="venue")
 
 
+def this_year() -> int:
+    """The Paris calendar year now: the edition of an event created without one."""
+    return paris(utcnow()).year
+
+
 class Event(Model):
-    """One programme item (a film, a talk, a hike...) that has one or more sessions."""
+    """One programme item (a film, a talk, a hike...) that has one or more sessions.
+
+    ``edition`` is the festival's year the event belongs to; ``copied_from_id`` points at
+    the event of an earlier edition it was copied from (services/editions.py), so copying
+    an edition twice finds what it already made.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -53,6 +63,10 @@ class Event(Model):
     difficulty: Mapped[str] = mapped_column(String(50), default="")  # easy, moderate, hard
     # True: freed seats are offered to the waiting list automatically; False: by hand only.
     waitlist_auto: Mapped[bool] = mapped_column(default=True)
+    edition: Mapped[int] = mapped_column(default=this_year, index=True)
+    copied_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event.id"), default=None, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     venue: Mapped[Venue] = relationship(back_populates="events", lazy="joined", innerjoin=True)
@@ -91,6 +105,9 @@ class EventSession(Model):
     version: Mapped[int] = mapped_column(default=0)
     booking_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     booking_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Booking stays closed, with no date yet, until an organiser opens it (a new edition's
+    # sessions start so): setting an opening time, or opening now, clears it.
+    opening_pending: Mapped[bool] = mapped_column(default=False)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     note: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

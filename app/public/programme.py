@@ -54,7 +54,7 @@ def live_seats() -> Response:
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        sessions = list_sessions(kind, event_id, upcoming=upcoming)
+        sessions = list_sessions(kind, event_id, upcoming=upcoming, public=True)
         response = make_response(render_template("public/_live_seats.html", sessions=sessions))
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "no-cache"

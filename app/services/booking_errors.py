@@ -36,6 +36,8 @@ class BookingClosed(DomainError):
             return gettext("Cette séance a déjà eu lieu.")
         if reason == "not_yet_open" and opens_at is not None:
             return gettext("Les réservations ouvriront le %(when)s.", when=full_date(opens_at))
+        if reason == "not_yet_open":
+            return gettext("Les réservations de cette séance ne sont pas encore ouvertes.")
         return gettext(
             "Les réservations en ligne sont closes pour cette séance. "
             "Il reste peut-être des places à l’entrée."

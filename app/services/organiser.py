@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..database import writes, writing
 from ..extensions import db
 from ..i18n import gettext
 from ..models import Booking, BookingStatus, Event, EventKind, EventSession, Venue
+from ..models.programme import this_year
 from ..timeutil import utcnow
 from . import checkin, ledger, mail, waitlist
 from .audit import audit
@@ -190,10 +191,12 @@ def save_session(
     else:
         session = lock_sessions(session_id)[session_id]
     session.starts_at, session.ends_at = fields.starts_at, fields.ends_at
-    session.booking_opens_at, session.booking_closes_at = (
-        fields.booking_opens_at,
-        fields.booking_closes_at,
-    )
+    opens_at = fields.booking_opens_at
+    # Whole minutes: the live counts switch a session to open on the minute (app/live.py).
+    session.booking_opens_at = opens_at.replace(second=0, microsecond=0) if opens_at else None
+    session.booking_closes_at = fields.booking_closes_at
+    if opens_at is not None:
+        session.opening_pending = False  # an opening time given is booking opened
     session.note = fields.note
     db.session.flush()
     if session_id is not None and fields.capacity != session.capacity:
@@ -217,6 +220,8 @@ class EventFields:
     distance_km: float | None = None
     difficulty: str = ""
     waitlist_auto: bool = True
+    # The festival's year; None: a new event joins the newest edition, an edited one keeps its.
+    edition: int | None = None
 
 
 @writes
@@ -226,15 +231,18 @@ def save_event(fields: EventFields, *, actor: str, event_id: int | None = None) 
         raise VenueNotFound(fields.venue_id)
     event = db.session.get(Event, event_id) if event_id else None
     if event is None:
+        newest = db.session.scalar(select(func.max(Event.edition)))
         event = Event(
             slug=unique_slug(fields.title),
             kind=fields.kind,
             title=fields.title,
             venue_id=fields.venue_id,
+            edition=fields.edition or newest or this_year(),
         )
         db.session.add(event)
     for name, value in fields.__dict__.items():
-        setattr(event, name, value)
+        if name != "edition" or value is not None:
+            setattr(event, name, value)
     db.session.flush()
     audit("event.saved", actor, event_id=event.id)
     return event

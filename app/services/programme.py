@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from itertools import groupby
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, func, select
 
 from ..extensions import db
 from ..models import Event, EventKind, EventSession
@@ -49,7 +49,9 @@ def availability(session: EventSession, now: datetime | None = None) -> Availabi
         return Availability.CANCELLED
     if now >= session.starts_at:
         return Availability.PAST
-    if session.booking_opens_at is not None and now < session.booking_opens_at:
+    if session.opening_pending or (
+        session.booking_opens_at is not None and now < session.booking_opens_at
+    ):
         return Availability.NOT_YET_OPEN
     if now >= session.closes_at(default_close()):
         return Availability.CLOSED
@@ -69,7 +71,8 @@ def ensure_bookable(session: EventSession, now: datetime | None = None) -> None:
     if state in (Availability.CANCELLED, Availability.PAST, Availability.CLOSED):
         raise BookingClosed(state.value)
     if state is Availability.NOT_YET_OPEN:
-        raise BookingClosed(state.value, opens_at=session.booking_opens_at)
+        opens_at = None if session.opening_pending else session.booking_opens_at
+        raise BookingClosed(state.value, opens_at=opens_at)
 
 
 def get_session(session_id: int) -> EventSession:
@@ -80,12 +83,39 @@ def get_session(session_id: int) -> EventSession:
     return session
 
 
+def _first_public_edition(now: datetime) -> ScalarSelect[int | None]:
+    """SQL: the oldest edition the public still sees (NULL when there is no event at all).
+
+    Past editions leave the public pages: an edition is past once every session of it has
+    ended and a newer edition exists. So the public sees the editions from the oldest one
+    with a session still to come or under way, or else the newest one, onwards.
+    """
+    running = (
+        select(func.min(Event.edition))
+        .join(EventSession, EventSession.event_id == Event.id)
+        .where(EventSession.ends_at > now, EventSession.cancelled_at.is_(None))
+        .scalar_subquery()
+    )
+    newest = select(func.max(Event.edition)).scalar_subquery()
+    return select(func.coalesce(running, newest)).scalar_subquery()
+
+
+def first_public_edition(now: datetime | None = None) -> int | None:
+    """The oldest edition the public pages show (see ``_first_public_edition``)."""
+    return db.session.scalar(select(_first_public_edition(now or utcnow())))
+
+
 def list_sessions(
-    kind: EventKind | None = None, event_id: int | None = None, *, upcoming: bool = False
+    kind: EventKind | None = None,
+    event_id: int | None = None,
+    *,
+    upcoming: bool = False,
+    public: bool = False,
 ) -> list[EventSession]:
     """All sessions in date order, events loaded; optionally of one kind or one event.
 
-    ``upcoming`` keeps only sessions neither cancelled nor started.
+    ``upcoming`` keeps only sessions neither cancelled nor started; ``public`` leaves out
+    the past editions (``first_public_edition``).
     """
     stmt = (
         select(EventSession).join(EventSession.event).order_by(EventSession.starts_at, Event.title)
@@ -96,6 +126,8 @@ def list_sessions(
         stmt = stmt.where(EventSession.event_id == event_id)
     if upcoming:
         stmt = stmt.where(EventSession.cancelled_at.is_(None), EventSession.starts_at > utcnow())
+    if public:  # folded into the one statement: the live poll runs it
+        stmt = stmt.where(Event.edition >= _first_public_edition(utcnow()))
     return list(db.session.execute(stmt).unique().scalars())
 
 

@@ -116,9 +116,9 @@ def page_session(session_id: int) -> EventSession:
 def sessions(
     kind: EventKind | None = None, event_id: int | None = None, *, upcoming: bool = False
 ) -> list[EventSession]:
-    """The programme's sessions as shown now (``programme.list_sessions``)."""
+    """The programme's sessions as shown now, past editions left out (``list_sessions``)."""
     settle()
-    return programme.list_sessions(kind, event_id, upcoming=upcoming)
+    return programme.list_sessions(kind, event_id, upcoming=upcoming, public=True)
 
 
 def upcoming_sessions(specimen: Specimen) -> list[EventSession]:

@@ -49,6 +49,16 @@
         changed.push(el.getAttribute("data-announce"));
       }
     });
+    // A session whose booking just opened: fetch its panel, form and all (see session.html).
+    document.querySelectorAll("[data-opens-with]").forEach(function (el) {
+      var id = el.getAttribute("data-opens-with");
+      var badge = document.getElementById(id);
+      var was = before[id] || "";
+      if (badge && was.indexOf("not_yet_open") === 0 &&
+          badge.getAttribute("data-state").indexOf("not_yet_open") !== 0) {
+        window.htmx.trigger(el, "booking-opened");
+      }
+    });
     before = null;
     var announcer = document.getElementById("live-announcer");
     if (announcer && changed.length) {
