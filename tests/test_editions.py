@@ -196,6 +196,12 @@ def test_past_editions_leave_the_public_pages_and_stay_in_the_dashboard(
     assert "Réservations bientôt ouvertes" in programme
     api = client.get("/api/sessions").get_json()
     assert last_year["first_session"] not in {item["id"] for item in api}
+    # Nor do the calendar feed and the school website's widget.
+    feed = client.get("/programme.ics").get_data(as_text=True)
+    assert f"session-{last_year['first_session']}@" not in feed
+    assert f"session-{new}@" in feed
+    widget = client.get("/embed/").get_data(as_text=True)
+    assert old not in widget
     dashboard = organiser.get("/admin/events").get_data(as_text=True)
     assert f'/admin/sessions/{last_year["first_session"]}"' in dashboard
     assert f'/admin/sessions/{new}"' in dashboard

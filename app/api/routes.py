@@ -130,7 +130,7 @@ def sessions() -> Response:
     cached = not_modified(tag)
     if cached is not None:
         return cached
-    found = list_sessions(kind, event_id)
+    found = list_sessions(kind, event_id, public=True)
     return with_validators(jsonify([session_json(s) for s in found]), tag)
 
 

@@ -33,7 +33,7 @@ def widget() -> str:
     seat_reads.settle()
     # Read before the rows: they are then at least as new as the version the poll starts from.
     etag = live_etag(kind, event_id, upcoming=True)
-    sessions = list_sessions(kind, event_id, upcoming=True)
+    sessions = list_sessions(kind, event_id, upcoming=True, public=True)
     return render_template(
         "embed/widget.html",
         days=group_by_day(sessions),

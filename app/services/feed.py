@@ -106,7 +106,7 @@ def programme_ics(
     session_url: Callable[[EventSession], str],
 ) -> bytes:
     """The sessions (all, one kind's or one event's) as one iCalendar file."""
-    sessions = list_sessions(kind, event.id if event else None)
+    sessions = list_sessions(kind, event.id if event else None, public=True)
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//IMT Mines Alès//Minér'Alès programme//FR")
     calendar.add("version", "2.0")
