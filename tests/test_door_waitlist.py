@@ -260,6 +260,27 @@ def test_a_family_passed_over_by_pairs_gets_the_next_seats_held(app, make_sessio
     assert ledger(app, session_id) == {"taken": 10, "waiting": 0}
 
 
+def test_when_the_party_held_for_leaves_the_queue_behind_it_moves_on(app, make_session):
+    session_id, (a, b, c) = full_session(app, make_session, 6, 2, 2, 2)
+    booking_closes(app, session_id)
+    for name, seats in [("Famille", 5), ("Paire1", 2), ("Paire2", 2), ("Paire3", 2)]:
+        door(app, checkin.add_standby, session_id, seats, name)
+    for booked in (a, b, c):
+        cancel(app, booked["token"])
+    assert statuses(app, session_id)["Paire3"] == "waiting"  # 2 free, held for the family
+    with app.app_context():
+        family = checkin.standby_queue(session_id)[0]
+        assert (family.name, family.passed_over) == ("Famille", 2)
+    door(app, checkin.leave_standby, family.id)
+    assert statuses(app, session_id) == {
+        "Famille": "gone",
+        "Paire1": "admitted",
+        "Paire2": "admitted",
+        "Paire3": "admitted",
+    }
+    assert ledger(app, session_id) == {"taken": 6, "waiting": 0}
+
+
 def test_a_party_passed_over_on_the_list_brings_its_passes_to_the_door(app, make_session):
     session_id, (booked,) = full_session(app, make_session, 4, 4)
     family = party(app, session_id, 4, "Famille Curie", waiting=True)

@@ -227,16 +227,23 @@ def _admit(session: EventSession, entry: StandbyEntry, actor: str, now: datetime
 
 
 @writes
-def leave_standby(entry_id: int, *, actor: str) -> StandbyEntry:
-    """Someone on the standby queue gave up and left."""
+def leave_standby(entry_id: int, *, actor: str, now: datetime | None = None) -> StandbyEntry:
+    """Someone on the standby queue gave up and left.
+
+    A waiting-list party stays on the (closed) waiting list. The seats held for a party
+    passed over are held no longer when it leaves: the queue behind it moves on.
+    """
+    now = now or utcnow()
     entry = db.session.get(StandbyEntry, entry_id)
     if entry is None:
         raise UnknownTicket()
-    locked(entry.session_id)
+    session = locked(entry.session_id)
     db.session.refresh(entry)
     if entry.status is StandbyStatus.WAITING:
         entry.status = StandbyStatus.GONE
         audit("standby.left", actor, session_id=entry.session_id, seats=entry.seats)
+        db.session.flush()
+        admit_standby(session, actor=actor, now=now)
     return entry
 
 
