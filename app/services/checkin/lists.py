@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ...extensions import db
 from ...models import Booking, BookingStatus, CheckIn, EventSession, StandbyEntry, StandbyStatus
@@ -75,6 +75,9 @@ def door_list(session_id: int, *, with_waiting: bool = False) -> list[Booking]:
             .order_by(
                 Booking.checked_in_seats >= Booking.seats,
                 Booking.status == BookingStatus.WAITING,
+                # The waiting parties in the list's order; the others by name.
+                case((Booking.status == BookingStatus.WAITING, -Booking.priority), else_=0),
+                case((Booking.status == BookingStatus.WAITING, Booking.created_at)),
                 Booking.name,
                 Booking.id,
             )
