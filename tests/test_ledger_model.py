@@ -1376,11 +1376,36 @@ KNOWN_SEQUENCES: dict[str, list[tuple[str, dict[str, Any]]]] = {
 }
 
 
-@pytest.mark.parametrize("name", list(KNOWN_SEQUENCES))
+# Defects found and not fixed yet (their fix is outside the door's code): each must fail
+# until it is, and is then moved to KNOWN_SEQUENCES.
+KNOWN_DEFECTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    # waitlist.set_capacity runs the waiting list's promotion only: seats added once booking
+    # has closed do not reach the door's queue (checkin.give_freed_seats would).
+    "capacity-raised-after-the-close-skips-the-door-queue": [
+        _programme(2),
+        _book(0, 2),
+        _join(0, 2),
+        DOOR_TIME,
+        ("join_standby_from_waitlist", {"index": 0, "any_status": False}),
+        ("set_capacity", {"where": 0, "delta": 2}),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *KNOWN_SEQUENCES,
+        *(
+            pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="known defect"))
+            for name in KNOWN_DEFECTS
+        ),
+    ],
+)
 def test_known_sequences_keep_the_ledger_whole(app: Any, name: str) -> None:
     machine = ledger_machine(app)()
     try:
-        for rule_name, arguments in KNOWN_SEQUENCES[name]:
+        for rule_name, arguments in {**KNOWN_SEQUENCES, **KNOWN_DEFECTS}[name]:
             getattr(machine, rule_name)(**arguments)
             machine.everything_holds()
     finally:
