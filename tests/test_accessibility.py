@@ -84,7 +84,8 @@ def door_after_the_close(app, data: dict) -> int:
         session = db.session.scalars(
             db.select(EventSession)
             .where(EventSession.id.not_in([data["open"], data["full"]]))
-            .order_by(EventSession.starts_at, EventSession.id)
+            # The last one: the first sessions of the programme stay open for the other tests.
+            .order_by(EventSession.starts_at.desc(), EventSession.id.desc())
         ).first()
         session.capacity = 3
         db.session.commit()
