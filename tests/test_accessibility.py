@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import EventSession, Role
 from app.services import booking as booking_service
+from app.services import checkin
 from app.services.accounts import create_user
 from app.timeutil import utcnow
 
@@ -72,10 +73,47 @@ class Pages:
     open_session: int
 
 
+def door_after_the_close(app, data: dict) -> int:
+    """A session whose booking has closed, as its door sees it (docs/door.md).
+
+    Booked full by Paul Langevin's party of 3; Grace Hopper (2) and Emmy Noether (1) on the
+    waiting list. At the door: Emmy Noether, second on the list, on the standby queue ahead of
+    the Dupont family of 3 who came without a booking (passed over twice: the seats are held for
+    it); Grace Hopper is offered her place on the queue.
+    """
+    with app.app_context():
+        session = db.session.scalars(
+            db.select(EventSession)
+            .where(EventSession.id.not_in([data["open"], data["full"]]))
+            # The last one: the first sessions of the programme stay open for the other tests.
+            .order_by(EventSession.starts_at.desc(), EventSession.id.desc())
+        ).first()
+        session.capacity = 3
+        db.session.commit()
+
+        def request(name: str, seats: int) -> booking_service.BookingRequest:
+            email = f"{name.split()[0].lower()}@example.fr"
+            return booking_service.BookingRequest(session.id, name, email, seats)
+
+        booking_service.book(request("Paul Langevin", 3))
+        booking_service.join_waitlist(request("Grace Hopper", 2))
+        emmy = booking_service.join_waitlist(request("Emmy Noether", 1))
+        db.session.commit()
+        session = db.session.get(EventSession, session.id)
+        session.booking_closes_at = utcnow() - timedelta(minutes=5)
+        db.session.commit()
+        family = checkin.add_standby(session.id, 3, "Famille Dupont", actor=STAFF_EMAIL)
+        family.passed_over = 2
+        checkin.join_standby(session.id, emmy.id, actor=STAFF_EMAIL)
+        db.session.commit()
+        return session.id
+
+
 @pytest.fixture
 def pages(app, runner) -> Pages:
     """The demo programme, a confirmed booking, a waiting party, an offer and a door account."""
     data = demo_with_a_queue(app, runner)
+    closed = door_after_the_close(app, data)
     with app.app_context():
         create_user(STAFF_EMAIL, Role.CHECKIN, STAFF_PASSWORD, "Porte")
         db.session.commit()
@@ -95,6 +133,7 @@ def pages(app, runner) -> Pages:
             "gallery: specimen": "/collection/MA-MNR-0001",
             "check-in: sessions": "/checkin/",
             "check-in: door list": f"/checkin/sessions/{data['open']}",
+            "check-in: the waiting list at the door": f"/checkin/sessions/{closed}",
         }
     return Pages(paths, int(data["open"]))
 

@@ -9,7 +9,8 @@ moves between sessions, self-erasure, a whole session cancelled, a party waiting
 sessions at once (``also``), a confirmed booking waiting to move or for extra seats
 (``join_for_change``) and the offers those get, and the door: check-in
 of a whole party or of some of its seats, undo, walk-ins, no-show release, the standby
-queue, and a tablet's retry of its last tap.
+queue (people without a booking, and waiting-list parties joining it once booking has
+closed), and a tablet's retry of its last tap.
 
 Each step is one unit of work as a view runs it (a request context, the service, then
 the commit the request hook does, or the rollback of a refusal). Time is a simulated
@@ -26,9 +27,13 @@ clock passed as ``now=``; moving it on runs ``waitlist.expire_due`` as the
   bookings, the first waiting party that fits the free seats has an offer, unless a
   party ahead of it has been passed over ``WAITLIST_MAX_PASSES`` times and could fit the
   capacity (the seats are then held for it); an offer never outlives the close;
-* nobody on the door's standby queue starves once booking has closed: freed seats go to
-  the first standby party that fits; a walk-in does not take seats that a standby party
-  waiting before it fits in;
+* nobody on the door's standby queue starves once booking has closed: the queue is in its
+  order (waiting-list parties by their list order, then the others by arrival), freed
+  seats go to the first standby party that fits, unless a party ahead of it has been
+  passed over ``WAITLIST_MAX_PASSES`` times and could fit the room (the seats are then
+  held for it: nobody behind it goes in, in any step, until it does or leaves); a walk-in
+  goes in only when nobody waits at the door; a waiting-list party let in from the queue
+  is confirmed and checked in, and leaves the waiting list;
 * a refused operation changes nothing; a successful change is audited (an entry names
   each changed booking, or its session); a retried tap changes nothing;
 * a party (a lead and its change rows, services/waiting_party.py) holds at most one
@@ -192,6 +197,7 @@ class StandbyRow:
     status: StandbyStatus
     arrived_at: datetime
     booking_id: int | None
+    passed_over: int
 
 
 @dataclass(frozen=True)
@@ -228,14 +234,36 @@ class World:
         ]
         return sorted(waiting, key=lambda b: (-b.priority, b.created_at, b.id))
 
+    def from_waitlist(self, s: StandbyRow) -> bool:
+        """Whether a standby entry is a waiting-list party's (its booking is its own)."""
+        return s.booking_id is not None and self.bookings[s.booking_id].source != "walkin"
+
+    def on_standby(self, s: StandbyRow) -> bool:
+        """Still waiting at the door: a waiting-list party only while it is on the list."""
+        if s.status is not StandbyStatus.WAITING:
+            return False
+        if s.booking_id is None:
+            return True
+        booking = self.bookings[s.booking_id]
+        return booking.status is BookingStatus.WAITING and booking.session_id == s.session_id
+
+    def party_seats(self, s: StandbyRow) -> int:
+        """The seats a standby party asks for (a waiting-list party's booking may shrink)."""
+        return self.bookings[s.booking_id].seats if self.from_waitlist(s) else s.seats
+
+    def rank(self, s: StandbyRow) -> tuple:
+        """docs/door.md: the waiting list's parties by their list order, then by arrival."""
+        if self.from_waitlist(s):
+            b = self.bookings[s.booking_id]
+            return (0, -b.priority, b.created_at, b.id, s.arrived_at, s.id)
+        return (1, 0, s.arrived_at, 0, s.arrived_at, s.id)
+
     def standby_queue(self, session_id: int) -> list[StandbyRow]:
-        """People waiting at the door, in order of arrival."""
+        """People waiting at the door, in the queue's order."""
         waiting = [
-            s
-            for s in self.standby.values()
-            if s.session_id == session_id and s.status is StandbyStatus.WAITING
+            s for s in self.standby.values() if s.session_id == session_id and self.on_standby(s)
         ]
-        return sorted(waiting, key=lambda s: (s.arrived_at, s.id))
+        return sorted(waiting, key=self.rank)
 
 
 def read_world(close_minutes: int) -> World:
@@ -283,7 +311,9 @@ def read_world(close_minutes: int) -> World:
         )
     }
     standby = {
-        e.id: StandbyRow(e.id, e.session_id, e.seats, e.status, e.arrived_at, e.booking_id)
+        e.id: StandbyRow(
+            e.id, e.session_id, e.seats, e.status, e.arrived_at, e.booking_id, e.passed_over
+        )
         for e in db.session.scalars(select(StandbyEntry))
     }
     count, last = db.session.execute(
@@ -405,7 +435,35 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 assert after == before, f"{label} was refused ({refused}) but changed the database"
             else:
                 self.check_audited(label, before, after)
+                self.check_held_seats(label, before, after)
             return Step(refused, value, before, after)
+
+        def check_held_seats(self, label: str, before: World, after: World) -> None:
+            """docs/door.md: nobody behind a standby party held for goes in before it."""
+            for session_id, session in after.sessions.items():
+                held = next(
+                    (
+                        e
+                        for e in before.standby_queue(session_id)
+                        if e.passed_over >= max_passes
+                        and after.party_seats(after.standby[e.id]) <= session.capacity
+                    ),
+                    None,
+                )
+                if held is None or not after.on_standby(after.standby[held.id]):
+                    continue
+                jumped = [
+                    e
+                    for e in after.standby.values()
+                    if e.session_id == session_id
+                    and e.status is StandbyStatus.ADMITTED
+                    and (e.id not in before.standby or before.on_standby(before.standby[e.id]))
+                    and after.rank(e) > before.rank(held)
+                ]
+                assert not jumped, (
+                    f"{label}: seats were held for standby party {held}, yet {jumped} behind "
+                    "it went in"
+                )
 
         def check_audited(self, label: str, before: World, after: World) -> None:
             """A change that went through has audit entries naming what changed."""
@@ -953,6 +1011,10 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 return entry.id, entry.seats
 
             step = self.door_tap(f"check_in({session_id}, {booking_id}, seats={seats})", call)
+            if step.refused == "OnWaitingList":
+                # The tablet offers the party its place on the door's queue: staff take it.
+                self.join_at_the_door(booking_id)
+                return
             if step.refused:
                 return
             _entry_id, count = step.value
@@ -997,20 +1059,10 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             step = self.door_tap(f"walk_in({session_id}, {seats})", call)
             if step.refused:
                 return
-            free_before = (
-                step.before.sessions[session_id].capacity
-                - step.before.sessions[session_id].seats_taken
-            )
-            jumped = [
-                s
-                for s in step.before.standby_queue(session_id)
-                if s.seats <= free_before
-                and step.after.standby[s.id].status is StandbyStatus.WAITING
-            ]
-            assert not jumped, (
-                f"a walk-in of {seats} took seats that standby parties waiting before it fit in: "
-                f"{jumped}"
-            )
+            # Not before the standby queue: not the seats a party on it fits in, nor the
+            # seats held for one passed over.
+            waiting = step.before.standby_queue(session_id)
+            assert not waiting, f"a walk-in of {seats} went in before the door's queue: {waiting}"
             self.check_door_behind_the_list("walk_in", session_id, step)
             booking_id, token = step.value
             self.expect_new(booking_id, token, session_id, seats, BookingStatus.CONFIRMED, "walkin")
@@ -1031,6 +1083,53 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             if not step.refused:
                 self.standby[step.value] = StandbyStatus.WAITING  # or admitted at once
                 self.check_door_behind_the_list("add_standby", session_id, step)
+
+        @precondition(lambda self: self.model)
+        @rule(index=pick, any_status=stray)
+        def join_standby_from_waitlist(self, index: int, any_status: bool) -> None:
+            """A waiting-list party comes to its session's door with its ticket.
+
+            It comes when the door opens and booking has closed, unless that is past (the
+            clock moves on to it, as ``door_opens`` does): before the close it would only be
+            told to wait.
+            """
+            booking_id = self.booking_at(index, any_status, BookingStatus.WAITING)
+            if booking_id is None:
+                return
+            expected = self.model[booking_id]
+            if expected.status is BookingStatus.WAITING and not any_status:
+                door_time = max(
+                    self.starts[expected.session_id] - timedelta(minutes=8),
+                    self.world().sessions[expected.session_id].closes_at,
+                )
+                if door_time > self.now:
+                    self.now = door_time
+                    self.process_waitlist()
+            self.join_at_the_door(booking_id)
+
+        def join_at_the_door(self, booking_id: int) -> None:
+            session_id = self.model[booking_id].session_id
+            nonce = self.unique("from-list")
+            step = self.door_tap(
+                f"join_standby({session_id}, {booking_id})",
+                lambda: (
+                    checkin.join_standby(
+                        session_id, booking_id, actor=DOOR_STAFF, nonce=nonce, now=self.now
+                    ).id
+                ),
+            )
+            session = step.before.sessions[session_id]
+            row = step.before.bookings[booking_id]
+            closed = self.now >= session.closes_at
+            already = any(e.booking_id == booking_id for e in step.before.standby_queue(session_id))
+            may_join = row.status is BookingStatus.WAITING and closed and not session.cancelled
+            if step.refused:
+                assert not may_join or already, (
+                    f"a waiting party at its door after the close was refused: {step.refused}"
+                )
+                return
+            assert may_join and not already, f"join_standby let {row} join the door's queue"
+            self.standby[step.value] = StandbyStatus.WAITING  # or admitted at once
 
         def check_door_behind_the_list(self, label: str, session_id: int, step: Step) -> None:
             """docs/waiting-list.md, rule 1: while anybody waits, nobody takes seats directly.
@@ -1054,7 +1153,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             entry_id = ids[index % len(ids)]
             step = self.run(
                 f"leave_standby({entry_id})",
-                lambda: checkin.leave_standby(entry_id, actor=DOOR_STAFF).id,
+                lambda: checkin.leave_standby(entry_id, actor=DOOR_STAFF, now=self.now).id,
             )
             if not step.refused and self.standby[entry_id] is StandbyStatus.WAITING:
                 self.standby[entry_id] = StandbyStatus.GONE
@@ -1304,11 +1403,17 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 if s.cancelled or not s.closes_at <= self.now < s.ends_at:
                     continue
                 free = s.capacity - s.seats_taken
-                starved = [e for e in world.standby_queue(s.id) if e.seats <= free]
-                assert not starved, (
-                    f"session {s.id}: {free} seats free at the door, standby parties that fit "
-                    f"wait: {starved}"
-                )
+                queue = world.standby_queue(s.id)
+                for e in queue:
+                    seats = world.party_seats(e)
+                    if seats > s.capacity:
+                        continue  # never held for: it could stop the queue for good
+                    assert seats > free, (
+                        f"session {s.id}: {free} seats free at the door, standby party {e} of "
+                        f"{seats} fits and waits; queue {queue}"
+                    )
+                    if e.passed_over >= max_passes:
+                        break  # the seats are held for this party, legitimately
 
         def model_agrees(self) -> None:
             world = self.world()
@@ -1317,6 +1422,15 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 assert row is not None, f"booking {booking_id} vanished"
                 if expected.status is BookingStatus.WAITING and row.status is BookingStatus.OFFERED:
                     expected.status = BookingStatus.OFFERED  # a promotion made it an offer
+                let_in = any(
+                    e.booking_id == booking_id and e.status is StandbyStatus.ADMITTED
+                    for e in world.standby.values()
+                )
+                if expected.status is BookingStatus.WAITING and let_in:
+                    # Let in from the door's queue: confirmed, the whole party inside.
+                    assert row.status is BookingStatus.CONFIRMED, f"booking {row} let in"
+                    assert row.checked_in_seats == expected.seats, f"booking {row} let in"
+                    expected.status, expected.checked_in = BookingStatus.CONFIRMED, expected.seats
                 actual = replace(
                     expected,
                     session_id=row.session_id,
@@ -1469,6 +1583,33 @@ KNOWN_SEQUENCES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("door_opens", {"where": 1, "offset": -8}),
         ("walk_in", {"where": 1, "seats": 1}),
     ],
+    "a-waiting-party-at-the-door-goes-before-a-walk-in": [
+        _programme(2),
+        _book(0, 1),
+        _book(0, 1),
+        _join(0, 1),
+        DOOR_TIME,
+        ("add_standby", {"where": 0, "seats": 1}),
+        ("join_standby_from_waitlist", {"index": 0, "any_status": False}),
+        _cancel(0),
+    ],
+    "seats-held-at-the-door-for-a-family-passed-over": [
+        _programme(6),
+        _book(0, 2),
+        _book(0, 2),
+        _book(0, 2),
+        DOOR_TIME,
+        ("add_standby", {"where": 0, "seats": 5}),
+        ("add_standby", {"where": 0, "seats": 2}),
+        ("add_standby", {"where": 0, "seats": 2}),
+        ("add_standby", {"where": 0, "seats": 2}),
+        _cancel(0),
+        _cancel(1),
+        _cancel(2),
+        ("walk_in", {"where": 0, "seats": 1}),
+        ("add_standby", {"where": 0, "seats": 1}),
+        ("leave_standby", {"index": 0}),
+    ],
     "no-shows-released-while-booking-is-open-skip-the-list": [
         _programme(10, 2, late_close=True),
         _book(1, 2),
@@ -1479,11 +1620,36 @@ KNOWN_SEQUENCES: dict[str, list[tuple[str, dict[str, Any]]]] = {
 }
 
 
-@pytest.mark.parametrize("name", list(KNOWN_SEQUENCES))
+# Defects found and not fixed yet (their fix is outside the door's code): each must fail
+# until it is, and is then moved to KNOWN_SEQUENCES.
+KNOWN_DEFECTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    # waitlist.set_capacity runs the waiting list's promotion only: seats added once booking
+    # has closed do not reach the door's queue (checkin.give_freed_seats would).
+    "capacity-raised-after-the-close-skips-the-door-queue": [
+        _programme(2),
+        _book(0, 2),
+        _join(0, 2),
+        DOOR_TIME,
+        ("join_standby_from_waitlist", {"index": 0, "any_status": False}),
+        ("set_capacity", {"where": 0, "delta": 2}),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *KNOWN_SEQUENCES,
+        *(
+            pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="known defect"))
+            for name in KNOWN_DEFECTS
+        ),
+    ],
+)
 def test_known_sequences_keep_the_ledger_whole(app: Any, name: str) -> None:
     machine = ledger_machine(app)()
     try:
-        for rule_name, arguments in KNOWN_SEQUENCES[name]:
+        for rule_name, arguments in {**KNOWN_SEQUENCES, **KNOWN_DEFECTS}[name]:
             getattr(machine, rule_name)(**arguments)
             machine.everything_holds()
     finally:

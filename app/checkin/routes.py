@@ -50,12 +50,18 @@ def board_context(
 ) -> dict[str, object]:
     """Everything the door board shows."""
     query = request.values.get("q", "")
-    people = attendees.matching(checkin.door_list(session.id), query)
+    closed = checkin.booking_has_closed(session, utcnow())
+    people = attendees.matching(checkin.door_list(session.id, with_waiting=closed), query)
+    ranks = checkin.waiting_ranks(session.id) if closed else {}
+    standby = checkin.standby_board(session, ranks)
     return {
         "session": session,
         "counters": checkin.counters(session),
         "people": people,
-        "standby": checkin.standby_queue(session.id),
+        "standby": standby,
+        "waiting_ranks": ranks,
+        "at_the_door": {place.entry.booking_id for place in standby if place.list_rank},
+        "max_passes": checkin.max_passes(),
         "query": query,
         "result": result,
         "result_kind": result_kind,
@@ -104,7 +110,8 @@ def answer(session_id: int, message: str, kind: str, status: int = 200) -> Respo
 
 def refusal(session_id: int, error: DomainError) -> Response:
     """A rule said no (the service has undone its changes): say why on the board."""
-    kind = "info" if isinstance(error, checkin.AlreadyCheckedIn) else "error"
+    answers = (checkin.AlreadyCheckedIn, checkin.OnWaitingList, checkin.AlreadyOnStandby)
+    kind = "info" if isinstance(error, answers) else "error"
     return answer(session_id, show_refusal(None, error), kind, error.status)
 
 
@@ -205,6 +212,25 @@ def standby(session_id: int) -> Response:
     if entry.status.value == "admitted":
         return answer(session_id, gettext("Des places étaient libres : entrée enregistrée."), "ok")
     return answer(session_id, gettext("Ajouté à la file d’attente de la porte."), "ok")
+
+
+@bp.post("/sessions/<int:session_id>/bookings/<int:booking_id>/standby")
+def join_standby(session_id: int, booking_id: int) -> Response:
+    """A waiting-list party at the door, once booking has closed: onto the queue at its rank."""
+    try:
+        entry = checkin.join_standby(
+            session_id, booking_id, actor=actor(), nonce=request.form.get("nonce") or None
+        )
+    except DomainError as error:
+        return refusal(session_id, error)
+    if entry.status.value == "admitted":
+        return answer(session_id, gettext("Des places étaient libres : entrée enregistrée."), "ok")
+    place = checkin.standby_place(entry.booking) if entry.booking else None
+    return answer(
+        session_id,
+        gettext("Ajouté à l’attente à l’entrée : n° %(num)d de la file.", num=place or 0),
+        "ok",
+    )
 
 
 @bp.post("/standby/<int:entry_id>/leave")

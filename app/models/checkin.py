@@ -40,7 +40,13 @@ class StandbyStatus(enum.StrEnum):
 
 
 class StandbyEntry(Model):
-    """Someone without a seat waiting at the door, in order of arrival (shared by all tablets)."""
+    """A party without a seat waiting at the door (one queue, shared by all tablets).
+
+    ``booking_id`` is the booking it came from: a party of the session's waiting list that
+    came to the door (set when it joins; the booking stays WAITING until it is let in), or,
+    for people who came without one, the booking made when they are let in. The queue's
+    order and its rule are in services/checkin/standby.py.
+    """
 
     __table_args__ = (Index("ix_standby_entry_session_status", "session_id", "status"),)
 
@@ -55,6 +61,15 @@ class StandbyEntry(Model):
     added_by: Mapped[str] = mapped_column(String(254))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), default=None)
     nonce: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    # Times a party behind it was let in while it did not fit; see ``admit_standby``.
+    passed_over: Mapped[int] = mapped_column(default=0)
+
+    booking: Mapped[Booking | None] = relationship()
+
+    @property
+    def party_seats(self) -> int:
+        """The seats the party asks for: a waiting-list party's booking may have shrunk."""
+        return self.booking.seats if self.booking is not None else self.seats
 
 
 class DoorAction(Model):

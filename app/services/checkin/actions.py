@@ -42,7 +42,7 @@ def _same_action(
     """Whether a stored action is the one asked again (a retry), not another one."""
     if (action.session_id, action.kind, action.seats) != (session_id, kind, seats):
         return False
-    if kind == "check_in":
+    if kind in ("check_in", "from_waitlist"):
         return action.booking_id == booking_id
     wanted = (name or "").strip()
     if kind == "walk_in":

@@ -30,6 +30,7 @@ from .errors import (
     WrongSession,
 )
 from .standby import door_may_take_seats, give_freed_seats, standby_seats, walk_in_booking
+from .waiting import waiting_refusal
 
 
 def normalise_code(raw: str) -> str:
@@ -70,6 +71,9 @@ def check_in(
 ) -> CheckIn:
     """Let a party (or some of its seats) in, by booking id (a tap) or ticket code (a scan).
 
+    A waiting-list party has no seat: it is refused with what it may do instead
+    (``waiting_refusal``: join the door's queue once booking has closed).
+
     The same ``nonce`` sent again for the same party and seats returns the first check-in;
     sent for anything else it raises ``NonceReused`` and changes nothing.
     """
@@ -86,6 +90,8 @@ def check_in(
         raise UnknownTicket()
     if booking.session_id != session.id:
         raise WrongSession(booking.session.event.title, booking.session.starts_at)
+    if booking.status is BookingStatus.WAITING:
+        raise waiting_refusal(session, booking, now)
     entry = _let_in(session, booking, seats, actor, now, nonce)
     record_action(nonce, session, "check_in", booking_id=booking.id, seats=seats, check_in=entry)
     return entry

@@ -42,17 +42,61 @@ class AlreadyCheckedIn(DomainError):
 
 
 class NotAdmissible(DomainError):
-    """The booking does not give entry (cancelled, still on the waiting list…)."""
+    """The booking does not give entry (cancelled, still on the waiting list…).
 
-    code, positional = "not_admissible", ("booking_status",)
+    A waiting party is told from when it may wait at the door (``closes_at``, the close
+    of booking: until then, freed seats are offered through the waiting list).
+    """
+
+    code, positional = "not_admissible", ("booking_status", "closes_at")
 
     def message(self) -> str:
         """Say why the booking gives no entry."""
+        if self.booking_status is BookingStatus.WAITING and self.values.get("closes_at"):
+            return gettext(
+                "Cette personne est sur la liste d’attente, sans place confirmée. À la clôture "
+                "des réservations (%(time)s), elle pourra attendre à l’entrée à son rang.",
+                time=clock(self.closes_at),
+            )
         if self.booking_status is BookingStatus.WAITING:
             return gettext("Cette personne est sur la liste d’attente, sans place confirmée.")
         if self.booking_status is BookingStatus.EXPIRED:
             return gettext("La proposition de places de ce billet a expiré.")
         return gettext("Ce billet a été annulé.")
+
+
+class OnWaitingList(DomainError):
+    """A waiting-list party at the door once booking has closed: it may join the queue."""
+
+    code, positional = "on_waiting_list", ("booking_id", "rank")
+    text = N_(
+        "Sur la liste d’attente (rang %(num)d), sans place confirmée : ajoutez ce groupe à "
+        "l’attente à l’entrée, il y passe avant les personnes sans réservation."
+    )
+
+    def text_values(self) -> dict[str, Any]:
+        """The party's rank on the waiting list."""
+        return {"num": self.rank}
+
+
+class AlreadyOnStandby(DomainError):
+    """The party already waits at the door."""
+
+    code, positional = "already_on_standby", ("place",)
+    text = N_("Ce groupe attend déjà à l’entrée : n° %(num)d de la file.")
+
+    def text_values(self) -> dict[str, Any]:
+        """Its place in the door's queue."""
+        return {"num": self.place}
+
+
+class NotOnWaitingList(DomainError):
+    """Only a party of this session's waiting list joins the queue with its booking."""
+
+    code = "not_on_waiting_list"
+    text = N_(
+        "Ce billet n’est pas sur la liste d’attente de cette séance : cherchez-le dans la liste."
+    )
 
 
 class NoSeatsAtDoor(DomainError):

@@ -1,7 +1,19 @@
 """Seats for people without a booking: the door's standby queue, no-shows, freed seats.
 
 Freed seats go to the online waiting list while booking is open, then to the people
-waiting at the door, in order of arrival (``give_freed_seats``).
+waiting at the door (``give_freed_seats``), by the queue's rule (docs/door.md):
+
+1. Its order: the parties of the session's waiting list who came to the door first, in
+   the waiting list's order (they asked for a place before anybody else at the door);
+   then the people who came without a booking, in order of arrival.
+2. Freed seats go to the first party that fits in them; several can go in at once.
+3. A party that does not fit is passed over; once passed over ``WAITLIST_MAX_PASSES``
+   times (the waiting list's own rule, whose count a waiting-list party brings with it),
+   freed seats are held for it: nobody behind it goes in until the whole party fits. A
+   party larger than the room is never held for: it could stop the queue for good.
+
+A walk-in never goes before the queue (``StandbyFirst`` while anybody waits on it): it
+joins the queue, which lets it in at once only if the rule above does.
 """
 
 from __future__ import annotations
@@ -9,7 +21,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import contains_eager
 
 from ...database import writes
 from ...extensions import db
@@ -87,15 +100,7 @@ def walk_in_booking(
 
 def standby_seats(session_id: int) -> int:
     """Seats asked for by the people waiting at the door."""
-    return int(
-        db.session.scalar(
-            select(func.coalesce(func.sum(StandbyEntry.seats), 0)).where(
-                StandbyEntry.session_id == session_id,
-                StandbyEntry.status == StandbyStatus.WAITING,
-            )
-        )
-        or 0
-    )
+    return sum(entry.party_seats for entry in standby_queue(session_id))
 
 
 @writes
@@ -135,52 +140,110 @@ def add_standby(
 
 
 def standby_queue(session_id: int) -> list[StandbyEntry]:
-    """People waiting at the door, in order of arrival."""
+    """The parties waiting at the door, in the queue's order (rule 1 above).
+
+    A waiting-list party's entry stands as long as its booking is on this session's
+    waiting list: cancelled, given an offer or moved meanwhile, the party is no longer
+    waiting at this door.
+    """
     return list(
         db.session.scalars(
             select(StandbyEntry)
+            .outerjoin(Booking, Booking.id == StandbyEntry.booking_id)
             .where(
-                StandbyEntry.session_id == session_id, StandbyEntry.status == StandbyStatus.WAITING
+                StandbyEntry.session_id == session_id,
+                StandbyEntry.status == StandbyStatus.WAITING,
+                or_(
+                    StandbyEntry.booking_id.is_(None),
+                    and_(Booking.status == BookingStatus.WAITING, Booking.session_id == session_id),
+                ),
             )
-            .order_by(StandbyEntry.arrived_at, StandbyEntry.id)
+            # The booking's session is the one locked (in the identity map): a joined load
+            # of it would be an inner join, dropping the people without a booking.
+            .options(contains_eager(StandbyEntry.booking).lazyload(Booking.session))
+            .order_by(
+                StandbyEntry.booking_id.is_(None),
+                *waitlist.queue_order(),
+                StandbyEntry.arrived_at,
+                StandbyEntry.id,
+            )
             .execution_options(populate_existing=True)
         )
     )
 
 
+def max_passes() -> int:
+    """How many times a party may be passed over before seats are held for it."""
+    return int(current_app.config.get("WAITLIST_MAX_PASSES", 2))
+
+
 def admit_standby(session: EventSession, *, actor: str, now: datetime) -> list[StandbyEntry]:
-    """Give free seats to the standby queue in order of arrival (the first that fits)."""
+    """Give the free seats to the standby queue by its rule (see the module's docstring)."""
     admitted: list[StandbyEntry] = []
     if session.cancelled_at is not None or not door_may_take_seats(session, now):
         return admitted
+    limit = max_passes()
+    skipped: list[StandbyEntry] = []
     for entry in standby_queue(session.id):
         if session.seats_free <= 0:
             break
-        if entry.seats > session.seats_free:
-            continue
-        booking = walk_in_booking(session, entry.seats, entry.name, actor, now)
-        db.session.add(
-            CheckIn(booking=booking, session_id=session.id, seats=entry.seats, at=now, by=actor)
-        )
-        booking.checked_in_seats = entry.seats
-        entry.status, entry.booking_id = StandbyStatus.ADMITTED, booking.id
-        audit("standby.admitted", actor, booking, seats=entry.seats)
-        admitted.append(entry)
+        seats = entry.party_seats
+        if seats > session.capacity:
+            continue  # it can never fit: holding seats for it would stop the queue for good
+        if seats <= session.seats_free:
+            _admit(session, entry, actor, now)
+            admitted.append(entry)
+            for passed in skipped:
+                passed.passed_over += 1
+            skipped = []
+        elif entry.passed_over >= limit:
+            break  # the free seats wait for this party
+        else:
+            skipped.append(entry)
     db.session.flush()
     return admitted
 
 
+def _admit(session: EventSession, entry: StandbyEntry, actor: str, now: datetime) -> None:
+    """Let a standby party in: its seats taken and checked in, in one step.
+
+    A waiting-list party's own booking is confirmed and leaves the waiting list; people
+    without one get a booking made for them.
+    """
+    booking = entry.booking
+    from_waitlist = booking is not None
+    if booking is None:
+        booking = walk_in_booking(session, entry.seats, entry.name, actor, now)
+    else:
+        ledger.take_seats(session, booking.seats)
+        ledger.add_waiting(session, -booking.seats)
+        booking.status = BookingStatus.CONFIRMED
+    db.session.add(
+        CheckIn(booking=booking, session_id=session.id, seats=booking.seats, at=now, by=actor)
+    )
+    booking.checked_in_seats = booking.seats
+    entry.status, entry.booking, entry.seats = StandbyStatus.ADMITTED, booking, booking.seats
+    audit("standby.admitted", actor, booking, seats=booking.seats, from_waitlist=from_waitlist)
+
+
 @writes
-def leave_standby(entry_id: int, *, actor: str) -> StandbyEntry:
-    """Someone on the standby queue gave up and left."""
+def leave_standby(entry_id: int, *, actor: str, now: datetime | None = None) -> StandbyEntry:
+    """Someone on the standby queue gave up and left.
+
+    A waiting-list party stays on the (closed) waiting list. The seats held for a party
+    passed over are held no longer when it leaves: the queue behind it moves on.
+    """
+    now = now or utcnow()
     entry = db.session.get(StandbyEntry, entry_id)
     if entry is None:
         raise UnknownTicket()
-    locked(entry.session_id)
+    session = locked(entry.session_id)
     db.session.refresh(entry)
     if entry.status is StandbyStatus.WAITING:
         entry.status = StandbyStatus.GONE
         audit("standby.left", actor, session_id=entry.session_id, seats=entry.seats)
+        db.session.flush()
+        admit_standby(session, actor=actor, now=now)
     return entry
 
 
