@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import AuditEntry, Booking, BookingStatus, Event, EventSession
 from app.services import booking as booking_service
-from app.services import waitlist
+from app.services import organiser, waitlist
 from app.services.booking_errors import CapacityBelowBooked, OfferExpired, SessionFull
 from app.services.ledger import check_ledger
 from app.timeutil import utcnow
@@ -236,9 +236,9 @@ def test_raising_capacity_makes_offers_and_lowering_below_booked_is_refused(app,
     waiting = join(app, session_id, 2, "w")
     with app.app_context():
         with pytest.raises(CapacityBelowBooked):
-            waitlist.set_capacity(session_id, 1, actor="organiser@example.fr")
+            organiser.set_capacity(session_id, 1, actor="organiser@example.fr")
         db.session.rollback()
-        waitlist.set_capacity(session_id, 4, actor="organiser@example.fr")
+        organiser.set_capacity(session_id, 4, actor="organiser@example.fr")
         db.session.commit()
     assert state(app, waiting)[0] is BookingStatus.OFFERED
     assert counters(app, session_id) == (4, 0, 0)
@@ -519,7 +519,7 @@ def test_the_too_large_mail_points_to_the_event_s_other_sessions(app, make_sessi
     cancel(app, booking_token_of(app, "b"))  # the 4 is passed over, the pair is offered
     cancel(app, booking_token_of(app, "a"))  # 3 free: still not enough for the 4
     with app.app_context():
-        waitlist.set_capacity(session_id, 3, actor="organiser@example.fr")
+        organiser.set_capacity(session_id, 3, actor="organiser@example.fr")
         db.session.commit()
         from app.services.mail import send_due
 
@@ -547,7 +547,7 @@ def test_lowering_the_capacity_offers_what_the_departed_party_held(app, make_ses
     cancel(app, singles[3])  # 2 seats held for the 6
     assert state(app, small[2])[0] is BookingStatus.WAITING
     with app.app_context():
-        waitlist.set_capacity(session_id, 5, actor="organiser@example.fr")
+        organiser.set_capacity(session_id, 5, actor="organiser@example.fr")
         db.session.commit()
     assert state(app, big)[0] is BookingStatus.CANCELLED
     assert state(app, small[2])[0] is BookingStatus.OFFERED

@@ -12,7 +12,7 @@ from ..forms import given, show_refusal
 from ..htmx import is_htmx_request
 from ..i18n import gettext
 from ..models import EventSession
-from ..services import attendees, dashboard, exports, organiser, seat_reads, waitlist
+from ..services import attendees, dashboard, exports, organiser, seat_reads
 from ..services.errors import DomainError
 from ..services.programme import get_session
 from . import bp
@@ -66,7 +66,7 @@ def change_capacity(session_id: int) -> Response | tuple[str, int]:
             "admin/session.html", **session_context(session, capacity_form=form)
         ), 422
     try:
-        waitlist.set_capacity(session_id, given(form.capacity.data), actor=actor())
+        organiser.set_capacity(session_id, given(form.capacity.data), actor=actor())
     except DomainError as error:
         if message := show_refusal(form, error):
             flash(message, "error")

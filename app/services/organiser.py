@@ -19,7 +19,7 @@ from ..models.programme import this_year
 from ..timeutil import utcnow
 from . import checkin, ledger, mail, waitlist
 from .audit import audit
-from .booking_errors import BookingNotFound, SessionFull, SessionNotFound
+from .booking_errors import BookingNotFound, CapacityBelowBooked, SessionFull, SessionNotFound
 from .errors import N_, DomainError
 
 
@@ -200,7 +200,7 @@ def save_session(
     session.note = fields.note
     db.session.flush()
     if session_id is not None and fields.capacity != session.capacity:
-        waitlist.set_capacity(session.id, fields.capacity, actor=actor)
+        set_capacity(session.id, fields.capacity, actor=actor)
     audit("session.saved", actor, session_id=session.id)
     return session
 
@@ -339,3 +339,32 @@ def set_priority(booking_id: int, priority: int, reason: str, *, actor: str) -> 
 def default_duplicate_start(session: EventSession) -> datetime:
     """Where a duplicated session goes by default: a quarter of an hour after the original ends."""
     return session.ends_at + timedelta(minutes=15)
+
+
+def set_capacity(
+    session_id: int, capacity: int, *, actor: str, now: datetime | None = None
+) -> EventSession:
+    """Change a session's capacity; raising it makes offers, lowering below taken is refused.
+
+    Waiting parties larger than the new capacity are told and leave the list, in the same
+    transaction; the rest of the list then gets what it can (seats that were held for
+    such a party, for instance).
+    """
+    now = now or utcnow()
+    with writing():
+        session = ledger.lock_session(session_id)
+        if session is None:
+            raise SessionNotFound(session_id)
+        if capacity < session.seats_taken:
+            raise CapacityBelowBooked(session.seats_taken)
+        previous = session.capacity
+        session.capacity = capacity
+        db.session.flush()
+        audit("session.capacity", actor, session_id=session.id, before=previous, after=capacity)
+        removed = (
+            waitlist.remove_too_large(session, actor=actor, now=now) if capacity < previous else []
+        )
+        if capacity > previous or removed:
+            # The waiting list while booking is open, the door's queue once it has closed.
+            checkin.give_freed_seats(session, actor=actor, now=now)
+        return session

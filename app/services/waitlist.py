@@ -37,7 +37,6 @@ from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
 from . import ledger, mail, party_accept, waiting_party
 from .audit import audit
-from .booking_errors import CapacityBelowBooked, SessionNotFound
 from .programme import default_close
 from .waiting_party import join_for_change, party_rows
 
@@ -285,29 +284,3 @@ def remove_too_large(
     if parties:
         db.session.flush()
     return parties
-
-
-def set_capacity(
-    session_id: int, capacity: int, *, actor: str, now: datetime | None = None
-) -> EventSession:
-    """Change a session's capacity; raising it makes offers, lowering below taken is refused.
-
-    Waiting parties larger than the new capacity are told and leave the list, in the same
-    transaction; the rest of the list then gets what it can (seats that were held for
-    such a party, for instance).
-    """
-    now = now or utcnow()
-    with writing():
-        session = ledger.lock_session(session_id)
-        if session is None:
-            raise SessionNotFound(session_id)
-        if capacity < session.seats_taken:
-            raise CapacityBelowBooked(session.seats_taken)
-        previous = session.capacity
-        session.capacity = capacity
-        db.session.flush()
-        audit("session.capacity", actor, session_id=session.id, before=previous, after=capacity)
-        removed = remove_too_large(session, actor=actor, now=now) if capacity < previous else []
-        if capacity > previous or removed:
-            promote(session, now, actor)
-        return session
