@@ -179,6 +179,15 @@ def register_cli(app: Flask) -> None:
             f"audit entries {report.audit_entries}."
         )
 
+    @app.cli.command("collect-assets")
+    @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+    def collect_assets_command(folder: Path) -> None:
+        """Copy the static files to FOLDER/assets/<digest>/<path>, for nginx (deploy/nginx/)."""
+        from .assets import collect_assets
+
+        written = collect_assets(folder)
+        click.echo(f"{written} file(s) collected under {folder / 'assets'}.")
+
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
     def backup_command(path: Path) -> None:
