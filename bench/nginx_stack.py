@@ -39,6 +39,7 @@ def render_site(listen_port: int, upstream_ports: list[int], collected: Path, lo
         "/srv/minerales/static/": f"{ROOT / 'static'}/",
         "/srv/minerales/deploy/nginx": str(ROOT / "deploy" / "nginx"),
         "/var/log/nginx": str(logs),
+        "/var/cache/nginx/minerales": str(logs / "cache"),
     }
     for old, new in replacements.items():
         if old not in site:
@@ -106,8 +107,11 @@ def nginx_only(
     collected: Path,
     workers: int = 1,
     connections: int = 1024,
-) -> Iterator[None]:
-    """nginx alone on ``listen``, with the site file, in front of ``upstream_ports``."""
+) -> Iterator[int]:
+    """nginx alone on ``listen``, with the site file, in front of ``upstream_ports``.
+
+    Yields its process group (its master's pid).
+    """
     binary = nginx_binary()
     if binary is None:
         raise FileNotFoundError("nginx is not installed (apt-get install nginx)")
@@ -133,7 +137,7 @@ def nginx_only(
         )
     try:
         wait_for_port(listen, process, work / "error.log")
-        yield
+        yield process.pid
     finally:
         stop_process_group(process)
 
@@ -148,6 +152,8 @@ class Stack:
     instance_logs: list[Path]
     work: Path
     collected: Path
+    # The process groups of the instances and of nginx (for CPU accounting in bench/).
+    groups: list[int]
 
 
 def start_gunicorn(
@@ -212,5 +218,10 @@ def nginx_stack(
         for url, process, log in urls:
             wait_healthy(url, process, log)
         listen = free_port()
-        stack.enter_context(nginx_only(work, listen, ports, collected, nginx_workers, connections))
-        yield Stack(f"http://{HOST}:{listen}", listen, [u[0] for u in urls], logs, work, collected)
+        nginx_group = stack.enter_context(
+            nginx_only(work, listen, ports, collected, nginx_workers, connections)
+        )
+        groups = [process.pid for _url, process, _log in urls] + [nginx_group]
+        yield Stack(
+            f"http://{HOST}:{listen}", listen, [u[0] for u in urls], logs, work, collected, groups
+        )
