@@ -16,6 +16,7 @@ one must be right when two run at once; docs/deployment.md says how each one is,
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 import click
@@ -79,15 +80,29 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{expired} offer(s) expired; {report.sent} mail(s) sent.")
 
     @app.cli.command("send-mail")
-    def send_mail_command() -> None:
-        """Deliver every message of the outbox that is due (run it from cron)."""
+    @click.option(
+        "--every",
+        type=click.FloatRange(min=0.1),
+        default=None,
+        help="Keep running: a pass every this many seconds (deploy/systemd/minerales-mailer).",
+    )
+    def send_mail_command(every: float | None) -> None:
+        """Deliver every message of the outbox that is due (run it from cron, or --every)."""
         from .services.mail import reset_circuit, send_due
 
-        reset_circuit()
-        report = send_due(limit=10_000)
-        click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed.")
-        for error in report.errors[:5]:
-            click.echo(f"  {error}", err=True)
+        while True:
+            reset_circuit()
+            report = send_due(limit=10_000)
+            if every is None or report.sent or report.retried or report.failed:
+                click.echo(
+                    f"{report.sent} sent, {report.retried} to retry, {report.failed} failed."
+                )
+            for error in report.errors[:5]:
+                click.echo(f"  {error}", err=True)
+            if every is None:
+                return
+            db.session.remove()  # no connection held between passes
+            time.sleep(every)
 
     @app.cli.command("send-reminders")
     def send_reminders_command() -> None:

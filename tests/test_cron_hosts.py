@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -212,3 +213,29 @@ def test_two_hosts_purge_at_once_and_agree(app, host_database, make_session):
     assert count(app, named) == 0
     done = [output for output in outputs if "anonymised" in output]
     assert done, outputs
+
+
+def test_a_long_running_sender_delivers_what_the_web_workers_leave(
+    app, host_database, make_session
+):
+    from aiosmtpd.controller import Controller
+
+    sink = SlowSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    env = host_environment(host_database, MAIL_PORT=str(port), MAIL_SEND_AFTER_COMMIT="false")
+    sender = start_command(["send-mail", "--every", "0.2"], env)
+    try:
+        session_id = make_session()
+        for i in range(3):
+            book(app, session_id, f"late{i}")
+        deadline = time.monotonic() + 30
+        while sum(sink.received.values()) < 3 and time.monotonic() < deadline:
+            assert sender.poll() is None, sender.communicate()[0]
+            time.sleep(0.1)
+    finally:
+        sender.terminate()
+        sender.communicate(timeout=30)
+        controller.stop()
+    assert sorted(sink.received) == [f"late{i}@example.fr" for i in range(3)]
