@@ -28,9 +28,12 @@ import os
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -39,12 +42,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from client import parse_form, parse_reply
 from harness import (
+    BIN_DIR,
     DEFAULT_PG_SERVER,
     HOST,
+    ROOT,
     app_environment,
     check_ledger,
+    free_port,
     prepare_database,
     run_on,
+    stop_process_group,
 )
 from nginx_stack import nginx_stack
 
@@ -107,7 +114,7 @@ async def request(
         finally:
             writer.close()
         reply = parse_reply(received)
-    except (OSError, TimeoutError, ValueError, Exception) as error:  # noqa: BLE001
+    except (OSError, TimeoutError, ValueError, Exception) as error:
         return Answer(None, (time.perf_counter() - started) * 1000, error=repr(error)[:200])
     latency = (time.perf_counter() - started) * 1000
     return Answer(
@@ -288,6 +295,7 @@ async def measure(args: argparse.Namespace, port: int, session_id: int, groups: 
     """The hello base, then the pollers with the rush in the middle."""
     addresses = Addresses()
     rate = args.pollers / args.interval
+    load_before = " ".join(f"{value:.1f}" for value in os.getloadavg())
     cpu_before = group_cpu_seconds(groups)
     hello = await steady(port, "/bench/hello", rate, args.hello_seconds, addresses)
     hello_cpu = group_cpu_seconds(groups) - cpu_before
@@ -309,7 +317,39 @@ async def measure(args: argparse.Namespace, port: int, session_id: int, groups: 
         "polls": polls,
         "rush": rushed,
         "load_cpu": load_cpu,
+        "load_before": load_before,
     }
+
+
+class SlowSmtp:
+    """An SMTP server that takes ``delay`` seconds per message, like a distant relay."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.received = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        await asyncio.sleep(self.delay)
+        self.received += 1
+        return "250 Message accepted"
+
+
+@contextmanager
+def smtp_server(delay_ms: float) -> Iterator[tuple[int, SlowSmtp | None]]:
+    """A slow SMTP server on a free port, or port 1 (refused at once) for ``delay_ms`` < 0."""
+    if delay_ms < 0:
+        yield 1, None
+        return
+    from aiosmtpd.controller import Controller
+
+    handler = SlowSmtp(delay_ms / 1000)
+    port = free_port()
+    controller = Controller(handler, hostname=HOST, port=port)
+    controller.start()
+    try:
+        yield port, handler
+    finally:
+        controller.stop()
 
 
 def bench(label: str, database_url: str, args: argparse.Namespace, workdir: Path) -> bool:
@@ -320,15 +360,37 @@ def bench(label: str, database_url: str, args: argparse.Namespace, workdir: Path
             "RATELIMIT_ENABLED": "true",
             "PROXY_FIX_X_FOR": "1",
             "PROXY_FIX_X_PROTO": "1",
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": "1",
+            "MAIL_SERVER": HOST,
+            # With a mail sender of its own, web workers leave the outbox to it.
+            "MAIL_SEND_AFTER_COMMIT": "false" if args.mailer else "true",
         }
     )
     session_id = prepare_database(env, args.capacity)
-    with nginx_stack(
-        env, workdir / "stack", instances=2, workers=args.workers, connections=16384
-    ) as stack:
-        figures = asyncio.run(measure(args, stack.port, session_id, stack.groups))
+    with ExitStack() as stack:
+        port, smtp = stack.enter_context(smtp_server(args.smtp_delay_ms))
+        env["MAIL_PORT"] = str(port)
+        running = stack.enter_context(
+            nginx_stack(
+                env, workdir / "stack", instances=2, workers=args.workers, connections=16384
+            )
+        )
+        groups = list(running.groups)
+        if args.mailer:
+            sender = subprocess.Popen(
+                [str(BIN_DIR / "flask"), "--app", "wsgi", "send-mail", "--every", "1"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            stack.callback(stop_process_group, sender)
+            groups.append(sender.pid)
+        figures = asyncio.run(measure(args, running.port, session_id, groups))
+        if smtp is not None:
+            deadline = time.monotonic() + 30
+            while smtp.received < min(args.rush, args.capacity) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            figures["mail"] = smtp.received
     ok, ledger = check_ledger(env)
     return report(args, figures, ok, ledger)
 
@@ -374,6 +436,11 @@ def report(args: argparse.Namespace, figures: dict, ledger_ok: bool, ledger: str
         f"bookings       {len(rushed.posts.latencies):6d} req  {percentiles(rushed.posts.latencies)}  [{statuses(rushed.posts)}]"
     )
     print(f"rush lasted    {rushed.ended - rushed.started:.2f} s")
+    mail_mode = "a long-running send-mail" if args.mailer else "the web workers, after commit"
+    if "mail" in figures:
+        print(
+            f"mail           {figures['mail']} received, sent by {mail_mode} ({args.smtp_delay_ms:.0f} ms each)"
+        )
     errors = polls.errors + rushed.posts.errors + rushed.forms.errors + hello.errors
     print(f"errors         {dict(errors) or 'none'}")
     print(
@@ -409,10 +476,19 @@ def main() -> int:
     parser.add_argument("-c", "--capacity", type=int, default=30, help="seats in the session")
     parser.add_argument("--workers", type=int, default=4, help="sync workers per instance")
     parser.add_argument("--hello-seconds", type=float, default=8.0, help="length of the base")
+    parser.add_argument(
+        "--smtp-delay-ms",
+        type=float,
+        default=-1,
+        help="run an SMTP server taking this long per message (default: none, refused at once)",
+    )
+    parser.add_argument(
+        "--mailer", action="store_true", help="a long-running send-mail instead of the workers"
+    )
     parser.add_argument("--pg-server", default=DEFAULT_PG_SERVER, help="PostgreSQL server URL")
     parser.add_argument("--pg-db", default="minerales_load_bench", help="bench database")
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     passed = run_on("postgresql", bench, args)
     return 0 if passed else 1
