@@ -420,8 +420,11 @@ def report(args: argparse.Namespace, figures: dict, ledger_ok: bool, ledger: str
         + rushed.forms.statuses.get("no answer", 0)
     )
     print(
-        f"\n== bench/load.py: nginx + 2 instances x {args.workers} sync workers, PostgreSQL, Redis, rate limits on"
+        f"\n== bench/load.py: {args.pollers} pages polling every {args.interval:g} s, a {args.rush}-client "
+        f"rush on {args.capacity} seats; nginx + 2 instances x {args.workers} sync workers, "
+        "PostgreSQL, Redis, rate limits on"
     )
+    print(f"machine        load average before the run: {figures['load_before']}")
     print(
         f"hello          {len(hello.latencies):6d} req  {percentiles(hello.latencies)}  [{statuses(hello)}]"
     )
