@@ -250,6 +250,16 @@ def test_nginx_answers_the_live_poll_itself_most_of_the_time(stack):
     assert sum(request_id in logged for request_id in ids) < 5
 
 
+def test_nginx_keeps_one_copy_of_the_live_poll_per_language(stack):
+    french = Client(stack).request("GET", "/live/seats")[1]["ETag"]
+    english = Client(stack)
+    english.cookies["lang"] = "en"
+    assert "-en-" in english.request("GET", "/live/seats")[1]["ETag"]
+    browser = Client(stack).request("GET", "/live/seats", headers={"Accept-Language": "en"})
+    assert "-en-" in browser[1]["ETag"]
+    assert "-fr-" in french and "-fr-" in Client(stack).request("GET", "/live/seats")[1]["ETag"]
+
+
 def test_fingerprinted_files_come_from_nginx_compressed_for_a_year(stack, app, make_session):
     client = Client(stack)
     _, _, page = client.request("GET", "/")
