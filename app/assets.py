@@ -18,6 +18,7 @@ file hashes to ``HTMX_SRI``, so the CDN file and the offline file are the same b
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import os
@@ -115,6 +116,38 @@ def serve_asset(digest: str, filename: str) -> Response:
         response.cache_control.immutable = True
         response.cache_control.public = True
     return response
+
+
+# What nginx also gets a compressed copy of (gzip_static), written once at deployment.
+PRECOMPRESSED_SUFFIXES = (".css", ".js", ".svg", ".json", ".txt", ".html")
+
+
+def collect_assets(folder: Path) -> int:
+    """Copy every static file to ``folder/assets/<digest>/<path>`` (and ``.gz`` beside it).
+
+    The layout is the fingerprinted URL's, so nginx serves ``/assets/...`` straight from
+    ``folder``. Copies of earlier versions are kept: a page rendered before a deployment
+    still finds its own files. Returns how many files were copied.
+    """
+    static = Path(current_app.static_folder or "")
+    written = 0
+    for path in sorted(static.rglob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        name = path.relative_to(static).as_posix()
+        digest = file_digest(name)
+        if digest is None:
+            continue
+        target = folder / "assets" / digest / name
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        content = path.read_bytes()
+        target.write_bytes(content)
+        if path.suffix in PRECOMPRESSED_SUFFIXES:
+            target.with_name(target.name + ".gz").write_bytes(gzip.compress(content, 9))
+        written += 1
+    return written
 
 
 def init_assets(app: Flask) -> None:

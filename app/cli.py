@@ -1,14 +1,57 @@
-"""Command-line tasks: ``flask --app wsgi <command>``."""
+"""Command-line tasks: ``flask --app wsgi <command>``.
+
+Cron runs the periodic commands on every host at the same minute (deploy/crontab), so each
+one must be right when two run at once; docs/deployment.md says how each one is, and why:
+
+* ``send-mail`` and ``process-waitlist`` share the work row by row: every message is
+  claimed before it is sent (services/mail/claims.py), and an offer is expired under its
+  session's lock after being read again (services/waitlist.py), so a second run finds it
+  done.
+* ``send-reminders`` and ``purge-personal-data`` are one batch over many rows: the first
+  host to start takes a PostgreSQL advisory lock for its transaction, and a host that finds
+  it taken has nothing to do (``only_one_host``). Without it the second batch would queue
+  behind the first's row locks and, for the purge, could deadlock with it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import time
 from pathlib import Path
 
 import click
 from flask import Flask
+from sqlalchemy import text
 
 from .database import commit_now
+from .extensions import db
 from .timeutil import paris, utcnow
+
+
+def advisory_key(name: str) -> int:
+    """A stable 64-bit key for the advisory lock of command ``name`` (signed, as PostgreSQL's)."""
+    digest = hashlib.sha256(f"minerales:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def only_one_host(name: str) -> bool:
+    """Take command ``name``'s lock for the open writer's transaction; False if another has it.
+
+    PostgreSQL releases a transaction's advisory lock at its commit or rollback, so a host
+    that crashed holds nothing. SQLite is one file on one host, where BEGIN IMMEDIATE
+    already puts writers one after the other: nothing to take.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return True
+    taken = db.session.execute(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": advisory_key(name)}
+    ).scalar_one()
+    return bool(taken)
+
+
+def skipped(name: str) -> None:
+    """Say that another host is running ``name`` right now."""
+    click.echo(f"{name}: another host is running it right now; nothing done here.")
 
 
 def register_cli(app: Flask) -> None:
@@ -37,24 +80,43 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{expired} offer(s) expired; {report.sent} mail(s) sent.")
 
     @app.cli.command("send-mail")
-    def send_mail_command() -> None:
-        """Deliver every message of the outbox that is due (run it from cron)."""
+    @click.option(
+        "--every",
+        type=click.FloatRange(min=0.1),
+        default=None,
+        help="Keep running: a pass every this many seconds (deploy/systemd/minerales-mailer).",
+    )
+    def send_mail_command(every: float | None) -> None:
+        """Deliver every message of the outbox that is due (run it from cron, or --every)."""
         from .services.mail import reset_circuit, send_due
 
-        reset_circuit()
-        report = send_due(limit=10_000)
-        click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed.")
-        for error in report.errors[:5]:
-            click.echo(f"  {error}", err=True)
+        while True:
+            reset_circuit()
+            report = send_due(limit=10_000)
+            if every is None or report.sent or report.retried or report.failed:
+                click.echo(
+                    f"{report.sent} sent, {report.retried} to retry, {report.failed} failed."
+                )
+            for error in report.errors[:5]:
+                click.echo(f"  {error}", err=True)
+            if every is None:
+                return
+            db.session.remove()  # no connection held between passes
+            time.sleep(every)
 
     @app.cli.command("send-reminders")
     def send_reminders_command() -> None:
         """Queue and send the reminder for tomorrow's sessions (once per booking)."""
+        from .database import writing
         from .services.mail import send_due
         from .services.reminders import queue_reminders
 
-        queued = queue_reminders()
+        with writing():
+            ours = only_one_host("send-reminders")
+            queued = queue_reminders() if ours else 0
         commit_now()
+        if not ours:
+            skipped("send-reminders")
         report = send_due(limit=10_000)
         click.echo(f"{queued} reminder(s) queued; {report.sent} mail(s) sent.")
 
@@ -115,16 +177,31 @@ def register_cli(app: Flask) -> None:
     )
     def purge_personal_data_command(days: int | None) -> None:
         """Anonymise the people's details of past sessions; the statistics stay (run it daily)."""
+        from .database import writing
         from .services.privacy import purge_personal_data, retention_days
 
         days = retention_days() if days is None else days
-        report = purge_personal_data(days)
+        with writing():
+            ours = only_one_host("purge-personal-data")
+            report = purge_personal_data(days) if ours else None
         commit_now()
+        if report is None:
+            skipped("purge-personal-data")
+            return
         click.echo(
             f"Sessions ended {days} or more days ago, anonymised: bookings {report.bookings}, "
             f"standby entries {report.standby_entries}, mails {report.outbox_messages}, "
             f"audit entries {report.audit_entries}."
         )
+
+    @app.cli.command("collect-assets")
+    @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+    def collect_assets_command(folder: Path) -> None:
+        """Copy the static files to FOLDER/assets/<digest>/<path>, for nginx (deploy/nginx/)."""
+        from .assets import collect_assets
+
+        written = collect_assets(folder)
+        click.echo(f"{written} file(s) collected under {folder / 'assets'}.")
 
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))

@@ -180,6 +180,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # (0 = trust neither header; a visitor could otherwise pick their own address).
         "PROXY_FIX_X_FOR": env_int("PROXY_FIX_X_FOR", 0),
         "PROXY_FIX_X_PROTO": env_int("PROXY_FIX_X_PROTO", 0),
+        # Observability (app/observability.py, app/metrics.py): one JSON line per request
+        # on standard error, and who may read /metrics straight from gunicorn.
+        "REQUEST_LOG": env_flag("REQUEST_LOG", True),
+        "METRICS_ALLOW_FROM": env_list("METRICS_ALLOW_FROM") or ["127.0.0.1/8", "::1/128"],
         # At most this many seats per e-mail address and session (bookings and waiting list).
         "BOOKING_MAX_SEATS_PER_EMAIL": env_int("BOOKING_MAX_SEATS_PER_EMAIL", 6),
         # GDPR: people's details are anonymised this many days after their session.

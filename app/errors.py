@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 from .extensions import db
 from .htmx import is_htmx_request
 from .i18n import gettext
+from .metrics import count_refusal
 from .ratelimits import retry_after_seconds
 from .services.errors import DomainError
 
@@ -139,6 +140,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> Response:
         """A rule refused an action that no view caught more precisely."""
+        count_refusal(error)
         return error_response(error.status, error.message())
 
     @app.errorhandler(DataError)

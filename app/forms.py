@@ -14,6 +14,7 @@ from wtforms import EmailField, Form, IntegerField
 from wtforms.validators import DataRequired, Email, Length
 
 from .i18n import lazy_gettext as _l
+from .metrics import count_refusal
 from .services.errors import DomainError
 
 T = TypeVar("T")
@@ -93,6 +94,7 @@ def show_refusal(form: Form | None, error: DomainError) -> str | None:
     caller shows the returned message above the form (a page that redirects passes no
     form and flashes the message: a field's error would not survive the redirect).
     """
+    count_refusal(error)
     message = error.message()
     if form is not None and error.field is not None and error.field in form:
         field = form[error.field]

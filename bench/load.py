@@ -1,0 +1,501 @@
+"""The day booking opens: 1000 open programme pages polling, and a rush on one session.
+
+Through nginx (the repository's site file) in front of two gunicorn instances on one
+PostgreSQL database and one Redis, with the rate limits on and every simulated visitor at
+an address of its own (a 127.x.y.z source address, which nginx passes on in
+X-Forwarded-For and the app trusts as one proxy's):
+
+1. a bare ``GET /bench/hello`` at the pollers' rate, for the CPU-per-request base;
+2. ``--pollers`` pages (default 1000) each asking ``GET /live/seats`` with ``If-None-Match``
+   every ``--interval`` seconds (default 4), for ``--duration`` seconds;
+3. meanwhile, ``--rush`` visitors (default 300) load the session's page, then all post a
+   one-seat booking at once to a session of ``--capacity`` seats (default 30).
+
+It prints p50/p95/p99 of the polls (during the rush, and overall), of the bookings, of
+hello; the status counts; errors; the CPU seconds of the servers (gunicorn and nginx) per
+request; and whether the sale was exact and the ledger is right. The client is one asyncio
+loop, on the same machine as the servers.
+
+    .venv/bin/python bench/load.py
+    .venv/bin/python bench/load.py --pollers 500 --rush 100 --duration 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from client import parse_form, parse_reply
+from harness import (
+    BIN_DIR,
+    DEFAULT_PG_SERVER,
+    HOST,
+    ROOT,
+    app_environment,
+    check_ledger,
+    free_port,
+    prepare_database,
+    run_on,
+    stop_process_group,
+)
+from nginx_stack import nginx_stack
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+TIMEOUT = 60.0
+
+# ------------------------------------------------------------------------------ client
+
+
+class Addresses:
+    """Distinct loopback source addresses, one per simulated visitor."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def new(self) -> str:
+        while True:
+            address = (
+                f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+            )
+            if address not in self.used:
+                self.used.add(address)
+                return address
+
+
+@dataclass
+class Answer:
+    """One request's outcome."""
+
+    status: int | None
+    latency_ms: float
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    error: str = ""
+
+
+async def request(
+    port: int,
+    source: str,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+) -> Answer:
+    """One HTTP/1.1 request on a new connection from ``source``; the whole answer."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: localhost", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    if body:
+        lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+    raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    started = time.perf_counter()
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(HOST, port, local_addr=(source, 0)), TIMEOUT
+        )
+        try:
+            writer.write(raw)
+            await writer.drain()
+            received = await asyncio.wait_for(reader.read(), TIMEOUT)
+        finally:
+            writer.close()
+        reply = parse_reply(received)
+    except (OSError, TimeoutError, ValueError, Exception) as error:
+        return Answer(None, (time.perf_counter() - started) * 1000, error=repr(error)[:200])
+    latency = (time.perf_counter() - started) * 1000
+    return Answer(
+        reply.status,
+        latency,
+        {name.lower(): value for name, value in reply.headers.items()},
+        reply.body,
+    )
+
+
+def session_cookie(answer: Answer) -> str:
+    """The cookie a browser sends back (the page sets one session cookie)."""
+    cookie = answer.headers.get("set-cookie", "")
+    return cookie.split(";", 1)[0]
+
+
+# ------------------------------------------------------------------------------- phases
+
+
+@dataclass
+class Timed:
+    """Latencies and statuses of one kind of request, with when each was sent."""
+
+    sent_at: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+    errors: Counter = field(default_factory=Counter)
+
+    def add(self, at: float, answer: Answer) -> None:
+        self.sent_at.append(at)
+        self.latencies.append(answer.latency_ms)
+        self.statuses[answer.status if answer.status is not None else "no answer"] += 1
+        if answer.error:
+            self.errors[answer.error.split("(")[0]] += 1
+
+    def between(self, start: float, end: float) -> list[float]:
+        return [
+            lat for at, lat in zip(self.sent_at, self.latencies, strict=True) if start <= at <= end
+        ]
+
+
+async def poller(port: int, source: str, interval: float, stop_at: float, polls: Timed) -> None:
+    """One open programme page: the first read, then a conditional poll every ``interval``."""
+    await asyncio.sleep(random.uniform(0, interval))
+    etag = ""
+    while time.monotonic() < stop_at:
+        at = time.monotonic()
+        answer = await request(
+            port, source, "GET", "/live/seats", {"If-None-Match": etag} if etag else None
+        )
+        polls.add(at, answer)
+        etag = answer.headers.get("etag", etag)
+        await asyncio.sleep(max(0.0, interval - (time.monotonic() - at)))
+
+
+async def steady(port: int, path: str, rate: float, seconds: float, addresses: Addresses) -> Timed:
+    """``rate`` requests a second to ``path`` for ``seconds``, each from a new address."""
+    timed = Timed()
+    tasks = []
+    started = time.monotonic()
+    count = int(rate * seconds)
+
+    async def one(at: float) -> None:
+        timed.add(at, await request(port, addresses.new(), "GET", path))
+
+    for index in range(count):
+        delay = started + index / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(time.monotonic())))
+    await asyncio.gather(*tasks)
+    return timed
+
+
+@dataclass
+class Rush:
+    """What the rush did."""
+
+    forms: Timed = field(default_factory=Timed)
+    posts: Timed = field(default_factory=Timed)
+    started: float = 0.0
+    ended: float = 0.0
+
+
+async def rush(port: int, session_id: int, clients: int, addresses: Addresses) -> Rush:
+    """Every visitor loads the form, then all post their booking together."""
+    result = Rush()
+    sources = [addresses.new() for _ in range(clients)]
+
+    async def load(source: str, index: int) -> bytes | None:
+        at = time.monotonic()
+        page = await request(port, source, "GET", f"/sessions/{session_id}")
+        result.forms.add(at, page)
+        if page.status != 200:
+            return None
+        fields = parse_form(page.body.decode("utf-8", "replace"))
+        return (
+            urlencode(
+                {
+                    "csrf_token": fields.get("csrf_token", ""),
+                    "nonce": fields.get("nonce", ""),
+                    "name": f"Visiteur {index}",
+                    "email": f"visiteur{index}@mines-ales.fr",
+                    "seats": "1",
+                }
+            ).encode()
+            + b"|"
+            + session_cookie(page).encode()
+        )
+
+    loaded = await asyncio.gather(*(load(source, i) for i, source in enumerate(sources)))
+
+    async def post(source: str, prepared: bytes) -> None:
+        body, _, cookie = prepared.rpartition(b"|")
+        at = time.monotonic()
+        answer = await request(
+            port, source, "POST", f"/sessions/{session_id}", {"Cookie": cookie.decode()}, body
+        )
+        result.posts.add(at, answer)
+
+    result.started = time.monotonic()
+    await asyncio.gather(
+        *(
+            post(source, prepared)
+            for source, prepared in zip(sources, loaded, strict=True)
+            if prepared
+        )
+    )
+    result.ended = time.monotonic()
+    return result
+
+
+# ------------------------------------------------------------------------------- figures
+
+
+def group_cpu_seconds(groups: list[int]) -> float:
+    """CPU seconds used so far by every live process of these process groups."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in groups:  # field 5 of stat: the process group
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def percentiles(values: list[float]) -> str:
+    """p50 / p95 / p99 in milliseconds."""
+    if len(values) < 2:
+        return "n/a"
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return f"p50 {cuts[49]:7.1f}  p95 {cuts[94]:7.1f}  p99 {cuts[98]:7.1f} ms"
+
+
+def p(values: list[float], which: int) -> float:
+    """One percentile (ms), 0 with too few values."""
+    if len(values) < 2:
+        return 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[which - 1]
+
+
+def statuses(timed: Timed) -> str:
+    return ", ".join(
+        f"{status}: {count}" for status, count in sorted(timed.statuses.items(), key=str)
+    )
+
+
+# ---------------------------------------------------------------------------------- run
+
+
+async def measure(args: argparse.Namespace, port: int, session_id: int, groups: list[int]) -> dict:
+    """The hello base, then the pollers with the rush in the middle."""
+    addresses = Addresses()
+    rate = args.pollers / args.interval
+    load_before = " ".join(f"{value:.1f}" for value in os.getloadavg())
+    cpu_before = group_cpu_seconds(groups)
+    hello = await steady(port, "/bench/hello", rate, args.hello_seconds, addresses)
+    hello_cpu = group_cpu_seconds(groups) - cpu_before
+
+    polls = Timed()
+    stop_at = time.monotonic() + args.duration
+    cpu_before = group_cpu_seconds(groups)
+    pollers = [
+        asyncio.create_task(poller(port, addresses.new(), args.interval, stop_at, polls))
+        for _ in range(args.pollers)
+    ]
+    await asyncio.sleep(args.rush_after)
+    rushed = await rush(port, session_id, args.rush, addresses)
+    await asyncio.gather(*pollers)
+    load_cpu = group_cpu_seconds(groups) - cpu_before
+    return {
+        "hello": hello,
+        "hello_cpu": hello_cpu,
+        "polls": polls,
+        "rush": rushed,
+        "load_cpu": load_cpu,
+        "load_before": load_before,
+    }
+
+
+class SlowSmtp:
+    """An SMTP server that takes ``delay`` seconds per message, like a distant relay."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.received = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        await asyncio.sleep(self.delay)
+        self.received += 1
+        return "250 Message accepted"
+
+
+@contextmanager
+def smtp_server(delay_ms: float) -> Iterator[tuple[int, SlowSmtp | None]]:
+    """A slow SMTP server on a free port, or port 1 (refused at once) for ``delay_ms`` < 0."""
+    if delay_ms < 0:
+        yield 1, None
+        return
+    from aiosmtpd.controller import Controller
+
+    handler = SlowSmtp(delay_ms / 1000)
+    port = free_port()
+    controller = Controller(handler, hostname=HOST, port=port)
+    controller.start()
+    try:
+        yield port, handler
+    finally:
+        controller.stop()
+
+
+def bench(label: str, database_url: str, args: argparse.Namespace, workdir: Path) -> bool:
+    env = app_environment(database_url)
+    env.update(
+        {
+            "REDIS_URL": REDIS_URL,
+            "RATELIMIT_ENABLED": "true",
+            "PROXY_FIX_X_FOR": "1",
+            "PROXY_FIX_X_PROTO": "1",
+            "MAIL_SERVER": HOST,
+            # With a mail sender of its own, web workers leave the outbox to it.
+            "MAIL_SEND_AFTER_COMMIT": "false" if args.mailer else "true",
+        }
+    )
+    session_id = prepare_database(env, args.capacity)
+    with ExitStack() as stack:
+        port, smtp = stack.enter_context(smtp_server(args.smtp_delay_ms))
+        env["MAIL_PORT"] = str(port)
+        running = stack.enter_context(
+            nginx_stack(
+                env, workdir / "stack", instances=2, workers=args.workers, connections=16384
+            )
+        )
+        groups = list(running.groups)
+        if args.mailer:
+            sender = subprocess.Popen(
+                [str(BIN_DIR / "flask"), "--app", "wsgi", "send-mail", "--every", "1"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            stack.callback(stop_process_group, sender)
+            groups.append(sender.pid)
+        figures = asyncio.run(measure(args, running.port, session_id, groups))
+        if smtp is not None:
+            deadline = time.monotonic() + 30
+            while smtp.received < min(args.rush, args.capacity) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            figures["mail"] = smtp.received
+    ok, ledger = check_ledger(env)
+    return report(args, figures, ok, ledger)
+
+
+def report(args: argparse.Namespace, figures: dict, ledger_ok: bool, ledger: str) -> bool:
+    hello, polls, rushed = figures["hello"], figures["polls"], figures["rush"]
+    during = polls.between(rushed.started, rushed.ended)
+    requests_in_load = (
+        len(polls.latencies) + len(rushed.forms.latencies) + len(rushed.posts.latencies)
+    )
+    hello_cpu_ms = figures["hello_cpu"] / max(1, len(hello.latencies)) * 1000
+    load_cpu_ms = figures["load_cpu"] / max(1, requests_in_load) * 1000
+    booked = rushed.posts.statuses.get(303, 0)
+    exact = booked == min(args.rush, args.capacity)
+    five_xx = sum(
+        c
+        for s, c in [
+            *polls.statuses.items(),
+            *rushed.posts.statuses.items(),
+            *rushed.forms.statuses.items(),
+        ]
+        if isinstance(s, int) and s >= 500
+    )
+    no_answer = (
+        polls.statuses.get("no answer", 0)
+        + rushed.posts.statuses.get("no answer", 0)
+        + rushed.forms.statuses.get("no answer", 0)
+    )
+    print(
+        f"\n== bench/load.py: {args.pollers} pages polling every {args.interval:g} s, a {args.rush}-client "
+        f"rush on {args.capacity} seats; nginx + 2 instances x {args.workers} sync workers, "
+        "PostgreSQL, Redis, rate limits on"
+    )
+    print(f"machine        load average before the run: {figures['load_before']}")
+    print(
+        f"hello          {len(hello.latencies):6d} req  {percentiles(hello.latencies)}  [{statuses(hello)}]"
+    )
+    print(
+        f"polls, all     {len(polls.latencies):6d} req  {percentiles(polls.latencies)}  [{statuses(polls)}]"
+    )
+    print(f"polls, rush    {len(during):6d} req  {percentiles(during)}")
+    print(
+        f"forms (GET)    {len(rushed.forms.latencies):6d} req  {percentiles(rushed.forms.latencies)}  [{statuses(rushed.forms)}]"
+    )
+    print(
+        f"bookings       {len(rushed.posts.latencies):6d} req  {percentiles(rushed.posts.latencies)}  [{statuses(rushed.posts)}]"
+    )
+    print(f"rush lasted    {rushed.ended - rushed.started:.2f} s")
+    mail_mode = "a long-running send-mail" if args.mailer else "the web workers, after commit"
+    if "mail" in figures:
+        print(
+            f"mail           {figures['mail']} received, sent by {mail_mode} ({args.smtp_delay_ms:.0f} ms each)"
+        )
+    errors = polls.errors + rushed.posts.errors + rushed.forms.errors + hello.errors
+    print(f"errors         {dict(errors) or 'none'}")
+    print(
+        f"server CPU     hello {hello_cpu_ms:.2f} ms/req; under load {load_cpu_ms:.2f} ms/req "
+        f"(x{load_cpu_ms / hello_cpu_ms if hello_cpu_ms else 0:.1f} hello)"
+    )
+    print(
+        f"sale           {booked} confirmed of {args.capacity} seats: {'exact' if exact else 'NOT EXACT'}"
+    )
+    print(
+        f"ledger         {'OK' if ledger_ok else 'WRONG'}: {ledger.splitlines()[-1] if ledger else ''}"
+    )
+    targets = {
+        "poll p95 < 100 ms during the rush": p(during, 95) < 100,
+        "booking p99 < 1500 ms": p(rushed.posts.latencies, 99) < 1500,
+        "no 5xx": five_xx == 0,
+        "every request answered": no_answer == 0,
+        "exact sale": exact,
+        "ledger OK": ledger_ok,
+    }
+    for name, met in targets.items():
+        print(f"  {'PASS' if met else 'FAIL'}  {name}")
+    return all(targets.values())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pollers", type=int, default=1000, help="open programme pages")
+    parser.add_argument("--interval", type=float, default=4.0, help="seconds between polls")
+    parser.add_argument("--duration", type=float, default=24.0, help="seconds the pages poll")
+    parser.add_argument("--rush-after", type=float, default=8.0, help="seconds before the rush")
+    parser.add_argument("--rush", type=int, default=300, help="visitors booking at once")
+    parser.add_argument("-c", "--capacity", type=int, default=30, help="seats in the session")
+    parser.add_argument("--workers", type=int, default=4, help="sync workers per instance")
+    parser.add_argument("--hello-seconds", type=float, default=8.0, help="length of the base")
+    parser.add_argument(
+        "--smtp-delay-ms",
+        type=float,
+        default=-1,
+        help="run an SMTP server taking this long per message (default: none, refused at once)",
+    )
+    parser.add_argument(
+        "--mailer", action="store_true", help="a long-running send-mail instead of the workers"
+    )
+    parser.add_argument("--pg-server", default=DEFAULT_PG_SERVER, help="PostgreSQL server URL")
+    parser.add_argument("--pg-db", default="minerales_load_bench", help="bench database")
+    args = parser.parse_args()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    passed = run_on("postgresql", bench, args)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
