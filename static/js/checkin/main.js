@@ -224,6 +224,10 @@
     state.queue = state.queue.filter(function (action) { return done.indexOf(action.seq) === -1; });
     return Promise.all([Store.dequeue(done)].concat(adding)).then(loadConflicts).then(function () {
       if (last) { showResult(last.message, last.kind); }
+      if (!state.queue.length && !offline() && sessionId !== null) {
+        state.local = false;
+        serverBoard();
+      }
       return refreshDay();
     }).then(render);
   }
@@ -294,7 +298,7 @@
     var count = state.queue.length;
     if (banner) {
       var text = !navigator.onLine ? say("offline", { num: count })
-        : (count && (state.failed || state.signedOut)) ? say("pending", { num: count }) : "";
+        : state.queue.some(function (action) { return action.waited; }) ? say("pending", { num: count }) : "";
       banner.hidden = !text;
       if (banner.textContent !== text) { banner.textContent = text; }
     }
@@ -342,9 +346,11 @@
         el("span", {}, [conflict.label ? say("conflict", { what: conflict.label, message: conflict.message }) : conflict.message])
       ]);
       if (conflict.action && conflict.action.kind === "walk_in") {
-        item.appendChild(el("button", { type: "button", "class": "door-button", "data-to-standby": String(conflict.seq) }, [say("to_standby")]));
+        item.appendChild(el("button", { type: "button", "class": "door-button", "data-to-standby": String(conflict.seq) },
+          [say("to_standby"), el("span", { "class": "visually-hidden" }, [" — " + conflict.label])]));
       }
-      item.appendChild(el("button", { type: "button", "class": "door-button", "data-dismiss": String(conflict.seq) }, [say("dismiss")]));
+      item.appendChild(el("button", { type: "button", "class": "door-button", "data-dismiss": String(conflict.seq) },
+        [say("dismiss"), el("span", { "class": "visually-hidden" }, [conflict.label ? " — " + conflict.label : ""])]));
       list.appendChild(item);
     });
     conflictsBox.hidden = state.conflicts.length === 0;
@@ -391,8 +397,18 @@
     return Promise.all(moved).then(function () { window.localStorage.removeItem(OLD_QUEUE_KEY); });
   }
 
+  // The worker may not have been ready when the day's data came: ask again until it has
+  // kept this page.
+  function ensureKept() {
+    if (!state.day || !window.caches || !navigator.onLine) { return; }
+    window.caches.match(window.location.origin + window.location.pathname).then(function (found) {
+      if (!found) { keepPages(state.day.data); }
+    });
+  }
+
   function tick() {
     if (dayOver()) { wipe().then(render); }
+    ensureKept();
     if (!document.hidden) { refreshDay(); }
     flush();
   }
