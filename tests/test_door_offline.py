@@ -192,6 +192,7 @@ def test_a_tablet_works_offline_through_a_reload_and_every_action_reaches_the_se
     search.press("Enter")
     expect(tablet.locator("#door-result")).to_contain_text("Déjà entrés")
     SHOTS.mkdir(parents=True, exist_ok=True)
+    tablet.evaluate("window.scrollTo(0, 0)")
     tablet.screenshot(path=SHOTS / "offline-banner.png")
     assert axe_violations(tablet) == []
     assert tablet.evaluate(SMALL_TARGETS) == []

@@ -147,6 +147,7 @@
     if (form === scanForm) {
       scanInput.value = "";
       scanInput.focus();
+      if (state.local) { render(); }  // the whole list again, ready for the next ticket
     }
   }, true);
 
