@@ -504,9 +504,7 @@ def test_the_tablet_script_speaks_the_page_language(app, make_session, live_serv
     tablet.context.set_offline(True)
     tablet.locator("#q").fill(code)
     tablet.locator("#scan-form button[type=submit]").click()
-    expect(tablet.locator("#door-queue")).to_have_text(
-        "Offline — 1 record waiting"
-    )
+    expect(tablet.locator("#door-queue")).to_have_text("Offline — 1 record waiting")
     # No camera was granted to this page: the tablet says so and the code can be typed.
     tablet.locator("#camera-button").click()
     expect(tablet.locator("#camera-status")).to_have_text("Camera unavailable: type the code.")

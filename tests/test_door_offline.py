@@ -172,7 +172,9 @@ def test_a_tablet_works_offline_through_a_reload_and_every_action_reaches_the_se
     expect(tablet.locator("#door-result")).to_contain_text("Marie Curie, 2 places")
     expect(search).to_have_value("")
     tablet.get_by_role("button", name="Entrée (1) — Pierre Curie").click()
-    partial = tablet.locator("form.door-partial").filter(has=tablet.get_by_role("button", name="Entrée partielle — Lise Meitner"))
+    partial = tablet.locator("form.door-partial").filter(
+        has=tablet.get_by_role("button", name="Entrée partielle — Lise Meitner")
+    )
     partial.get_by_label("places").fill("2")
     partial.get_by_role("button").click()
     expect(tablet.locator("#door-result")).to_contain_text("Lise Meitner, 2 places")
@@ -200,7 +202,11 @@ def test_a_tablet_works_offline_through_a_reload_and_every_action_reaches_the_se
 
     wifi(context, True)
     expect(banner).to_be_hidden(timeout=20000)
-    assert standing_check_ins(app) == [("Famille Dupont", 2), ("Lise Meitner", 2), ("Marie Curie", 2)]
+    assert standing_check_ins(app) == [
+        ("Famille Dupont", 2),
+        ("Lise Meitner", 2),
+        ("Marie Curie", 2),
+    ]
     assert door_actions(app) == 5  # 3 check-ins, a walk-in, an undo: each once
     expect(counter(other, 1)).to_have_text("6", timeout=10000)  # the other tablet counts them
     expect(tablet.locator("#door-counters-note")).to_have_count(0)
@@ -306,7 +312,9 @@ def test_a_tablet_restarted_offline_keeps_its_queue(
         tablet = ready_tablet(app, context, live_server, session_id, "restart@mines-ales.fr")
         wifi(context, False)
         tablet.get_by_role("button", name=re.compile("Entrée \\(2\\)")).click()
-        expect(tablet.locator("#door-queue")).to_have_text("Hors ligne — 1 enregistrement en attente")
+        expect(tablet.locator("#door-queue")).to_have_text(
+            "Hors ligne — 1 enregistrement en attente"
+        )
         tablet.close()
         restarted = context.new_page()
         restarted.goto(f"{live_server}/checkin/sessions/{session_id}")
@@ -323,7 +331,9 @@ def test_a_tablet_restarted_offline_keeps_its_queue(
         wifi(context, False)
         tablet = context.new_page()
         tablet.goto(f"{live_server}/checkin/sessions/{session_id}")
-        expect(tablet.locator("#door-queue")).to_have_text("Hors ligne — 1 enregistrement en attente")
+        expect(tablet.locator("#door-queue")).to_have_text(
+            "Hors ligne — 1 enregistrement en attente"
+        )
         wifi(context, True)
         expect(tablet.locator("#door-queue")).to_be_hidden(timeout=15000)
         assert standing_check_ins(app) == [("Irène Joliot-Curie", 2)]
