@@ -149,14 +149,20 @@ def outcome_json(outcome: door_sync.StepOutcome) -> dict[str, Any]:
 
 
 @bp.post("/sync")
-def sync() -> Response | tuple[Response, int]:
+def sync() -> Response:
     """Apply a tablet's actions in order; answer each one's outcome, in the same order."""
     try:
         steps = read_steps(request.get_json(silent=True))
     except BadBatch as error:
-        return jsonify(error=error.message), 422
+        return json_response({"error": error.message}, 422)
     outcomes = door_sync.apply_batch(steps, actor=actor())
-    response = jsonify(results=[outcome_json(o) for o in outcomes])
+    return json_response({"results": [outcome_json(o) for o in outcomes]})
+
+
+def json_response(body: dict[str, Any], status: int = 200) -> Response:
+    """JSON in UTF-8 (the messages are French), never kept by a cache."""
+    response = make_response(json.dumps(body, ensure_ascii=False), status)
+    response.mimetype = "application/json"
     response.headers["Cache-Control"] = "no-store"
     return response
 
