@@ -382,3 +382,32 @@ def test_an_account_that_lost_its_access_wipes_the_tablet(
     until(lambda: tablet.evaluate(STORED)["sessions"] is None)
     until(lambda: tablet.evaluate(PAGE_CACHES) == [])
     assert errors == []
+
+
+def test_the_day_is_erased_from_the_tablet_once_it_is_over(
+    app, make_session, live_server, tablet_context
+):
+    session_id = make_session(capacity=10, starts_in=timedelta(minutes=20))
+    booked(app, session_id, ("Marie Curie", 2))
+    context = tablet_context()
+    tablet = ready_tablet(app, context, live_server, session_id, "late@mines-ales.fr")
+    # Midnight has passed (the tablet's record says until when its day is kept).
+    tablet.evaluate(
+        """() => new Promise(resolve => {
+          const open = indexedDB.open('minerales-door', 1);
+          open.onsuccess = () => {
+            const tx = open.result.transaction('day', 'readwrite');
+            const store = tx.objectStore('day');
+            const read = store.get('current');
+            read.onsuccess = () => {
+              read.result.data.keep_until = new Date(Date.now() - 1000).toISOString();
+              store.put(read.result, 'current');
+            };
+            tx.oncomplete = () => resolve(true);
+          };
+        })"""
+    )
+    wifi(context, False)
+    tablet.reload()
+    until(lambda: tablet.evaluate(STORED)["sessions"] is None)
+    until(lambda: tablet.evaluate(PAGE_CACHES) == [])

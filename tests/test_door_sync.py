@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -320,3 +321,18 @@ def test_the_home_page_on_a_day_without_sessions_points_to_the_next_day_with_som
     assert "Aucune séance ce jour-là." in page
     assert f'href="/checkin/?day={day.isoformat()}"' in page
     assert door.get(f"/checkin/?day={day.isoformat()}").status_code == 200
+
+
+def test_a_new_version_of_the_door_files_gives_the_worker_a_new_cache_name(app, door, monkeypatch):
+    from app.checkin import offline
+
+    def version() -> str:
+        first_line = door.get("/checkin/sw.js").get_data(as_text=True).split("\n", 1)[0]
+        return re.search(r'"version": "([0-9a-f]+)"', first_line).group(1)
+
+    today = version()
+    assert version() == today  # the same files: the same worker, the same caches
+    with app.test_request_context():
+        files = offline.offline_assets()
+    monkeypatch.setattr(offline, "offline_assets", lambda: [*files[:-1], "/assets/0000000000/x.js"])
+    assert version() != today
