@@ -105,13 +105,43 @@ def tablet_context(chromium):
         context.close()
 
 
+class Uplink:
+    """The Hub's link to the server: while it is down, whatever still reaches the app (a
+    request the browser's offline emulation lets through, as the service worker's network
+    fallback may) is answered 503 and changes nothing, as a gateway without uplink would."""
+
+    down = False
+
+    def __init__(self, app):
+        self.app, self.inner = app, app.wsgi_app
+        app.wsgi_app = self
+
+    def __call__(self, environ, start_response):
+        if not Uplink.down:
+            return self.inner(environ, start_response)
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"no uplink"]
+
+
+@pytest.fixture(autouse=True)
+def uplink(app):
+    """Every test here can cut the link (``wifi``); it is back at the end."""
+    link = Uplink(app)
+    yield link
+    Uplink.down = False
+    app.wsgi_app = link.inner
+
+
 def wifi(context, up):
-    """The Wi-Fi goes down (the browser offline, and every request failing, the service
-    worker's too, so what works is what the tablet kept) or comes back."""
+    """The Wi-Fi goes down (the browser offline, every request failing, the service
+    worker's too, and the link to the server cut, so what works is what the tablet kept)
+    or comes back."""
     if up:
         context.unroute("**/*")
         context.set_offline(False)
+        Uplink.down = False
     else:
+        Uplink.down = True
         context.set_offline(True)
         context.route("**/*", lambda route: route.abort("internetdisconnected"))
 

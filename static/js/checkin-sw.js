@@ -78,8 +78,20 @@
     return response.redirected && new URL(response.url).pathname.indexOf(scope) !== 0;
   }
 
+  function kept(request) {
+    return caches.open(PAGES).then(function (cache) {
+      return cache.match(pageKey(request.url)).then(function (found) {
+        return found || cache.match(pageKey(new URL(CONFIG.home, self.location.href).href));
+      });
+    });
+  }
+
   function page(request) {
     return fetch(request).then(function (response) {
+      // A gateway whose uplink is down answers 502/503/504: the kept page is better.
+      if (response.status >= 500) {
+        return kept(request).then(function (found) { return found || response; });
+      }
       if (signedOut(response)) {
         // Sent to the login page: nobody is signed in on this tablet any more.
         return wipePages().then(function () { tellPages({ type: "signed-out" }); return response; });
@@ -90,11 +102,7 @@
       }
       return response;
     }, function () {
-      return caches.open(PAGES).then(function (cache) {
-        return cache.match(pageKey(request.url)).then(function (found) {
-          return found || cache.match(pageKey(new URL(CONFIG.home, self.location.href).href));
-        });
-      }).then(function (found) { return found || Response.error(); });
+      return kept(request).then(function (found) { return found || Response.error(); });
     });
   }
 
