@@ -182,6 +182,10 @@ ALLOWED_POST_OUTCOMES = {
     "checkin.leave_standby": Outcome(
         303, "/checkin/sessions/{session_id}", ("success", "Retiré de la file de la porte.")
     ),
+    # The tablet's sync takes JSON: a form with only the token is no batch.
+    "checkin.sync": Outcome(
+        422, None, "Envoi illisible\u202f: aucune action n’a été enregistrée. Rechargez la page."
+    ),
 }
 
 

@@ -306,7 +306,7 @@ def test_a_check_in_made_offline_waits_visibly_and_is_sent_once_back_online(
     tablet.get_by_role("button", name=re.compile("Entrée \\(2\\)")).click()
     banner = tablet.locator("#door-queue")
     expect(banner).to_be_visible()
-    expect(banner).to_contain_text("1 action(s) en attente d’envoi")
+    expect(banner).to_have_text("Hors ligne — 1 enregistrement en attente")
     with app.app_context():
         assert (
             db.session.scalar(select(Booking.checked_in_seats)) == 0
@@ -401,7 +401,7 @@ def test_several_different_actions_taken_offline_all_reach_the_server_once(
     partial = tablet.get_by_role("button", name="Entrée partielle — Lise Meitner")
     partial.click()
     partial.click()  # the second of the party, a minute later
-    expect(banner).to_contain_text("6 action(s) en attente d’envoi")
+    expect(banner).to_have_text("Hors ligne — 6 enregistrements en attente")
     assert standing_check_ins(app) == []  # nothing reached the server
 
     tablet.context.set_offline(False)
@@ -438,15 +438,15 @@ def test_an_action_answered_503_stays_queued_and_goes_through_later(
 
     tablet.context.set_offline(True)
     tablet.get_by_role("button", name=re.compile("Entrée \\(2\\)")).click()
-    expect(banner).to_contain_text("1 action(s) en attente d’envoi")
+    expect(banner).to_contain_text("1 enregistrement en attente")
     with writer_holding_the_lock(app, session_id):
         with tablet.expect_response(
-            lambda response: "/bookings/" in response.url and response.status == 503,
+            lambda response: "/checkin/sync" in response.url and response.status == 503,
             timeout=15000,
         ):
             tablet.context.set_offline(False)
         tablet.wait_for_timeout(300)
-        expect(banner).to_contain_text("1 action(s) en attente d’envoi")
+        expect(banner).to_contain_text("1 enregistrement en attente d’envoi")
         assert standing_check_ins(app) == []
     expect(banner).to_be_hidden(timeout=15000)
     expect(tablet.locator("#door-result")).to_contain_text("Irène Joliot-Curie, 2 places")
@@ -476,8 +476,9 @@ def test_an_action_sent_after_the_sign_in_lapsed_waits_for_the_next_sign_in(
         db.session.commit()
     with tablet.expect_response(lambda response: "/login" in response.url):
         tablet.get_by_role("button", name=re.compile("Entrée \\(2\\)")).click()
-    expect(banner).to_contain_text("1 action(s) en attente d’envoi")
-    expect(tablet.locator(".door-row__name")).to_have_text("Marie Curie")  # not the login form
+    expect(banner).to_contain_text("1 enregistrement en attente d’envoi")
+    # Not the login form in the board, and no one's name left on a tablet nobody signs in.
+    expect(tablet.locator(".door-list")).to_have_text(re.compile("Connectez-vous à nouveau"))
     assert standing_check_ins(app) == []
 
     with app.app_context():
@@ -503,9 +504,7 @@ def test_the_tablet_script_speaks_the_page_language(app, make_session, live_serv
     tablet.context.set_offline(True)
     tablet.locator("#q").fill(code)
     tablet.locator("#scan-form button[type=submit]").click()
-    expect(tablet.locator("#door-queue")).to_have_text(
-        "1 action(s) waiting to be sent (connection lost): retrying automatically."
-    )
+    expect(tablet.locator("#door-queue")).to_have_text("Offline — 1 record waiting")
     # No camera was granted to this page: the tablet says so and the code can be typed.
     tablet.locator("#camera-button").click()
     expect(tablet.locator("#camera-status")).to_have_text("Camera unavailable: type the code.")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from datetime import datetime, timedelta
+from html import unescape as html_unescape
 
 import pytest
 import requests
@@ -306,8 +308,12 @@ def test_the_door_page_has_one_set_of_counters_and_no_dashboard_links(app, door,
         (
             "fr",
             {
-                "door-queue": {
-                    "data-message": "{num} action(s) en attente d’envoi (connexion perdue)\u202f: nouvel essai automatique."
+                "door-app": {
+                    "offline": [
+                        "Hors ligne — %(num)d enregistrement en attente",
+                        "Hors ligne — %(num)d enregistrements en attente",
+                    ],
+                    "undo": "Annuler l’entrée",
                 },
                 "camera-status": {
                     "data-opening": "Ouverture de la caméra…",
@@ -319,8 +325,12 @@ def test_the_door_page_has_one_set_of_counters_and_no_dashboard_links(app, door,
         (
             "en",
             {
-                "door-queue": {
-                    "data-message": "{num} action(s) waiting to be sent (connection lost): retrying automatically."
+                "door-app": {
+                    "offline": [
+                        "Offline — %(num)d record waiting",
+                        "Offline — %(num)d records waiting",
+                    ],
+                    "undo": "Undo check-in",
                 },
                 "camera-status": {
                     "data-opening": "Opening the camera…",
@@ -332,12 +342,16 @@ def test_the_door_page_has_one_set_of_counters_and_no_dashboard_links(app, door,
     ],
 )
 def test_the_tablet_script_gets_its_words_from_the_page(door, make_session, language, words):
-    """checkin.js holds no text: the page hands it the catalogue's words in its language."""
+    """The door scripts hold no text: the page hands them the catalogue's words in its language."""
     session_id = make_session(capacity=5, starts_in=timedelta(minutes=20))
     door.get(f"/language/{language}")
     html = door.get(f"/checkin/sessions/{session_id}").get_data(as_text=True)
     for element_id, attributes in words.items():
         tag = re.search(rf'<[a-z]+ id="{element_id}"[^>]*>', html).group(0)
+        if element_id == "door-app":  # the scripts' table of words, as JSON
+            texts = json.loads(html_unescape(re.search(r'data-texts="([^"]*)"', tag).group(1)))
+            assert {key: texts[key] for key in attributes} == attributes
+            continue
         for name, text in attributes.items():
             assert f'{name}="{text}"' in tag, (name, tag)
 

@@ -98,6 +98,7 @@ from app.models import (
 from app.services import booking as booking_service
 from app.services import checkin, organiser, privacy, waiting_party, waitlist
 from app.services.booking_errors import ChangeNoLongerPossible, PartyTooLarge
+from app.services.checkin import sync as door_sync
 from app.services.errors import DomainError
 from app.services.ledger import check_ledger
 from app.services.programme import ensure_bookable
@@ -1033,6 +1034,35 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             step = self.run(
                 f"undo({entry.id})",
                 lambda: checkin.undo(entry.id, actor=DOOR_STAFF, now=self.now).id,
+            )
+            if step.refused:
+                return
+            expected = self.model[entry.booking_id]
+            expected.checked_in -= entry.seats
+            if (
+                expected.source == "walkin"
+                and expected.checked_in == 0
+                and expected.status is BookingStatus.CONFIRMED
+            ):
+                expected.status = BookingStatus.CANCELLED
+
+        @precondition(lambda self: self.world().check_ins)
+        @rule(index=pick, any_entry=stray)
+        def undo_from_a_tablet(self, index: int, any_entry: bool) -> None:
+            """An undo taken offline and synced: with its own nonce, so a retry is harmless."""
+            world = self.world()
+            entries = sorted(c.id for c in world.check_ins.values() if any_entry or not c.undone)
+            entries = entries or sorted(world.check_ins)
+            entry = world.check_ins[entries[index % len(entries)]]
+            step_in = door_sync.DoorStep(
+                nonce=self.unique("undo"),
+                kind="undo",
+                session_id=entry.session_id,
+                check_in_id=entry.id,
+            )
+            step = self.door_tap(
+                f"sync undo({entry.id})",
+                lambda: door_sync.undo_once(step_in, actor=DOOR_STAFF, now=self.now).id,
             )
             if step.refused:
                 return

@@ -8,4 +8,4 @@ from ..models import Role
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
 guard_blueprint(bp, Role.CHECKIN, Role.ORGANISER)
 
-from . import routes  # noqa: E402,F401
+from . import offline, routes  # noqa: E402,F401

@@ -20,6 +20,7 @@ from ..i18n import gettext, ngettext
 from ..models import CheckIn, EventSession
 from ..security import id_arg
 from ..services import attendees, checkin, seat_reads
+from ..services.checkin import day as door_data
 from ..services.errors import DomainError
 from ..services.programme import get_session
 from ..timeutil import utcnow
@@ -41,7 +42,11 @@ def index() -> str:
         abort(400)
     listed = seat_reads.door_sessions(day)
     return render_template(
-        "checkin/index.html", day=listed.day, sessions=listed.sessions, now=listed.now
+        "checkin/index.html",
+        day=listed.day,
+        sessions=listed.sessions,
+        now=listed.now,
+        next_day=None if listed.sessions else door_data.next_day_with_sessions(listed.day),
     )
 
 

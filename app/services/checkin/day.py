@@ -1,0 +1,117 @@
+"""What a door tablet keeps for working offline: the day's sessions and who may come.
+
+The tablet stores this in IndexedDB and works from it when the Wi-Fi drops. Only what
+the door needs (names, seats, ticket codes, status, check-ins, the door's queue; no
+e-mail, no phone), only for the sessions of today, and of tomorrow from the evening
+before (the first tablets are set up the night before).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Booking, BookingStatus, CheckIn, EventSession, StandbyEntry
+from ...timeutil import PARIS, paris, utcnow
+from ..seat_reads import settle
+from .standby import door_may_take_seats, standby_queue
+
+# From this hour (Paris) the tablets also keep tomorrow's sessions.
+EVENING_HOUR = 18
+
+# Statuses the door lets in; the others are kept as a ticket code and a status only, so
+# an offline tablet can still say "cancelled" or "on the waiting list" instead of "unknown".
+ADMISSIBLE = (BookingStatus.CONFIRMED, BookingStatus.OFFERED, BookingStatus.RELEASED)
+REFUSED = (BookingStatus.WAITING, BookingStatus.CANCELLED, BookingStatus.EXPIRED)
+
+
+@dataclass
+class DoorSessionData:
+    """One session as the tablet keeps it."""
+
+    session: EventSession
+    door_may_take_seats: bool
+    bookings: list[Booking] = field(default_factory=list)
+    refused: list[Booking] = field(default_factory=list)
+    last_check_ins: dict[int, CheckIn] = field(default_factory=dict)
+    standby: list[StandbyEntry] = field(default_factory=list)
+
+
+@dataclass
+class DoorDayData:
+    """The days a tablet keeps, until when, and their sessions."""
+
+    days: list[date]
+    keep_until: datetime
+    sessions: list[DoorSessionData]
+
+
+def door_days(now: datetime) -> list[date]:
+    """Today (Paris); tomorrow too from ``EVENING_HOUR``."""
+    local = paris(now)
+    today = local.date()
+    return [today, today + timedelta(days=1)] if local.hour >= EVENING_HOUR else [today]
+
+
+def day_start(day: date) -> datetime:
+    """Midnight in Paris at the start of ``day``."""
+    return datetime.combine(day, time(0), tzinfo=PARIS)
+
+
+def day_data(now: datetime | None = None) -> DoorDayData:
+    """The sessions of the door's days, each with its bookings, check-ins and door queue."""
+    now = now or utcnow()
+    settle()
+    days = door_days(now)
+    start, end = day_start(days[0]), day_start(days[-1] + timedelta(days=1))
+    sessions = list(
+        db.session.scalars(
+            select(EventSession)
+            .where(EventSession.starts_at >= start, EventSession.starts_at < end)
+            .order_by(EventSession.starts_at, EventSession.id)
+        )
+    )
+    by_id = {s.id: DoorSessionData(s, door_may_take_seats(s, now)) for s in sessions}
+    if by_id:
+        _fill(by_id)
+    return DoorDayData(days=days, keep_until=end, sessions=list(by_id.values()))
+
+
+def _fill(by_id: dict[int, DoorSessionData]) -> None:
+    """Bookings, latest standing check-ins and door queues of these sessions (3 queries)."""
+    ids = list(by_id)
+    for booking in db.session.scalars(
+        select(Booking)
+        .where(Booking.session_id.in_(ids), Booking.status.in_((*ADMISSIBLE, *REFUSED)))
+        .order_by(Booking.name, Booking.id)
+    ):
+        target = by_id[booking.session_id]
+        (target.bookings if booking.status in ADMISSIBLE else target.refused).append(booking)
+    latest: dict[int, dict[int, CheckIn]] = defaultdict(dict)
+    for entry in db.session.scalars(
+        select(CheckIn)
+        .where(CheckIn.session_id.in_(ids), CheckIn.undone_at.is_(None))
+        .order_by(CheckIn.at, CheckIn.id)
+    ):
+        latest[entry.session_id][entry.booking_id] = entry
+    for session_id, data in by_id.items():
+        data.last_check_ins = latest[session_id]
+        data.standby = standby_queue(session_id)
+
+
+def next_day_with_sessions(after: date) -> date | None:
+    """The first day after ``after`` (Paris) with a session that is not cancelled."""
+    first = db.session.scalar(
+        select(EventSession.starts_at)
+        .where(
+            EventSession.starts_at >= day_start(after + timedelta(days=1)),
+            EventSession.cancelled_at.is_(None),
+        )
+        .order_by(EventSession.starts_at)
+        .limit(1)
+    )
+    return paris(first).date() if first is not None else None
