@@ -220,7 +220,7 @@ class NotMovable(DomainError):
         """Say why the booking stays where it is."""
         if self.values.get("inside"):
             return gettext(
-                "Des personnes de ce groupe sont déjà entrées : "
+                "Des personnes de ce groupe sont déjà entrées : "
                 "la réservation ne peut plus être déplacée."
             )
         return gettext("Seules les réservations confirmées peuvent être déplacées.")
@@ -236,12 +236,12 @@ class MoveClosed(DomainError):
         reason = self.values.get("reason")
         if reason == "past":
             return gettext(
-                "Cette séance a déjà eu lieu : la réservation ne peut plus être déplacée."
+                "Cette séance a déjà eu lieu : la réservation ne peut plus être déplacée."
             )
         if reason == "started":
-            return gettext("La séance a commencé : la réservation ne peut plus être déplacée.")
+            return gettext("La séance a commencé : la réservation ne peut plus être déplacée.")
         return gettext(
-            "Les réservations en ligne sont closes pour votre séance : pour changer d’horaire, "
+            "Les réservations en ligne sont closes pour votre séance : pour changer d’horaire, "
             "adressez-vous à l’accueil."
         )
 
@@ -255,9 +255,9 @@ class MoveTargetClosed(DomainError):
         """The target's reason, as its own booking form would say it."""
         reason, opens_at = self.values.get("reason"), self.values.get("opens_at")
         if reason == "cancelled":
-            return gettext("Cette séance est annulée : choisissez-en une autre.")
+            return gettext("Cette séance est annulée : choisissez-en une autre.")
         if reason in ("past", "started"):
-            return gettext("Cette séance a déjà commencé : choisissez-en une autre.")
+            return gettext("Cette séance a déjà commencé : choisissez-en une autre.")
         if reason == "not_yet_open" and opens_at is not None:
             return gettext(
                 "Les réservations de cette séance ouvriront le %(when)s.", when=full_date(opens_at)
@@ -316,8 +316,8 @@ class NotEnoughSeatsToGrow(DomainError):
         if self.seats_left <= 0:
             return gettext("Il ne reste aucune place libre à cette séance.")
         return ngettext(
-            "Il ne reste qu’une place libre : votre groupe peut passer à %(most)d places.",
-            "Il ne reste que %(num)d places libres : votre groupe peut passer à %(most)d places "
+            "Il ne reste qu’une place libre : votre groupe peut passer à %(most)d places.",
+            "Il ne reste que %(num)d places libres : votre groupe peut passer à %(most)d places "
             "au plus.",
             self.seats_left,
             most=self.current + self.seats_left,
@@ -328,4 +328,4 @@ class ChangedMeanwhile(DomainError):
     """The booking moved while the change was asked for: the page is out of date."""
 
     code = "changed_meanwhile"
-    text = N_("Votre réservation vient d’être modifiée : vérifiez-la sur cette page.")
+    text = N_("Votre réservation vient d’être modifiée : vérifiez-la sur cette page.")

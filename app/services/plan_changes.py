@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, func, select
 from ..database import writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
-from ..timeutil import utcnow
+from ..timeutil import paris, utcnow
 from . import checkin, ledger, mail, waitlist
 from .audit import audit
 from .booking import COUNTED_PER_PERSON, get_by_token, max_seats_per_booking, max_seats_per_person
@@ -389,3 +389,18 @@ def plan_options(booking: Booking, now: datetime | None = None) -> PlanOptions:
     largest = largest_party(booking) if can_grow else booking.seats
     can_grow = can_grow and largest > booking.seats
     return PlanOptions(choices, can_grow, largest if can_grow else max(booking.seats - 1, 1))
+
+
+def elsewhere(session: EventSession, now: datetime | None = None) -> list[EventSession]:
+    """A full session's page points here: the event's other sessions one can book now.
+
+    The same Paris day first (the visitor came for that day), then by start.
+    """
+    now = now or utcnow()
+    if availability(session, now) is not Availability.FULL:
+        return []
+    day = paris(session.starts_at).date()
+    open_ones = [
+        s for s in session.event.sessions if s.id != session.id and availability(s, now) in BOOKABLE
+    ]
+    return sorted(open_ones, key=lambda s: (paris(s.starts_at).date() != day, s.starts_at))

@@ -76,6 +76,7 @@ def render_message(
             "manage": public_url("public.booking_page", token=booking.token),
             "accept": public_url("public.accept_offer", token=booking.token),
             "decline": public_url("public.decline_offer", token=booking.token),
+            "cant_come": public_url("public.cant_come", token=booking.token),
             "calendar": public_url("public.booking_calendar", token=booking.token),
             "programme": public_url("public.programme"),
         }

@@ -1,0 +1,38 @@
+"""How many bookings moved into and out of each session, from the audit log.
+
+A move leaves no trace on the booking row but its new session; the audit entry of each
+move (``booking.moved``, written by services/plan_changes.py) names both sessions. Counts
+only: nothing here reads who moved.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import AuditEntry
+
+MOVED = "booking.moved"
+
+
+@dataclass(frozen=True)
+class Moves:
+    """Bookings moved in and out, per session id."""
+
+    moved_in: Counter[int] = field(default_factory=Counter)
+    moved_out: Counter[int] = field(default_factory=Counter)
+
+
+def moves_per_session() -> Moves:
+    """Count every move recorded, by target (in) and by source (out)."""
+    moves = Moves()
+    for data in db.session.scalars(select(AuditEntry.data).where(AuditEntry.action == MOVED)):
+        source, target = (data or {}).get("source"), (data or {}).get("target")
+        if isinstance(source, int):
+            moves.moved_out[source] += 1
+        if isinstance(target, int):
+            moves.moved_in[target] += 1
+    return moves
