@@ -3,9 +3,10 @@
 A ``RuleBasedStateMachine`` runs random sequences of every operation that moves seats or
 people, against the real services, on two or three sessions of one event: booking
 (parties of 1 to 6, by the public or by an organiser), cancelling, making a party
-smaller, joining and leaving the waiting list, offers made by the automatic promotion
+smaller or bigger, joining and leaving the waiting list, offers made by the automatic promotion
 or by hand, accepted, declined and expired, capacity raised and lowered, priorities,
-moves between sessions, self-erasure, a whole session cancelled, and the door: check-in
+moves between sessions (by an organiser or by the visitor, through the same service),
+self-erasure, a whole session cancelled, and the door: check-in
 of a whole party or of some of its seats, undo, walk-ins, no-show release, the standby
 queue, and a tablet's retry of its last tap.
 
@@ -85,7 +86,7 @@ from app.models import (
     Venue,
 )
 from app.services import booking as booking_service
-from app.services import checkin, organiser, privacy, waitlist
+from app.services import checkin, organiser, plan_changes, privacy, waitlist
 from app.services.errors import DomainError
 from app.services.ledger import check_ledger
 from app.timeutil import utcnow
@@ -332,6 +333,7 @@ class Tap:
 def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
     """The state machine class, bound to one app (one database)."""
     close_minutes = int(app.config["BOOKING_CLOSE_MINUTES"])
+    max_seats = int(app.config["BOOKING_MAX_SEATS"])
     max_passes = int(app.config.get("WAITLIST_MAX_PASSES", 2))
 
     class LedgerMachine(RuleBasedStateMachine):
@@ -623,6 +625,64 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             )
             if not step.refused:
                 expected.seats = seats
+
+        @precondition(lambda self: self.model)
+        @rule(index=pick, any_status=stray, seats=st.integers(1, 7))
+        def resize(self, index: int, any_status: bool, seats: int) -> None:
+            """The booking page's size field: smaller frees seats, larger takes free ones."""
+            booking_id = self.booking_at(
+                index, any_status, BookingStatus.CONFIRMED, BookingStatus.WAITING
+            )
+            expected = self.model[booking_id]
+            step = self.run(
+                f"resize({booking_id}, {seats})",
+                lambda: plan_changes.resize(expected.token, seats, now=self.now).id,
+            )
+            if step.refused:
+                return
+            old = step.before.bookings[booking_id]
+            if seats > old.seats:
+                session = step.before.sessions[old.session_id]
+                assert old.status is BookingStatus.CONFIRMED, f"a {old.status.value} party grew"
+                assert session.seats_waiting == 0, "a party grew past the waiting list"
+                assert self.now < min(session.closes_at, session.starts_at), (
+                    "a party grew once online booking had closed"
+                )
+                assert seats <= max_seats, f"a party grew to {seats} seats"
+            expected.seats = seats
+
+        @precondition(lambda self: self.model)
+        @rule(index=pick, any_status=stray, to=pick)
+        def move(self, index: int, any_status: bool, to: int) -> None:
+            """The visitor's own move, from the booking page, behind the target's list."""
+            booking_id = self.booking_at(index, any_status, BookingStatus.CONFIRMED)
+            expected = self.model[booking_id]
+            others = [s for s in self.session_ids if s != expected.session_id]
+            target_id = others[to % len(others)]
+
+            def call() -> int:
+                booking = booking_service.get_by_token(expected.token)
+                return plan_changes.move(booking, target_id, actor="public", now=self.now).id
+
+            step = self.run(f"move({booking_id}, {target_id})", call)
+            if step.refused:
+                return
+            old = step.before.bookings[booking_id]
+            moved = step.after.bookings[booking_id]
+            for session_id in (old.session_id, target_id):
+                session = step.before.sessions[session_id]
+                assert self.now < min(session.closes_at, session.starts_at), (
+                    f"a public move in or out of session {session_id} after its close"
+                )
+            assert step.before.sessions[target_id].seats_waiting == 0, (
+                "a public move jumped the target's waiting list"
+            )
+            assert (moved.token, moved.seats, moved.status) == (
+                old.token,
+                old.seats,
+                BookingStatus.CONFIRMED,
+            ), f"a move changed more than the session: {old} -> {moved}"
+            expected.session_id = target_id
 
         @precondition(lambda self: self.model)
         @rule(index=pick, any_status=stray)
@@ -1185,6 +1245,17 @@ KNOWN_SEQUENCES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         _book(0, 2),
         _check_in(0),
         ("move_booking", {"index": 0, "any_status": True, "to": 0}),
+    ],
+    "a-visitors-move-frees-seats-for-the-old-list-and-queues-behind-the-new": [
+        _programme(2, 3),
+        _book(0, 2),
+        _join(0, 2),
+        _book(1, 3),
+        _join(1, 1),
+        ("move", {"index": 0, "any_status": False, "to": 0}),
+        ("resize", {"index": 2, "any_status": False, "seats": 1}),
+        ("move", {"index": 0, "any_status": False, "to": 0}),
+        ("resize", {"index": 0, "any_status": False, "seats": 4}),
     ],
     "freed-seats-never-go-to-standby": [
         _programme(2),

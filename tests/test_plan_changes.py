@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
@@ -180,7 +180,7 @@ def test_a_move_to_a_full_session_is_refused_with_the_offer_to_wait(app, client)
 
     assert response.status_code == 409
     page = text(response)
-    assert f"Il ne reste qu’une place à cette séance, pour un groupe de 2." in page
+    assert "Il ne reste qu’une place à cette séance, pour un groupe de 2." in page
     assert 'id="move-error"' in page  # next to the field
     assert "Attendre une place à cette séance" in page
     offer = form_fields(page, f"/b/{token}/move")
@@ -240,7 +240,11 @@ def test_a_checked_in_booking_or_a_started_session_cannot_move(app, client):
         )
         with pytest.raises(plan_changes.MoveClosed) as past:
             plan_changes.move(
-                booking, second, actor="organiser", now=later + timedelta(hours=2), by_organiser=True
+                booking,
+                second,
+                actor="organiser",
+                now=later + timedelta(hours=2),
+                by_organiser=True,
             )
         assert "a déjà eu lieu" in past.value.message()
     assert booking_of(app, token).session_id == first
@@ -308,6 +312,24 @@ def test_the_english_page_says_it_in_english(app, client):
 # ------------------------------------------------------------------------------ the race
 
 
+def at_once(forms: list[tuple[requests.Session, str, dict[str, str]]]) -> list[int | None]:
+    """POST every (client, url, form) at the same instant; the answers' statuses in order."""
+    barrier = threading.Barrier(len(forms))
+    statuses: list[int | None] = [None] * len(forms)
+
+    def send(index: int) -> None:
+        http, url, data = forms[index]
+        barrier.wait(timeout=30)
+        statuses[index] = http.post(url, data=data, allow_redirects=False, timeout=60).status_code
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(forms))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    return statuses
+
+
 def test_a_move_racing_a_booking_for_the_last_seats_never_both_never_neither(app, live_server):
     """A party moving into the last two seats while someone books them: exactly one wins.
 
@@ -326,22 +348,15 @@ def test_a_move_racing_a_booking_for_the_last_seats_never_both_never_neither(app
             (
                 booker,
                 f"{live_server}/sessions/{second}",
-                {**book_fields, "name": "Rival", "email": f"rival{round_}@example.fr", "seats": "2"},
+                {
+                    **book_fields,
+                    "name": "Rival",
+                    "email": f"rival{round_}@example.fr",
+                    "seats": "2",
+                },
             ),
         ]
-        barrier = threading.Barrier(2)
-        statuses: list[int | None] = [None, None]
-
-        def send(index: int) -> None:
-            http, url, data = forms[index]
-            barrier.wait(timeout=30)
-            statuses[index] = http.post(url, data=data, allow_redirects=False, timeout=60).status_code
-
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=90)
+        statuses = at_once(forms)
 
         assert sorted(statuses) == [303, 409], statuses
         moved = booking_of(app, token)
@@ -446,9 +461,7 @@ def test_waiting_for_a_full_session_keeps_the_seats_until_an_offer_is_accepted(a
     with app.app_context():
         booking_service.cancel(bob)
         db.session.commit()
-        row = db.session.scalar(
-            select(Booking).where(Booking.changes_booking_id == lead.id)
-        )
+        row = db.session.scalar(select(Booking).where(Booking.changes_booking_id == lead.id))
         assert row.status is BookingStatus.OFFERED
         row_token = row.token
     assert booking_of(app, token).session_id == first  # nothing swaps before acceptance
@@ -562,7 +575,9 @@ def test_a_full_sessions_page_points_to_the_sessions_with_seats_same_day_first(a
     assert all(link in block for link in links)
     assert block.index(links[0]) < block.index(links[1])  # the same day first
     assert f"/sessions/{empty_too}" not in block
-    assert "Il reste des places à ces horaires" not in text(client.get(f"/sessions/{later_that_day}"))
+    assert "Il reste des places à ces horaires" not in text(
+        client.get(f"/sessions/{later_that_day}")
+    )
 
 
 # -------------------------------------------------------------------------- statistics
@@ -579,10 +594,6 @@ def test_moves_count_per_session_in_the_statistics(app, client, organiser):
     assert "Déplacements" in page
 
 
-def _now() -> datetime:
-    return utcnow()
-
-
 def test_the_audit_names_every_move_and_resize(app, client):
     first, second = programme(app, 6, 6)
     token = book(app, first, 2)
@@ -592,9 +603,9 @@ def test_the_audit_names_every_move_and_resize(app, client):
     with app.app_context():
         actions = list(
             db.session.scalars(
-                select(AuditEntry.action).where(AuditEntry.booking_id.is_not(None)).order_by(
-                    AuditEntry.id
-                )
+                select(AuditEntry.action)
+                .where(AuditEntry.booking_id.is_not(None))
+                .order_by(AuditEntry.id)
             )
         )
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) >= 4
