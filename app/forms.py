@@ -1,4 +1,4 @@
-"""What every area's forms share: the e-mail field, input attributes, and where a refusal shows.
+"""What every area's forms share: the e-mail and seats fields, input attributes, where a refusal shows.
 
 One address is checked the same way everywhere, and a rule's refusal is shown the same way
 everywhere: next to the field it names (``DomainError.field``), else above the form.
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import TypeVar, overload
 
 from markupsafe import Markup, escape
-from wtforms import EmailField, Form
+from wtforms import EmailField, Form, IntegerField
 from wtforms.validators import DataRequired, Email, Length
 
 from .i18n import lazy_gettext as _l
@@ -49,6 +49,21 @@ def email_field(label: str, missing: str) -> EmailField:
         ],
         filters=[strip_text],
     )
+
+
+class SeatsField(IntegerField):
+    """An integer field whose parse error is a French sentence, not WTForms' default."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Parse the number of seats, with a readable message for anything else."""
+        if not valuelist or valuelist[0].strip() == "":
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Indiquez un nombre de places (un nombre entier).")) from None
 
 
 def html_attributes(attributes: Mapping[str, object]) -> Markup:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from app.models import Role
+from app.models import EventSession, Role
 from app.services import booking as booking_service
 from app.services.accounts import create_user
+from app.timeutil import utcnow
 
 from .conftest import STAFF_PASSWORD
 from .helpers import demo_with_a_queue
@@ -67,6 +69,7 @@ class Pages:
     """Addresses of every page the public and the door staff use, with real data behind."""
 
     paths: dict[str, str]
+    open_session: int
 
 
 @pytest.fixture
@@ -93,7 +96,7 @@ def pages(app, runner) -> Pages:
             "check-in: sessions": "/checkin/",
             "check-in: door list": f"/checkin/sessions/{data['open']}",
         }
-    return Pages(paths)
+    return Pages(paths, int(data["open"]))
 
 
 def sign_in(page, base_url: str) -> None:
@@ -142,6 +145,27 @@ def test_a_form_with_errors_passes_axe_and_keeps_what_was_typed(pages, live_serv
     assert "adresse e-mail" in messages.lower()
     expect(page.get_by_label("Nom et prénom")).to_have_value("Marie Curie")
     expect(email).to_have_value("pas-une-adresse")
+    assert axe_violations(page) == []
+
+
+def test_the_reduce_form_refused_passes_axe(app, pages, live_server, page_factory):
+    """A refused reduction is tied to its field, or (no field) announced above the form."""
+    page = page_factory(*WIDTHS["phone"])
+    page.goto(f"{live_server}{pages.paths['booking']}")
+    seats = page.get_by_label("Nouveau nombre de places")
+    seats.fill("5")
+    page.get_by_role("button", name="Réduire le groupe").click()
+    seats = page.get_by_label("Nouveau nombre de places")
+    expect(seats).to_have_attribute("aria-invalid", "true")
+    assert axe_violations(page) == []
+
+    with app.app_context():  # the session starts while the page is open
+        session = db.session.get(EventSession, pages.open_session)
+        session.starts_at = utcnow() - timedelta(minutes=5)
+        db.session.commit()
+    seats.fill("1")
+    page.get_by_role("button", name="Réduire le groupe").click()
+    expect(page.locator("form.reduce [role=alert]")).to_contain_text("La séance a commencé")
     assert axe_violations(page) == []
 
 

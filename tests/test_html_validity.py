@@ -12,11 +12,16 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from .helpers import demo_with_a_queue
+from app.extensions import db
+from app.models import EventSession
+from app.timeutil import utcnow
+
+from .helpers import demo_with_a_queue, form_fields
 
 pytestmark = pytest.mark.parametrize("app", ["sqlite"], indirect=True)
 
@@ -53,6 +58,14 @@ def fetch(client, path: str, status: int = 200, **headers: str) -> str:
     """A page as the browser gets it; it must be there."""
     response = client.get(path, headers=headers)
     assert response.status_code == status, f"{path}: {response.status_code}"
+    return response.get_data(as_text=True)
+
+
+def refused_reduction(client, token: str, seats: str, status: int) -> str:
+    """The booking page after its "reduce the party" form was refused."""
+    fields = form_fields(fetch(client, f"/b/{token}"), action="/seats")
+    response = client.post(f"/b/{token}/seats", data={**fields, "seats": seats})
+    assert response.status_code == status, response.status_code
     return response.get_data(as_text=True)
 
 
@@ -114,6 +127,17 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
         "privacy-export": "/admin/privacy/export",
     }.items():
         pages[f"admin-{name}"] = fetch(organiser, path)
+
+    # The "reduce the party" form refused: next to its field, then (the session has
+    # started, a refusal of no field) above the form. Last: the session is then under way.
+    pages["booking-reduce-refused"] = refused_reduction(visitor, data["token"], "5", 422)
+    with app.app_context():
+        session = db.session.get(EventSession, data["open"])
+        session.starts_at = utcnow() - timedelta(minutes=5)
+        db.session.commit()
+    too_late = refused_reduction(visitor, data["token"], "1", 409)
+    assert 'role="alert"' in too_late
+    pages["booking-reduce-too-late"] = too_late
 
     files = []
     for name, html in pages.items():

@@ -27,9 +27,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import email_field
+from ..forms import SeatsField, email_field
 from ..i18n import lazy_gettext as _l
-from ..public.forms import SeatsField
 from ..services.gallery import is_valid_inventory_number, normalise_inventory_number
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"

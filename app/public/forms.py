@@ -16,7 +16,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import email_field, strip_text
+from ..forms import SeatsField, email_field, strip_text
 from ..i18n import lazy_gettext as _l
 
 
@@ -46,21 +46,6 @@ class NoControlCharacters:
         value = field.data or ""
         if any(unicodedata.category(char) == "Cc" and char not in self.allowed for char in value):
             raise ValidationError(_l("Ce champ contient des caractères non autorisés."))
-
-
-class SeatsField(IntegerField):
-    """An integer field whose parse error is a French sentence, not WTForms' default."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        """Parse the number of seats, with a readable message for anything else."""
-        if not valuelist or valuelist[0].strip() == "":
-            self.data = None
-            return
-        try:
-            self.data = int(valuelist[0].strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Indiquez un nombre de places (un nombre entier).")) from None
 
 
 class BookingForm(FlaskForm):

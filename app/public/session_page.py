@@ -24,11 +24,7 @@ from .booking_pages import private_page
 from .forms import BookingForm
 
 
-def _booking_request(
-    form: BookingForm,
-    session: EventSession,
-    nonce_lookup: booking_service.NonceLookup | None,
-) -> booking_service.BookingRequest:
+def _booking_request(form: BookingForm, session: EventSession) -> booking_service.BookingRequest:
     """Turn a validated form into the service's plain request."""
     return booking_service.BookingRequest(
         session_id=session.id,
@@ -39,7 +35,6 @@ def _booking_request(
         accessibility_needs=form.accessibility_needs.data or "",
         locale=current_language(),
         nonce=form.nonce.data or None,
-        nonce_lookup=nonce_lookup,
     )
 
 
@@ -48,8 +43,7 @@ def _booking_request(
 def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     """A session's details and its booking form; POST books seats for a party."""
     version = live_version(f"session-{session_id}")  # before the session's row: see live.py
-    # A POST's nonce comes with the session, in one query; a GET has none.
-    session, nonce_lookup = seat_reads.session_for_form(session_id, request.form.get("nonce"))
+    session = seat_reads.page_session(session_id)
     form = BookingForm()
     form_error = None
     status = 200
@@ -58,11 +52,9 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
             joining = request.form.get("action") == "waitlist"
             try:
                 if joining:
-                    booking = booking_service.join_waitlist(
-                        _booking_request(form, session, nonce_lookup)
-                    )
+                    booking = booking_service.join_waitlist(_booking_request(form, session))
                 else:
-                    booking = booking_service.book(_booking_request(form, session, nonce_lookup))
+                    booking = booking_service.book(_booking_request(form, session))
             except DomainError as error:
                 form_error = show_refusal(form, error)
                 status = error.status

@@ -16,15 +16,6 @@ from ..models import Booking
 
 
 @dataclass(frozen=True)
-class NonceLookup:
-    """The booking a form's nonce already made, as read with the form's session."""
-
-    nonce: str
-    booking_id: int | None
-    session_id: int | None
-
-
-@dataclass(frozen=True)
 class BookingRequest:
     """What a person asked for, already parsed by the form."""
 
@@ -36,9 +27,6 @@ class BookingRequest:
     accessibility_needs: str = ""
     locale: str = "fr"
     nonce: str | None = None
-    # What the database said about ``nonce`` when the form's session was read
-    # (``seat_reads.session_for_form``): the check before the lock then costs no query.
-    nonce_lookup: NonceLookup | None = None
     source: str = "public"
     # Organisers taking a booking by phone may book outside the online window and beyond
     # the public's party limit, and ahead of the waiting list; never beyond capacity.
@@ -52,26 +40,20 @@ _BOOKING_BY_NONCE = select(Booking.id, Booking.session_id).where(
 )
 
 
-def earlier_booking(
-    request: BookingRequest, *, fresh: bool = False
-) -> tuple[Booking | None, BookingRequest]:
+def earlier_booking(request: BookingRequest) -> tuple[Booking | None, BookingRequest]:
     """The booking an identical form submission already made, and the request to go on with.
 
     A nonce already used on another session (a form sent to the wrong page, or made up)
-    cannot be stored a second time: the request goes on without it. ``fresh`` asks the
-    database even when the request carries what it said earlier (under the lock, or
-    after losing a race on the nonce's unique index).
+    cannot be stored a second time: the request goes on without it.
     """
     if not request.nonce:
         return None, request
-    lookup = request.nonce_lookup
-    if fresh or lookup is None or lookup.nonce != request.nonce:
-        # Every booking POST asks, and almost always hears "no": ask for two columns, not
-        # for the booking with its session, event and venue joined.
-        row = db.session.execute(_BOOKING_BY_NONCE, {"nonce": request.nonce}).first()
-        lookup = NonceLookup(request.nonce, *row) if row else NonceLookup(request.nonce, None, None)
-    if lookup.booking_id is None:
+    # Every booking POST asks, and almost always hears "no": ask for two columns, not for
+    # the booking with its session, event and venue joined.
+    row = db.session.execute(_BOOKING_BY_NONCE, {"nonce": request.nonce}).first()
+    if row is None:
         return None, request
-    if lookup.session_id == request.session_id:
-        return db.session.get(Booking, lookup.booking_id), request
-    return None, dataclasses.replace(request, nonce=None, nonce_lookup=None)
+    booking_id, session_id = row
+    if session_id == request.session_id:
+        return db.session.get(Booking, booking_id), request
+    return None, dataclasses.replace(request, nonce=None)

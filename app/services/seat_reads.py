@@ -17,8 +17,8 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, Select, and_, bindparam, exists, func, select
-from sqlalchemy.orm import aliased, lazyload
+from sqlalchemy import Select, and_, bindparam, exists, func, select
+from sqlalchemy.orm import lazyload
 
 from ..database import commit_now
 from ..extensions import db
@@ -26,7 +26,6 @@ from ..models import Booking, BookingStatus, EventKind, EventSession, Specimen
 from ..timeutil import utcnow
 from . import booking as booking_service
 from . import dashboard, door_day, gallery, ledger, programme, waitlist
-from .booking import NonceLookup
 from .booking_errors import SessionNotFound
 
 # Built once: the check runs before every read that shows seats, and building a statement
@@ -44,12 +43,6 @@ _SESSION_AND_LAPSED_OFFERS = select(
 # The public session page: the event and venue load on first use, as the page has them in
 # its cached parts.
 _PAGE_SESSION = _SESSION_AND_LAPSED_OFFERS.options(lazyload(EventSession.event))
-
-_BY_NONCE = aliased(Booking, name="by_nonce")
-_PAGE_SESSION_AND_NONCE = _PAGE_SESSION.add_columns(
-    _BY_NONCE.id.label("nonce_booking_id"), _BY_NONCE.session_id.label("nonce_session_id")
-).outerjoin(_BY_NONCE, _BY_NONCE.request_nonce == bindparam("nonce"))
-
 
 _NEXT_DEADLINE = select(func.min(Booking.offer_expires_at)).where(
     Booking.status == BookingStatus.OFFERED
@@ -96,36 +89,28 @@ def _process(session_id: int | None) -> None:
     commit_now()
 
 
-def _session_row(
-    session_id: int, statement: Select[Any] = _SESSION_AND_LAPSED_OFFERS, **params: Any
-) -> tuple[EventSession, Row[Any]]:
-    """The session, settled, and the row it came in (one query when nothing lapsed)."""
-    row = db.session.execute(
-        statement, {"now": utcnow(), "session_id": session_id, **params}
-    ).first()
+def _session(session_id: int, statement: Select[Any] = _SESSION_AND_LAPSED_OFFERS) -> EventSession:
+    """The session, settled (one query when nothing lapsed)."""
+    row = db.session.execute(statement, {"now": utcnow(), "session_id": session_id}).first()
     if row is None:
         raise SessionNotFound(session_id)
     if not row.offers_lapsed:
-        return row[0], row
+        return row[0]
     _process(session_id)
-    return programme.get_session(session_id), row
+    return programme.get_session(session_id)
 
 
 def session(session_id: int) -> EventSession:
     """One session, as shown now. Raises ``SessionNotFound``."""
-    return _session_row(session_id)[0]
+    return _session(session_id)
 
 
-def session_for_form(session_id: int, nonce: str | None) -> tuple[EventSession, NonceLookup | None]:
-    """The session a booking form was sent to, and what the form's nonce already booked.
+def page_session(session_id: int) -> EventSession:
+    """One session, as shown now, for its public page (whose shared parts show its event).
 
-    Both in one query: every booking POST needs the two, and in a rush on a full session
-    a round trip is a tenth of what a refusal costs. Raises ``SessionNotFound``.
+    Raises ``SessionNotFound``.
     """
-    if not nonce:
-        return _session_row(session_id, _PAGE_SESSION)[0], None
-    found, row = _session_row(session_id, _PAGE_SESSION_AND_NONCE, nonce=nonce)
-    return found, NonceLookup(nonce, row.nonce_booking_id, row.nonce_session_id)
+    return _session(session_id, _PAGE_SESSION)
 
 
 def sessions(
