@@ -37,8 +37,10 @@ def render_booking(booking: Booking, status: int = 200, **context: object) -> Re
     plans = plan_changes.plan_options(booking)
     extra: dict[str, object] = {
         "plans": plans,
-        "reduce_form": context.pop("reduce_form", None) or ReduceForm(seats=booking.seats),
-        "move_form": context.pop("move_form", None) or MoveForm(),
+        # Not read from the request: after another form's POST, the field shows the booking.
+        "reduce_form": context.pop("reduce_form", None)
+        or ReduceForm(formdata=None, seats=booking.seats),
+        "move_form": context.pop("move_form", None) or MoveForm(formdata=None),
     }
     if plans.move_choices:  # their seats left are live
         extra["live_etag"] = live_etag(None, booking.session.event_id, upcoming=True)
