@@ -105,6 +105,20 @@ def leave_one_seat(app, session_id: int, others: int = 1) -> None:
         db.session.commit()
 
 
+def take_the_last_seats(app, session_id: int) -> None:
+    """Someone books every seat still left on the session."""
+    from app.extensions import db
+    from app.models import EventSession
+    from app.services import booking as booking_service
+
+    with app.app_context():
+        left = db.session.get(EventSession, session_id).seats_left
+        booking_service.book(
+            booking_service.BookingRequest(session_id, "Emmy Noether", "emmy@example.fr", left)
+        )
+        db.session.commit()
+
+
 def a_booking_that_can_move(app) -> tuple[str, int]:
     """A party of two on a session of an event with others to move to: its token, a target."""
     from app.extensions import db

@@ -23,7 +23,13 @@ from app.services.accounts import create_user
 from app.timeutil import utcnow
 
 from .conftest import STAFF_PASSWORD
-from .helpers import a_booking_that_can_move, demo_with_a_queue, leave_one_seat, session_of
+from .helpers import (
+    a_booking_that_can_move,
+    demo_with_a_queue,
+    leave_one_seat,
+    session_of,
+    take_the_last_seats,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("app", ["sqlite"], indirect=True)]
 
@@ -190,6 +196,11 @@ def test_the_change_of_plans_refused_with_the_offer_to_wait_passes_axe(
     page.locator("form.resize button[type=submit]").click()
     expect(page.get_by_label("Nouveau nombre de places")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_role("button", name="Attendre les places en plus")).to_be_visible()
+    assert axe_violations(page) == []
+
+    take_the_last_seats(app, target)  # a full session's page points to the times with seats
+    page.goto(f"{live_server}/sessions/{target}")
+    expect(page.get_by_role("heading", name="Il reste des places à ces horaires")).to_be_visible()
     assert axe_violations(page) == []
 
 

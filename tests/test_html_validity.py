@@ -27,6 +27,7 @@ from .helpers import (
     form_fields,
     leave_one_seat,
     session_of,
+    take_the_last_seats,
 )
 
 pytestmark = pytest.mark.parametrize("app", ["sqlite"], indirect=True)
@@ -155,6 +156,10 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
     grown = refused_change(visitor, mover, "seats", {"seats": "4"}, 409)
     assert "wait-offer" in grown
     pages["booking-grow-refused"] = grown
+    take_the_last_seats(app, target)  # its page now points to the times with seats
+    elsewhere = fetch(visitor, f"/sessions/{target}")
+    assert "elsewhere-title" in elsewhere
+    pages["session-full-elsewhere"] = elsewhere
 
     # The "reduce the party" form refused: next to its field, then (the session has
     # started, a refusal of no field) above the form. Last: the session is then under way.
