@@ -35,10 +35,6 @@ from app.timeutil import utcnow
 from .helpers import form_fields
 
 NNBSP = "\u202f"
-WAITING_FOR_CHANGES = hasattr(waitlist, "join_for_change")
-needs_change_rows = pytest.mark.skipif(
-    not WAITING_FOR_CHANGES, reason="waitlist.join_for_change (change rows) not merged yet"
-)
 
 
 def programme(app, *capacities: int, first_in: timedelta = timedelta(days=3)) -> list[int]:
@@ -128,6 +124,12 @@ def post_form(client, token: str, action: str, **fields: str):
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def wait_offer_fields(page: str) -> dict[str, str]:
+    """The fields of the form that offers to wait, as the refused page holds them."""
+    start = page.rindex("<form", 0, page.index("wait-offer"))
+    return form_fields(page[start:])
 
 
 # --------------------------------------------------------------------------------- moving
@@ -442,7 +444,6 @@ def test_a_waiting_party_only_shrinks(app, client):
 # ----------------------------------------------------------------- waiting for a change
 
 
-@needs_change_rows
 def test_waiting_for_a_full_session_keeps_the_seats_until_an_offer_is_accepted(app, client):
     first, second = programme(app, 4, 2)
     token = book(app, first, 2)
@@ -450,8 +451,8 @@ def test_waiting_for_a_full_session_keeps_the_seats_until_an_offer_is_accepted(a
     refused = post_form(client, token, "move", session_id=str(second))
     offer = form_fields(text(refused), f"/b/{token}/move")
     page = text(refused)
-    wait_form = page[page.index("wait-offer") :]
-    data = {**form_fields(wait_form), "session_id": str(second), "wait": "1"}
+    data = wait_offer_fields(page)
+    assert (data["session_id"], data["wait"]) == (str(second), "1")
     assert client.post(f"/b/{token}/move", data=data).status_code == 303
     assert offer  # the move form was there too
     lead = booking_of(app, token)
@@ -475,14 +476,13 @@ def test_waiting_for_a_full_session_keeps_the_seats_until_an_offer_is_accepted(a
         assert check_ledger() == []
 
 
-@needs_change_rows
 def test_waiting_for_extra_seats_keeps_the_party_until_they_come(app, client):
     (session_id,) = programme(app, 4)
     token = book(app, session_id, 2)
     bob = book(app, session_id, 2, "Bob")
     page = text(post_form(client, token, "seats", seats="3"))
-    wait_form = page[page.index("wait-offer") :]
-    data = {**form_fields(wait_form), "seats": "3", "wait": "1"}
+    data = wait_offer_fields(page)
+    assert (data["seats"], data["wait"]) == ("3", "1")
     assert client.post(f"/b/{token}/seats", data=data).status_code == 303
     assert booking_of(app, token).seats == 2
     assert taken(app, session_id) == [(4, 1)]
@@ -495,19 +495,6 @@ def test_waiting_for_extra_seats_keeps_the_party_until_they_come(app, client):
         db.session.commit()
     assert booking_of(app, token).seats == 3
     assert taken(app, session_id) == [(3, 0)]
-
-
-def test_without_change_rows_the_offer_to_wait_is_refused_plainly(app, client):
-    if WAITING_FOR_CHANGES:
-        pytest.skip("change rows are there")
-    first, second = programme(app, 4, 2)
-    token = book(app, first, 2)
-    book(app, second, 1, "Bob")
-    page = text(client.get(f"/b/{token}"))
-    data = {**form_fields(page, "/move"), "session_id": str(second), "wait": "1"}
-    response = client.post(f"/b/{token}/move", data=data)
-    assert response.status_code == 409
-    assert booking_of(app, token).session_id == first
 
 
 # -------------------------------------------------------------------- « Je ne peux pas venir »

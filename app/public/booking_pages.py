@@ -15,7 +15,7 @@ from ..live import live_etag
 from ..models import Booking, BookingStatus
 from ..ratelimits import lookup_limit
 from ..services import booking as booking_service
-from ..services import plan_changes, privacy, seat_reads, tickets, waitlist
+from ..services import plan_changes, privacy, seat_reads, tickets, waiting_party, waitlist
 from ..services.errors import DomainError
 from ..services.mail import public_url
 from ..timeutil import utcnow
@@ -46,6 +46,7 @@ def render_booking(booking: Booking, status: int = 200, **context: object) -> Re
         extra["live_etag"] = live_etag(None, booking.session.event_id, upcoming=True)
     if booking.status is BookingStatus.WAITING:
         extra["position"] = waitlist.position(booking)
+    extra["positions"] = waiting_party.positions(booking)
     if booking.holds_seats:
         extra["qr_code"] = tickets.qr_svg_data_uri(booking.ticket_code)
     response = make_response(
@@ -58,7 +59,7 @@ def render_booking(booking: Booking, status: int = 200, **context: object) -> Re
 @lookup_limit
 def booking_page(token: str) -> Response:
     """A booking's own page: what, when, where, how many seats, status and what to do."""
-    return render_booking(seat_reads.booking(token))
+    return render_booking(waiting_party.lead_of(seat_reads.booking(token)))
 
 
 @bp.get(f"/b/{TOKEN_RULE}/calendar.ics")
@@ -73,18 +74,28 @@ def booking_calendar(token: str) -> Response:
     return private_page(response)
 
 
+def pinned_offer() -> int | None:
+    """The offer a link or form names (``offer``: a change row's id), if any.
+
+    Mails about an offer made to one of the party's other sessions carry it, so that the
+    visitor accepts what the mail said and not an offer made since.
+    """
+    value = request.values.get("offer", "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
 @bp.route(f"/b/{TOKEN_RULE}/accept", methods=["GET", "POST"])
 @lookup_limit
 def accept_offer(token: str) -> Response:
     """The e-mail's "accept" link: a page with one button (GET), then confirm (POST)."""
-    booking = seat_reads.booking(token)
+    booking = waiting_party.lead_of(seat_reads.booking(token))
     if request.method == "POST":
         try:
-            waitlist.accept(token)
+            waitlist.accept(token, offer_id=pinned_offer())
         except DomainError as error:
             return render_offer(booking, "accept", show_refusal(None, error), error.status)
-        flash(gettext("C’est confirmé ! Vos places sont réservées."), "success")
-        return redirect(url_for(".booking_page", token=token), code=303)
+        flash(gettext("C’est confirmé ! Vos places sont réservées."), "success")
+        return redirect(url_for(".booking_page", token=booking.token), code=303)
     return render_offer(booking, "accept")
 
 
@@ -92,27 +103,40 @@ def accept_offer(token: str) -> Response:
 @lookup_limit
 def decline_offer(token: str) -> Response:
     """The e-mail's "decline" link: a page with one button (GET), then free the seats (POST)."""
-    booking = booking_service.get_by_token(token)
+    booking = waiting_party.lead_of(booking_service.get_by_token(token))
     if request.method == "POST":
         try:
-            booking_service.decline_offer(token)
+            booking_service.decline_offer(token, offer_id=pinned_offer())
         except DomainError as error:
             # The rollback left the booking to reload itself: the page shows it as it is.
             return render_offer(booking, "decline", show_refusal(None, error), error.status)
         flash(
-            gettext("C’est noté : les places sont proposées à la personne suivante. Merci !"),
+            gettext("C’est noté : les places sont proposées à la personne suivante. Merci !"),
             "success",
         )
-        return redirect(url_for(".booking_page", token=token), code=303)
+        return redirect(url_for(".booking_page", token=booking.token), code=303)
     return render_offer(booking, "decline")
 
 
 def render_offer(
-    booking: Booking, choice: str, error: str | None = None, status: int = 200
+    lead: Booking, choice: str, error: str | None = None, status: int = 200
 ) -> Response:
-    """The page behind an offer link, with its single POST button."""
+    """The page behind an offer link, with its single POST button.
+
+    It shows the offer the link names (or the party's open one): its session and seats,
+    with the lead's links. A pinned offer that is no longer open shows the lead as it is.
+    """
+    offer = waiting_party.pinned(waiting_party.offered_row(lead), pinned_offer(), lead)
     response = make_response(
-        render_template("public/offer.html", booking=booking, choice=choice, error=error), status
+        render_template(
+            "public/offer.html",
+            booking=offer or lead,
+            lead=lead,
+            offer=offer,
+            choice=choice,
+            error=error,
+        ),
+        status,
     )
     return private_page(response)
 

@@ -7,7 +7,7 @@ import unicodedata
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import Field, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -48,6 +48,27 @@ class NoControlCharacters:
             raise ValidationError(_l("Ce champ contient des caractères non autorisés."))
 
 
+class SessionIdsField(Field):
+    """Session ids ticked in a list of checkboxes; anything but ids is a readable error."""
+
+    data: list[int]
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Keep the ids in the order sent, once each."""
+        ids: list[int] = []
+        for value in valuelist:
+            text = value.strip()
+            if not text.isdigit() or len(text) > 12:
+                self.data = []
+                raise ValueError(_l("Choisissez des séances dans la liste."))
+            if int(text) not in ids:
+                ids.append(int(text))
+        self.data = ids
+
+    def _value(self) -> str:
+        return ""
+
+
 class BookingForm(FlaskForm):
     """Book seats for a party: who, how to reach them, how many seats."""
 
@@ -85,6 +106,8 @@ class BookingForm(FlaskForm):
     nonce = HiddenField(default=lambda: secrets.token_urlsafe(16))
     # "book" (the default) or "waitlist": the second submit button of a full session.
     action = HiddenField(default="book")
+    # Joining a waiting list: the event's other sessions to wait on as well.
+    also = SessionIdsField(default=list)
 
     def validate_nonce(self, field: HiddenField) -> None:
         """Drop an implausible nonce rather than store it."""

@@ -16,7 +16,7 @@ from ..live import LiveVersion, live_etag, live_version
 from ..models import Booking, BookingStatus, EventSession
 from ..ratelimits import booking_limit
 from ..services import booking as booking_service
-from ..services import gallery, plan_changes, seat_reads, tickets
+from ..services import gallery, plan_changes, seat_reads, tickets, waiting_party
 from ..services.booking_options import booking_options
 from ..services.errors import DomainError
 from . import bp
@@ -35,6 +35,7 @@ def _booking_request(form: BookingForm, session: EventSession) -> booking_servic
         accessibility_needs=form.accessibility_needs.data or "",
         locale=current_language(),
         nonce=form.nonce.data or None,
+        also=tuple(form.also.data or ()),
     )
 
 
@@ -68,6 +69,7 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
         "form": form,
         "form_error": form_error,
         "live_etag": live_etag(None, session.event_id),
+        "also_choices": waiting_party.also_choices(session),
         "oob_badge": is_htmx_request(),
     }
     if is_htmx_request():  # only the booking panel goes back

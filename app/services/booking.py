@@ -16,10 +16,11 @@ from ..database import writes, writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
-from . import checkin, ledger, mail, waitlist
+from . import checkin, ledger, mail, waiting_party, waitlist
 from .audit import audit
 from .booking_errors import (
     AlreadyCancelled,
+    AlsoNotPossible,
     BookingClosed,
     BookingErased,
     BookingNotFound,
@@ -205,12 +206,19 @@ def join_waitlist(
 ) -> Booking:
     """Put a party on the session's waiting list; it may get an offer at once.
 
-    Raises ``SessionNotFound``, ``BookingClosed``, ``InvalidSeats`` or ``PartyTooLarge``.
+    With ``request.also``, the party waits on those other sessions of the event as well,
+    one place on each list (``waiting_party``); the first offer it accepts withdraws it
+    from the others. Raises ``SessionNotFound``, ``BookingClosed``, ``InvalidSeats``,
+    ``PartyTooLarge``, ``SeatsPerPersonExceeded`` or ``AlsoNotPossible``.
     """
     now = now or utcnow()
     keys = BookingKeys.draw()
     with writing():
-        session = ledger.lock_session(request.session_id)
+        also = tuple(dict.fromkeys(request.also))
+        if request.session_id in also:
+            raise AlsoNotPossible()
+        locked = waiting_party.lock_sessions_present({request.session_id, *also})
+        session = locked.get(request.session_id)
         if session is None:
             raise SessionNotFound(request.session_id)
         earlier, request = earlier_booking(request)
@@ -223,15 +231,41 @@ def join_waitlist(
         if request.seats > session.capacity:
             raise PartyTooLarge(session.capacity)
         _check_seats_per_person(session, request)
+        others = [_also_session(locked, session, other_id, request, now) for other_id in also]
         booking = _new_booking(session, request, BookingStatus.WAITING, now, keys)
         db.session.add(booking)
         ledger.add_waiting(session, booking.seats)
         db.session.flush()
-        audit("waitlist.joined", actor, booking, seats=booking.seats)
+        audit("waitlist.joined", actor, booking, seats=booking.seats, also=list(also))
         waitlist.promote(session, now, actor)
+        for other in sorted(others, key=lambda s: (s.starts_at, s.id)):
+            waiting_party.join_for_change(booking, other, booking.seats, actor=actor, now=now)
         if booking.status is BookingStatus.WAITING:
-            mail.enqueue("waitlist_joined", booking, position=waitlist.position(booking))
+            mail.enqueue(
+                "waitlist_joined", booking, position=waitlist.position(booking), also=len(others)
+            )
         return booking
+
+
+def _also_session(
+    locked: dict[int, EventSession],
+    session: EventSession,
+    other_id: int,
+    request: BookingRequest,
+    now: datetime,
+) -> EventSession:
+    """A session the party asked to wait on as well, or why it cannot."""
+    other = locked.get(other_id)
+    if other is None or other.event_id != session.event_id:
+        raise AlsoNotPossible()
+    try:
+        ensure_bookable(other, now)
+    except BookingClosed:
+        raise AlsoNotPossible(other.starts_at, "closed") from None
+    if request.seats > other.capacity:
+        raise AlsoNotPossible(other.starts_at, "too_large")
+    _check_seats_per_person(other, request)
+    return other
 
 
 def get_by_token(token: str) -> Booking:
@@ -251,10 +285,12 @@ def get_by_token(token: str) -> Booking:
 def _lock_for_change(token: str) -> tuple[Booking, EventSession]:
     """Load a booking and lock its session (lock order: session row, then its bookings)."""
     booking = get_by_token(token)
-    session = ledger.lock_session(booking.session_id)
+    # The sessions where its party waits too: ending a row runs those lists.
+    sessions = waiting_party.lock_party_sessions(booking)
+    db.session.refresh(booking)
+    session = sessions.get(booking.session_id) or ledger.lock_session(booking.session_id)
     if session is None:  # the booking's session_id is a foreign key
         raise SessionNotFound(booking.session_id)
-    db.session.refresh(booking)
     return booking, session
 
 
@@ -292,18 +328,29 @@ def cancel(token: str, *, actor: str = "public", now: datetime | None = None) ->
         ledger.release_seats(session, booking.seats)
     db.session.flush()
     audit(f"booking.{booking.ended_reason}", actor, booking, seats=booking.seats)
-    mail.enqueue("cancelled", booking)
+    if waiting_party.after_ending(booking, previous, actor=actor, now=now):
+        mail.enqueue("cancelled", booking)
     checkin.give_freed_seats(session, actor=actor, now=now)
     return booking
 
 
 @writes
-def decline_offer(token: str, *, actor: str = "public", now: datetime | None = None) -> Booking:
-    """Decline the seats an offer holds: they go to the next party. ``NoOfferPending`` else."""
+def decline_offer(
+    token: str, *, offer_id: int | None = None, actor: str = "public", now: datetime | None = None
+) -> Booking:
+    """Decline the seats the party's offer holds: they go to the next party.
+
+    The offer may be the lead's or one of its change rows' (``offer_id`` pins the one the
+    visitor saw); the lead is returned, unchanged by a change row's decline (a confirmed
+    lead keeps its seats). ``NoOfferPending`` when there is none.
+    """
     booking, _session = _lock_for_change(token)
-    if booking.status is not BookingStatus.OFFERED:
+    lead = waiting_party.lead_of(booking)
+    offer = waiting_party.pinned(waiting_party.offered_row(lead), offer_id, lead)
+    if offer is None:
         raise NoOfferPending()
-    return cancel(token, actor=actor, now=now)
+    declined = cancel(offer.token, actor=actor, now=now)
+    return lead if declined.id != lead.id else declined
 
 
 @writes
@@ -334,5 +381,7 @@ def reduce(
     booking.seats = seats
     db.session.flush()
     audit("booking.reduced", actor, booking, seats=seats, freed=freed)
+    # Its wishes (another session, extra seats) were for the party as it was.
+    waiting_party.end_change_rows(booking, actor=actor, now=now)
     checkin.give_freed_seats(session, actor=actor, now=now)
     return booking

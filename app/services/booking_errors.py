@@ -329,3 +329,52 @@ class ChangedMeanwhile(DomainError):
 
     code = "changed_meanwhile"
     text = N_("Votre réservation vient d’être modifiée : vérifiez-la sur cette page.")
+
+
+class ChangeNoLongerPossible(DomainError):
+    """The lead can no longer take the change its offer is for (it moved in, or started)."""
+
+    code, positional = "change_no_longer_possible", ("inside",)
+
+    def message(self) -> str:
+        """Say why, and what the visitor may still do."""
+        if self.values.get("inside"):
+            return gettext(
+                "Des personnes de ce groupe sont déjà entrées : la réservation ne peut plus "
+                "changer de séance. Vous pouvez décliner ces places."
+            )
+        return gettext(
+            "Votre séance a commencé : la réservation ne peut plus changer de séance. "
+            "Vous pouvez décliner ces places."
+        )
+
+
+class AlsoNotPossible(DomainError):
+    """A session ticked to wait on as well that cannot take this party's wait."""
+
+    code, status, field, positional = "also_not_possible", 422, "also", ("starts_at", "why")
+
+    def message(self) -> str:
+        """Name the session and the reason."""
+        why, starts_at = self.values.get("why"), self.values.get("starts_at")
+        if why == "too_large" and starts_at is not None:
+            return gettext(
+                "La séance du %(when)s est trop petite pour votre groupe : décochez-la.",
+                when=full_date(starts_at),
+            )
+        if why == "closed" and starts_at is not None:
+            return gettext(
+                "La séance du %(when)s ne prend plus de réservations : décochez-la.",
+                when=full_date(starts_at),
+            )
+        return gettext("Choisissez d’autres séances du même événement, encore ouvertes.")
+
+
+class PartyHoldsOffer(DomainError):
+    """A party waiting on several sessions holds one offer at a time."""
+
+    code = "party_holds_offer"
+    text = N_(
+        "Ces personnes ont déjà une proposition de places en attente sur une autre séance : "
+        "attendez leur réponse."
+    )

@@ -31,6 +31,8 @@ class BookingRequest:
     # Organisers taking a booking by phone may book outside the online window and beyond
     # the public's party limit, and ahead of the waiting list; never beyond capacity.
     by_organiser: bool = False
+    # Joining a waiting list: the event's other sessions the party waits on as well.
+    also: tuple[int, ...] = ()
 
 
 # Built once, like every statement of the booking POST's hot path: building one costs

@@ -1,8 +1,8 @@
 """How many bookings moved into and out of each session, from the audit log.
 
 A move leaves no trace on the booking row but its new session; the audit entry of each
-move (``booking.moved``, written by services/plan_changes.py) names both sessions. Counts
-only: nothing here reads who moved.
+move (``booking.moved`` from services/plan_changes.py, ``waitlist.merged`` from
+services/party_accept.py) names both sessions. Counts only: nothing here reads who moved.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import AuditEntry
 
-MOVED = "booking.moved"
+# A move made at once, and one made by accepting an offer on the session waited for
+# (services/party_accept.py; its source and target are the same for extra seats).
+MOVES = ("booking.moved", "waitlist.merged")
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,10 @@ class Moves:
 def moves_per_session() -> Moves:
     """Count every move recorded, by target (in) and by source (out)."""
     moves = Moves()
-    for data in db.session.scalars(select(AuditEntry.data).where(AuditEntry.action == MOVED)):
+    for data in db.session.scalars(select(AuditEntry.data).where(AuditEntry.action.in_(MOVES))):
         source, target = (data or {}).get("source"), (data or {}).get("target")
+        if source == target:
+            continue
         if isinstance(source, int):
             moves.moved_out[source] += 1
         if isinstance(target, int):

@@ -14,7 +14,7 @@ list at once (or, once booking has closed, to the door).
 
 When the target has no room (or the extra seats are not free), the visitor may wait for
 it without losing what they hold: a change row joins that session's waiting list
-(``waitlist.join_for_change``), and an offer on it swaps the booking only once accepted.
+(``waiting_party.join_for_change``), and an offer on it swaps the booking only once accepted.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ..database import writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import paris, utcnow
-from . import checkin, ledger, mail, waitlist
+from . import checkin, ledger, mail, waiting_party
 from .audit import audit
 from .booking import COUNTED_PER_PERSON, get_by_token, max_seats_per_booking, max_seats_per_person
 from .booking import reduce as reduce_party
@@ -47,7 +47,6 @@ from .booking_errors import (
     SeatsPerPersonExceeded,
     SessionNotFound,
 )
-from .errors import DomainError
 from .programme import BOOKABLE, Availability, availability, default_close, ensure_bookable
 
 # A full session is still a place to move to: the visitor may wait for it.
@@ -167,13 +166,24 @@ def _check_move(
 
 
 def _lock_move(booking: Booking, target_session_id: int) -> tuple[EventSession, EventSession]:
-    """Lock the booking's session and the target in id order; the booking read afresh."""
+    """Lock the booking's session, the target and its party's other sessions, in id order.
+
+    Then the booking's own row (sessions first, then their bookings: every writer's order),
+    read afresh.
+    """
     source_id = booking.session_id
-    sessions = lock_sessions(source_id, target_session_id)
+    ids = {source_id, target_session_id, *waiting_party.party_session_ids([booking.id])}
+    sessions = waiting_party.lock_sessions(ids)
+    waiting_party.lock_lead(booking.id)
     db.session.refresh(booking)
     if booking.session_id != source_id:
         raise ChangedMeanwhile()  # moved by someone else between the read and the lock
     return sessions[source_id], sessions[target_session_id]
+
+
+def _waiting_row(lead: Booking, session_id: int) -> Booking | None:
+    """The lead's live change row on that session, if it already waits there."""
+    return next((r for r in waiting_party.party_rows(lead) if r.session_id == session_id), None)
 
 
 def room_for(target: EventSession, *, by_organiser: bool) -> int:
@@ -217,6 +227,8 @@ def _swap(
     db.session.expire(booking, ["session"])
     audit("booking.moved", actor, booking, seats=booking.seats, source=source.id, target=target.id)
     mail.enqueue("confirmed", booking)
+    # Its wishes (another session, extra seats) were made from where it was.
+    waiting_party.end_change_rows(booking, actor=actor, now=now)
     checkin.give_freed_seats(source, actor=actor, now=now)
 
 
@@ -230,22 +242,14 @@ def wait_to_move(
     now = now or utcnow()
     with writing():
         source, target = _lock_move(booking, target_session_id)
+        already = _waiting_row(booking, target.id)
+        if already is not None:  # the same wish sent again: it stands as it is
+            return already
         _check_move(booking, source, target, False, now)
         if booking.seats <= room_for(target, by_organiser=False):
             _swap(booking, source, target, actor=actor, now=now)
             return booking
-        return _join_for_change(booking, target, booking.seats, actor=actor, now=now)
-
-
-def _join_for_change(
-    lead: Booking, session: EventSession, seats: int, *, actor: str, now: datetime
-) -> Booking:
-    """A change row for ``lead`` on ``session``'s waiting list (waitlist.join_for_change)."""
-    join = getattr(waitlist, "join_for_change", None)
-    if join is None:
-        raise WaitingForChangesUnavailable()
-    row: Booking = join(lead, session, seats, actor=actor, now=now)
-    return row
+        return waiting_party.join_for_change(booking, target, booking.seats, actor=actor, now=now)
 
 
 # ------------------------------------------------------------------------ party size
@@ -277,9 +281,10 @@ def _check_growth(booking: Booking, session: EventSession, seats: int, now: date
 
 
 def _lock_booking(token: str) -> tuple[Booking, EventSession]:
-    """The booking and its session, locked (session row first), the booking read afresh."""
+    """The booking's session and its party's other sessions locked, then the booking's row."""
     booking = get_by_token(token)
-    session = lock_sessions(booking.session_id)[booking.session_id]
+    session = waiting_party.lock_party_sessions(booking)[booking.session_id]
+    waiting_party.lock_lead(booking.id)
     db.session.refresh(booking)
     if booking.session_id != session.id:
         raise ChangedMeanwhile()
@@ -298,16 +303,20 @@ def grow(token: str, seats: int, *, actor: str = "public", now: datetime | None 
         extra = _check_growth(booking, session, seats, now)
         if extra > session.seats_left:
             raise NotEnoughSeatsToGrow(session.seats_left, booking.seats)
-        _add_seats(booking, session, extra, actor=actor)
+        _add_seats(booking, session, extra, actor=actor, now=now)
         return booking
 
 
-def _add_seats(booking: Booking, session: EventSession, extra: int, *, actor: str) -> None:
-    """The growth itself, the session locked."""
+def _add_seats(
+    booking: Booking, session: EventSession, extra: int, *, actor: str, now: datetime
+) -> None:
+    """The growth itself, the party's sessions locked."""
     ledger.take_seats(session, extra)
     booking.seats += extra
     db.session.flush()
     audit("booking.grown", actor, booking, seats=booking.seats, added=extra)
+    # Its wishes were for the party as it was (a move of fewer seats, other extra seats).
+    waiting_party.end_change_rows(booking, actor=actor, now=now)
 
 
 def wait_for_seats(
@@ -320,11 +329,14 @@ def wait_for_seats(
     now = now or utcnow()
     with writing():
         booking, session = _lock_booking(token)
+        already = _waiting_row(booking, session.id)
+        if already is not None:  # it waits for extra seats already: that wish stands
+            return already
         extra = _check_growth(booking, session, seats, now)
         if extra <= session.seats_left:
-            _add_seats(booking, session, extra, actor=actor)
+            _add_seats(booking, session, extra, actor=actor, now=now)
             return booking
-        return _join_for_change(booking, session, extra, actor=actor, now=now)
+        return waiting_party.join_for_change(booking, session, extra, actor=actor, now=now)
 
 
 def resize(
@@ -335,12 +347,6 @@ def resize(
     if seats < booking.seats or booking.status is BookingStatus.WAITING:
         return reduce_party(token, seats, actor=actor, now=now)
     return grow(token, seats, actor=actor, now=now)
-
-
-class WaitingForChangesUnavailable(DomainError):
-    """Waiting for another session or for extra seats cannot be asked for (yet)."""
-
-    code = "waiting_for_changes_unavailable"
 
 
 # ------------------------------------------------------------------------ the page

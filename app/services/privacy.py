@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..timeutil import utcnow
 from . import booking as booking_service
+from . import waiting_party
 from .audit import audit
 from .booking_errors import AlreadyCancelled, PartyInside, SessionStarted
 
@@ -200,15 +201,24 @@ def erase_booking(token: str, *, now: datetime | None = None) -> Booking:
     go. Raises ``BookingNotFound`` or ``BookingErased`` for a dead link.
     """
     now = now or utcnow()
-    booking = booking_service.get_by_token(token)
-    if erasure_cancels(booking, now):
-        # Someone may have cancelled it meanwhile, the session just started or part of
-        # the party just came in: then nothing is given back, the details go all the same.
-        with contextlib.suppress(SessionStarted, AlreadyCancelled, PartyInside):
-            booking = booking_service.cancel(token, now=now)
+    booking = waiting_party.lead_of(booking_service.get_by_token(token))
     with writing():
-        anonymise([booking], now)
+        # Its change rows (waiting elsewhere, to move, for more seats) end first, whatever
+        # becomes of the booking itself: a party leaving its list would otherwise go on
+        # waiting on another one, nameless. They repeat its people's details.
+        waiting_party.lock_party_sessions(booking)
+        waiting_party.end_change_rows(booking, actor="public", now=now)
+        if erasure_cancels(booking, now):
+            # Someone may have cancelled it meanwhile, the session just started or part of
+            # the party just came in: then nothing is given back, the details go all the
+            # same.
+            with contextlib.suppress(SessionStarted, AlreadyCancelled, PartyInside):
+                booking = booking_service.cancel(booking.token, now=now)
+        changes = waiting_party.all_change_rows(booking)
+        anonymise([booking, *changes], now)
         audit("booking.erased", "public", booking, seats=booking.seats)
+        for change in changes:
+            audit("booking.erased", "public", change, seats=change.seats, lead=booking.id)
         return booking
 
 

@@ -35,16 +35,14 @@ from ..database import writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
-from . import ledger, mail
+from . import ledger, mail, party_accept, waiting_party
 from .audit import audit
-from .booking_errors import (
-    BookingNotFound,
-    CapacityBelowBooked,
-    NoOfferPending,
-    OfferExpired,
-    SessionNotFound,
-)
+from .booking_errors import CapacityBelowBooked, SessionNotFound
 from .programme import default_close
+from .waiting_party import join_for_change, party_rows
+
+# The change rows' machinery lives beside; its two entry points are found here too.
+__all__ = ["join_for_change", "party_rows"]
 
 ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.WAITING, BookingStatus.OFFERED)
 
@@ -101,9 +99,21 @@ def offer_deadline(session: EventSession, now: datetime) -> datetime | None:
 
 
 def make_offer(
-    party: Booking, session: EventSession, deadline: datetime, now: datetime, actor: str
+    party: Booking,
+    session: EventSession,
+    deadline: datetime,
+    now: datetime,
+    actor: str,
+    *,
+    gate_passed: bool = False,
 ) -> None:
-    """Hold seats for a waiting party and tell it by e-mail."""
+    """Hold seats for a waiting party and tell it by e-mail.
+
+    A party holds one offer at a time: unless ``promote``'s gate let it through already,
+    an offer to a party holding one on another session is refused (``PartyHoldsOffer``).
+    """
+    if not gate_passed:
+        waiting_party.ensure_no_other_offer(party)
     ledger.take_seats(session, party.seats)
     ledger.add_waiting(session, -party.seats)
     party.status = BookingStatus.OFFERED
@@ -128,16 +138,26 @@ def promote(
         return []
     max_passes = int(current_app.config.get("WAITLIST_MAX_PASSES", 2))
     free = session.seats_free
+    if free <= 0:
+        return []
     offered: list[Booking] = []
     skipped: list[Booking] = []
-    for party in waiting_parties(session.id):
+    parties = waiting_parties(session.id)
+    gate = waiting_party.OfferGate(parties)
+    for party in parties:
         if free <= 0:
             break
         if party.seats > session.capacity:
             # It can never fit: holding seats for it would stop the list for good.
             continue
+        if gate.holds_offer(party):
+            # It holds an offer on another session: it is not passed over for that, and no
+            # seats wait for it here; once that offer ends, this list runs again.
+            continue
         if party.seats <= free:
-            make_offer(party, session, deadline, now, actor)
+            if not gate.claim(party):
+                continue
+            make_offer(party, session, deadline, now, actor, gate_passed=True)
             free -= party.seats
             offered.append(party)
             for passed in skipped:
@@ -150,46 +170,41 @@ def promote(
     return offered
 
 
-def _booking_by_token(token: str) -> Booking:
-    """The booking behind a token, or ``BookingNotFound``."""
-    booking = db.session.scalar(select(Booking).where(Booking.token == token))
-    if booking is None:
-        raise BookingNotFound()
-    return booking
+def accept(
+    token: str, *, offer_id: int | None = None, actor: str = "public", now: datetime | None = None
+) -> Booking:
+    """Confirm the seats the party's offer holds (``party_accept.accept``).
 
-
-def accept(token: str, *, actor: str = "public", now: datetime | None = None) -> Booking:
-    """Confirm the seats an offer holds. Raises ``NoOfferPending`` or ``OfferExpired``."""
-    now = now or utcnow()
-    booking = _booking_by_token(token)
-    with writing():
-        ledger.lock_session(booking.session_id)
-        db.session.refresh(booking)
-        if booking.status is not BookingStatus.OFFERED:
-            raise NoOfferPending()
-        if booking.offer_expires_at is not None and booking.offer_expires_at <= now:
-            raise OfferExpired()
-        booking.status = BookingStatus.CONFIRMED
-        audit("waitlist.accepted", actor, booking, seats=booking.seats)
-        mail.enqueue("confirmed", booking)
-        return booking
+    Raises ``NoOfferPending`` or ``OfferExpired``.
+    """
+    return party_accept.accept(token, offer_id=offer_id, actor=actor, now=now)
 
 
 def expire_due(now: datetime | None = None, session_id: int | None = None) -> int:
-    """Expire lapsed offers, give their seats to the next parties; return how many expired."""
+    """Expire lapsed offers, give their seats to the next parties; return how many expired.
+
+    A party whose offer lapsed may wait on other sessions too: those lists run again (the
+    party held an offer, so they skipped it), and a lead waiting elsewhere moves there
+    (``waiting_party.hand_over``). So every session concerned is locked first, in id order.
+    """
     now = now or utcnow()
-    stmt = select(Booking.session_id).where(
+    stmt = select(Booking.session_id, Booking.changes_booking_id, Booking.id).where(
         Booking.status == BookingStatus.OFFERED, Booking.offer_expires_at <= now
     )
     if session_id is not None:
         stmt = stmt.where(Booking.session_id == session_id)
-    session_ids = sorted(set(db.session.scalars(stmt)))
-    if not session_ids:
+    found = db.session.execute(stmt).all()
+    if not found:
         return 0
+    session_ids = sorted({row.session_id for row in found})
     with writing():
+        parties = {row.changes_booking_id or row.id for row in found}
+        others = waiting_party.lock_sessions_present(
+            {*session_ids, *waiting_party.party_session_ids(parties)}
+        )
         expired = 0
-        for locked_id in session_ids:  # in id order: the same lock order as every writer
-            session = ledger.lock_session(locked_id)
+        for locked_id in session_ids:
+            session = others.get(locked_id)
             if session is None:  # deleted since the read above: nothing of it to expire
                 continue
             lapsed = db.session.scalars(
@@ -206,14 +221,14 @@ def expire_due(now: datetime | None = None, session_id: int | None = None) -> in
                 booking.ended_reason = "expired"
                 ledger.release_seats(session, booking.seats)
                 audit("waitlist.expired", "system", booking, seats=booking.seats)
-                mail.enqueue("offer_expired", booking)
+                mail.enqueue("offer_expired", booking, session_id=locked_id)
+                if booking.changes_booking_id is None:
+                    waiting_party.hand_over(booking, actor="system", now=now)
                 expired += 1
             db.session.flush()
-            # The list first, then the door (an offer lapsing at the close frees seats that
-            # only the door can use). Imported here: the door's module builds on this one.
-            from .checkin import give_freed_seats
-
-            give_freed_seats(session, actor="system", now=now)
+        # The lists first, then the door (an offer lapsing at the close frees seats that
+        # only the door can use).
+        waiting_party.run_lists(others, actor="system", now=now)
         return expired
 
 
@@ -253,15 +268,20 @@ def remove_too_large(
     )
     for party in parties:
         ledger.add_waiting(session, -party.seats)
-        party.status = BookingStatus.CANCELLED
-        party.ended_reason = "too_large"
-        party.cancelled_at = now
         audit("waitlist.too_large", actor, party, seats=party.seats, capacity=session.capacity)
         others = {
             str(other.id): mail.public_url("public.session_detail", session_id=other.id)
             for other in other_sessions_for(session, party.seats, now)
         }
-        mail.enqueue("waitlist_too_large", party, other_sessions=others)
+        mail.enqueue("waitlist_too_large", party, other_sessions=others, session_id=session.id)
+        # A lead also waiting elsewhere goes on waiting there; any other party leaves.
+        if party.changes_booking_id is None and waiting_party.hand_over(
+            party, actor=actor, now=now
+        ):
+            continue
+        party.status = BookingStatus.CANCELLED
+        party.ended_reason = "too_large"
+        party.cancelled_at = now
     if parties:
         db.session.flush()
     return parties

@@ -15,8 +15,9 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from ...config import DEVELOPMENT_BASE_URL
+from ...extensions import db
 from ...i18n import colon, gettext
-from ...models import Booking
+from ...models import Booking, EventSession
 from .. import tickets
 
 # The kinds that carry the ticket: its QR code and the calendar file.
@@ -71,20 +72,32 @@ def render_message(
     ``base_url`` (an outbox row's context may carry one) is ignored: links always start
     with the configured public address, never with one that a request supplied.
     """
+    # A change row stands for its lead: the visitor only knows the lead's link. An offer
+    # made to it is pinned, so the link accepts that offer and no later one.
+    lead, pinned = booking, {}
+    if booking.changes_booking_id is not None:
+        lead = db.session.get(Booking, booking.changes_booking_id) or booking
+        pinned = {"offer": booking.id}
+    token = lead.token
+    # What the message is about may be a session the booking has left since (an offer
+    # that lapsed there while the party goes on waiting elsewhere).
+    about = extra.get("session_id")
+    session = db.session.get(EventSession, about) if about else None
     with force_locale(booking.locale or "fr"):
         links = {
-            "manage": public_url("public.booking_page", token=booking.token),
-            "accept": public_url("public.accept_offer", token=booking.token),
-            "decline": public_url("public.decline_offer", token=booking.token),
-            "cant_come": public_url("public.cant_come", token=booking.token),
-            "calendar": public_url("public.booking_calendar", token=booking.token),
+            "manage": public_url("public.booking_page", token=token),
+            "accept": public_url("public.accept_offer", token=token, **pinned),
+            "decline": public_url("public.decline_offer", token=token, **pinned),
+            "cant_come": public_url("public.cant_come", token=token),
+            "calendar": public_url("public.booking_calendar", token=token),
             "programme": public_url("public.programme"),
         }
         context = {
             "booking": booking,
-            "session": booking.session,
+            "session": session or booking.session,
             "links": links,
             "kind": kind,
+            "lead": lead,
             **extra,
         }
         message = {
