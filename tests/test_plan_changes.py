@@ -497,6 +497,28 @@ def test_waiting_for_extra_seats_keeps_the_party_until_they_come(app, client):
     assert taken(app, session_id) == [(3, 0)]
 
 
+def test_a_move_ends_the_wishes_made_from_the_old_session(app, client):
+    first, second, third = programme(app, 4, 2, 4)
+    token = book(app, first, 2)
+    book(app, second, 2, "Bob")
+    refused = text(post_form(client, token, "move", session_id=str(second)))
+    assert client.post(f"/b/{token}/move", data=wait_offer_fields(refused)).status_code == 303
+    assert "pour y déplacer votre réservation" in text(client.get(f"/b/{token}"))
+    again = client.post(f"/b/{token}/move", data=wait_offer_fields(refused))
+    assert again.status_code == 303  # the same wish twice is one wish
+    assert taken(app, second) == [(2, 2)]
+
+    assert post_form(client, token, "move", session_id=str(third)).status_code == 303
+
+    assert taken(app, first, second, third) == [(0, 0), (2, 0), (2, 0)]
+    with app.app_context():
+        lead_id = db.session.scalar(select(Booking.id).where(Booking.token == token))
+        rows = db.session.scalars(select(Booking).where(Booking.changes_booking_id == lead_id))
+        assert [(r.status, r.ended_reason) for r in rows] == [
+            (BookingStatus.CANCELLED, "lead_ended")
+        ]
+
+
 # -------------------------------------------------------------------- « Je ne peux pas venir »
 
 

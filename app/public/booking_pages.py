@@ -15,7 +15,7 @@ from ..live import live_etag
 from ..models import Booking, BookingStatus
 from ..ratelimits import lookup_limit
 from ..services import booking as booking_service
-from ..services import plan_changes, privacy, seat_reads, tickets, waiting_party, waitlist
+from ..services import plan_options, privacy, seat_reads, tickets, waiting_party, waitlist
 from ..services.errors import DomainError
 from ..services.mail import public_url
 from ..timeutil import utcnow
@@ -34,7 +34,7 @@ def private_page(response: Response) -> Response:
 
 def render_booking(booking: Booking, status: int = 200, **context: object) -> Response:
     """The booking's page, private, with whatever its status needs."""
-    plans = plan_changes.plan_options(booking)
+    plans = plan_options.plan_options(booking)
     extra: dict[str, object] = {
         "plans": plans,
         # Not read from the request: after another form's POST, the field shows the booking.

@@ -6,11 +6,12 @@ either session and take seats that a waiting list waits for; the public moves on
 between sessions that still take bookings, behind their waiting lists, within the
 per-address cap.
 
-A move locks both sessions in id order, takes the seats on the new session before it
-frees the old ones, in one transaction: whatever happens, a party never ends with seats
+A move locks both sessions (and those where the party waits) in id order, takes the seats
+on the new session before it frees the old ones, in one transaction: whatever happens, a party never ends with seats
 in both sessions or in neither. The token, the ticket code and the manage link stay; the
 day-before reminder is the new session's. The freed seats go to the old session's waiting
-list at once (or, once booking has closed, to the door).
+list at once (or, once booking has closed, to the door). A move or a growth ends the
+wishes the party was waiting for (they were for the party as it was, where it was).
 
 When the target has no room (or the extra seats are not free), the visitor may wait for
 it without losing what they hold: a change row joins that session's waiting list
@@ -19,7 +20,6 @@ it without losing what they hold: a change row joins that session's waiting list
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, func, select
 from ..database import writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
-from ..timeutil import paris, utcnow
+from ..timeutil import utcnow
 from . import checkin, ledger, mail, waiting_party
 from .audit import audit
 from .booking import COUNTED_PER_PERSON, get_by_token, max_seats_per_booking, max_seats_per_person
@@ -50,7 +50,7 @@ from .booking_errors import (
 from .programme import BOOKABLE, Availability, availability, default_close, ensure_bookable
 
 # A full session is still a place to move to: the visitor may wait for it.
-_MOVE_TARGET_STATES = (*BOOKABLE, Availability.FULL)
+MOVE_TARGET_STATES = (*BOOKABLE, Availability.FULL)
 
 _HELD_BY_ADDRESS = select(func.coalesce(func.sum(Booking.seats), 0)).where(
     Booking.session_id == bindparam("session_id"),
@@ -113,7 +113,7 @@ def session_targets(
     others = [s for s in session.event.sessions if s.id != session.id and s.cancelled_at is None]
     if by_organiser:
         return [s for s in others if now < s.ends_at]
-    return [s for s in others if availability(s, now) in _MOVE_TARGET_STATES]
+    return [s for s in others if availability(s, now) in MOVE_TARGET_STATES]
 
 
 def move_targets(
@@ -157,7 +157,7 @@ def _check_move(
             raise MoveTargetClosed("past")
         return
     state = availability(target, now)
-    if state not in _MOVE_TARGET_STATES:
+    if state not in MOVE_TARGET_STATES:
         raise MoveTargetClosed(state.value, target.booking_opens_at)
     if booking.seats > target.capacity:
         raise PartyTooLarge(target.capacity)
@@ -347,66 +347,3 @@ def resize(
     if seats < booking.seats or booking.status is BookingStatus.WAITING:
         return reduce_party(token, seats, actor=actor, now=now)
     return grow(token, seats, actor=actor, now=now)
-
-
-# ------------------------------------------------------------------------ the page
-
-
-@dataclass(frozen=True)
-class MoveChoice:
-    """An upcoming session of the booking's event, and whether the booking may go there now."""
-
-    session: EventSession
-    open: bool
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    """What the booking page offers to change."""
-
-    move_choices: list[MoveChoice]
-    can_grow: bool
-    # The largest party the size field proposes (the booking's own size minus one when it
-    # can only shrink).
-    max_seats: int
-
-    @property
-    def can_move(self) -> bool:
-        """Whether any session may be chosen now."""
-        return any(choice.open for choice in self.move_choices)
-
-
-def plan_options(booking: Booking, now: datetime | None = None) -> PlanOptions:
-    """What the visitor may change on their booking right now."""
-    now = now or utcnow()
-    choices: list[MoveChoice] = []
-    if may_move(booking, now=now):
-        targets = {s.id for s in session_targets(booking.session, now=now)}
-        choices = [
-            MoveChoice(s, s.id in targets)
-            for s in booking.session.event.sessions
-            if s.id != booking.session_id and s.cancelled_at is None and now < s.starts_at
-        ]
-    can_grow = (
-        booking.status is BookingStatus.CONFIRMED
-        and booking.changes_booking_id is None
-        and availability(booking.session, now) in _MOVE_TARGET_STATES
-    )
-    largest = largest_party(booking) if can_grow else booking.seats
-    can_grow = can_grow and largest > booking.seats
-    return PlanOptions(choices, can_grow, largest if can_grow else max(booking.seats - 1, 1))
-
-
-def elsewhere(session: EventSession, now: datetime | None = None) -> list[EventSession]:
-    """A full session's page points here: the event's other sessions one can book now.
-
-    The same Paris day first (the visitor came for that day), then by start.
-    """
-    now = now or utcnow()
-    if availability(session, now) is not Availability.FULL:
-        return []
-    day = paris(session.starts_at).date()
-    open_ones = [
-        s for s in session.event.sessions if s.id != session.id and availability(s, now) in BOOKABLE
-    ]
-    return sorted(open_ones, key=lambda s: (paris(s.starts_at).date() != day, s.starts_at))
