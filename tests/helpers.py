@@ -86,3 +86,66 @@ def demo_with_a_queue(app, runner) -> dict[str, object]:
             "waiting_token": waiting.token,
             "specimen": db.session.scalars(db.select(Specimen.id).order_by(Specimen.id)).first(),
         }
+
+
+def leave_one_seat(app, session_id: int, others: int = 1) -> None:
+    """Someone else books ``others`` seats, then the capacity is cut to one free seat."""
+    from app.extensions import db
+    from app.models import EventSession
+    from app.services import booking as booking_service
+    from app.services import waitlist
+
+    with app.app_context():
+        booking_service.book(
+            booking_service.BookingRequest(session_id, "Rita Levi", "rita@example.fr", others)
+        )
+        db.session.commit()
+        taken = db.session.get(EventSession, session_id).seats_taken
+        waitlist.set_capacity(session_id, taken + 1, actor="tests@example.fr")
+        db.session.commit()
+
+
+def take_the_last_seats(app, session_id: int) -> None:
+    """Someone books every seat still left on the session."""
+    from app.extensions import db
+    from app.models import EventSession
+    from app.services import booking as booking_service
+
+    with app.app_context():
+        left = db.session.get(EventSession, session_id).seats_left
+        booking_service.book(
+            booking_service.BookingRequest(session_id, "Emmy Noether", "emmy@example.fr", left)
+        )
+        db.session.commit()
+
+
+def a_booking_that_can_move(app) -> tuple[str, int]:
+    """A party of two on a session of an event with others to move to: its token, a target."""
+    from app.extensions import db
+    from app.models import EventSession
+    from app.services import booking as booking_service
+    from app.services import plan_changes
+
+    with app.app_context():
+        sessions = db.session.scalars(
+            db.select(EventSession).order_by(EventSession.starts_at, EventSession.id)
+        ).all()
+        for session in sessions:
+            targets = plan_changes.session_targets(session)
+            if targets and session.seats_left >= 2 and targets[0].capacity >= 2:
+                booking = booking_service.book(
+                    booking_service.BookingRequest(
+                        session.id, "Irène Joliot", "irene@example.fr", 2
+                    )
+                )
+                db.session.commit()
+                return booking.token, targets[0].id
+    raise AssertionError("the demo programme has no event with several open sessions")
+
+
+def session_of(app, token: str) -> int:
+    """The id of the session the booking behind ``token`` is in."""
+    from app.services import booking as booking_service
+
+    with app.app_context():
+        return booking_service.get_by_token(token).session_id

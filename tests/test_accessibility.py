@@ -24,7 +24,13 @@ from app.services.accounts import create_user
 from app.timeutil import utcnow
 
 from .conftest import STAFF_PASSWORD
-from .helpers import demo_with_a_queue
+from .helpers import (
+    a_booking_that_can_move,
+    demo_with_a_queue,
+    leave_one_seat,
+    session_of,
+    take_the_last_seats,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("app", ["sqlite"], indirect=True)]
 
@@ -123,6 +129,7 @@ def pages(app, runner) -> Pages:
             "full session (waiting list)": f"/sessions/{data['full']}",
             "booking": f"/b/{data['token']}",
             "cancel step": f"/b/{data['token']}/cancel",
+            "can't come (reminder link)": f"/b/{data['token']}/cant-come",
             "waiting-list booking": f"/b/{data['waiting_token']}",
             "waiting-list offer": f"/b/{data['offer_token']}/accept",
             "login": "/login",
@@ -188,12 +195,12 @@ def test_a_form_with_errors_passes_axe_and_keeps_what_was_typed(pages, live_serv
 
 
 def test_the_reduce_form_refused_passes_axe(app, pages, live_server, page_factory):
-    """A refused reduction is tied to its field, or (no field) announced above the form."""
+    """A refused change of size is tied to its field, or (no field) announced above the form."""
     page = page_factory(*WIDTHS["phone"])
     page.goto(f"{live_server}{pages.paths['booking']}")
     seats = page.get_by_label("Nouveau nombre de places")
-    seats.fill("5")
-    page.get_by_role("button", name="Réduire le groupe").click()
+    seats.fill("7")  # more than one booking may hold
+    page.locator("form.resize button[type=submit]").click()
     seats = page.get_by_label("Nouveau nombre de places")
     expect(seats).to_have_attribute("aria-invalid", "true")
     assert axe_violations(page) == []
@@ -203,8 +210,36 @@ def test_the_reduce_form_refused_passes_axe(app, pages, live_server, page_factor
         session.starts_at = utcnow() - timedelta(minutes=5)
         db.session.commit()
     seats.fill("1")
-    page.get_by_role("button", name="Réduire le groupe").click()
-    expect(page.locator("form.reduce [role=alert]")).to_contain_text("La séance a commencé")
+    page.locator("form.resize button[type=submit]").click()
+    expect(page.locator("form.resize [role=alert]")).to_contain_text("La séance a commencé")
+    assert axe_violations(page) == []
+
+
+def test_the_change_of_plans_refused_with_the_offer_to_wait_passes_axe(
+    app, pages, live_server, page_factory
+):
+    """A move or a bigger party refused for room: the reason by its field, the offer to wait."""
+    token, target = a_booking_that_can_move(app)
+    page = page_factory(*WIDTHS["phone"])
+    page.goto(f"{live_server}/b/{token}")
+    assert axe_violations(page) == []  # the move form, its live seats, the size both ways
+    leave_one_seat(app, target)
+    leave_one_seat(app, session_of(app, token), others=2)
+    page.locator(f"input[name=session_id][value='{target}']").check()
+    page.get_by_role("button", name="Déplacer ma réservation").click()
+    expect(page.locator("#move-error")).to_contain_text("Il ne reste qu’une place")
+    expect(page.get_by_role("button", name="Attendre une place à cette séance")).to_be_visible()
+    assert axe_violations(page) == []
+
+    page.get_by_label("Nouveau nombre de places").fill("4")
+    page.locator("form.resize button[type=submit]").click()
+    expect(page.get_by_label("Nouveau nombre de places")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("button", name="Attendre les places en plus")).to_be_visible()
+    assert axe_violations(page) == []
+
+    take_the_last_seats(app, target)  # a full session's page points to the times with seats
+    page.goto(f"{live_server}/sessions/{target}")
+    expect(page.get_by_role("heading", name="Il reste des places à ces horaires")).to_be_visible()
     assert axe_violations(page) == []
 
 

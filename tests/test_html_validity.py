@@ -21,7 +21,14 @@ from app.extensions import db
 from app.models import EventSession
 from app.timeutil import utcnow
 
-from .helpers import demo_with_a_queue, form_fields
+from .helpers import (
+    a_booking_that_can_move,
+    demo_with_a_queue,
+    form_fields,
+    leave_one_seat,
+    session_of,
+    take_the_last_seats,
+)
 
 pytestmark = pytest.mark.parametrize("app", ["sqlite"], indirect=True)
 
@@ -58,6 +65,14 @@ def fetch(client, path: str, status: int = 200, **headers: str) -> str:
     """A page as the browser gets it; it must be there."""
     response = client.get(path, headers=headers)
     assert response.status_code == status, f"{path}: {response.status_code}"
+    return response.get_data(as_text=True)
+
+
+def refused_change(client, token: str, action: str, data: dict[str, str], status: int) -> str:
+    """The booking page after one of its forms (``/b/<token>/<action>``) was refused."""
+    fields = form_fields(fetch(client, f"/b/{token}"), action=f"/b/{token}/{action}")
+    response = client.post(f"/b/{token}/{action}", data={**fields, **data})
+    assert response.status_code == status, response.status_code
     return response.get_data(as_text=True)
 
 
@@ -131,9 +146,27 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
     }.items():
         pages[f"admin-{name}"] = fetch(organiser, path)
 
+    # The booking page's changes of plans refused, with the offer to wait; « Je ne peux
+    # pas venir ».
+    pages["booking-cant-come"] = fetch(visitor, f"/b/{data['token']}/cant-come")
+    mover, target = a_booking_that_can_move(app)
+    pages["booking-with-moves"] = fetch(visitor, f"/b/{mover}")
+    leave_one_seat(app, target)
+    moved = refused_change(visitor, mover, "move", {"session_id": str(target)}, 409)
+    assert "wait-offer" in moved
+    pages["booking-move-refused"] = moved
+    leave_one_seat(app, session_of(app, mover), others=2)
+    grown = refused_change(visitor, mover, "seats", {"seats": "4"}, 409)
+    assert "wait-offer" in grown
+    pages["booking-grow-refused"] = grown
+    take_the_last_seats(app, target)  # its page now points to the times with seats
+    elsewhere = fetch(visitor, f"/sessions/{target}")
+    assert "elsewhere-title" in elsewhere
+    pages["session-full-elsewhere"] = elsewhere
+
     # The "reduce the party" form refused: next to its field, then (the session has
     # started, a refusal of no field) above the form. Last: the session is then under way.
-    pages["booking-reduce-refused"] = refused_reduction(visitor, data["token"], "5", 422)
+    pages["booking-reduce-refused"] = refused_reduction(visitor, data["token"], "7", 422)
     with app.app_context():
         session = db.session.get(EventSession, data["open"])
         session.starts_at = utcnow() - timedelta(minutes=5)

@@ -3,11 +3,12 @@
 A ``RuleBasedStateMachine`` runs random sequences of every operation that moves seats or
 people, against the real services, on two or three sessions of one event: booking
 (parties of 1 to 6, by the public or by an organiser), cancelling, making a party
-smaller, joining and leaving the waiting list, offers made by the automatic promotion
+smaller or bigger, joining and leaving the waiting list, offers made by the automatic promotion
 or by hand, accepted, declined and expired, capacity raised and lowered, priorities,
-moves between sessions, self-erasure, a whole session cancelled, a party waiting on several
-sessions at once (``also``), a confirmed booking waiting to move or for extra seats
-(``join_for_change``) and the offers those get, and the door: check-in
+moves between sessions (by an organiser or by the visitor, through the same service),
+self-erasure, a whole session cancelled, a party waiting on several sessions at once
+(``also``), a confirmed booking waiting to move or for extra seats (``join_for_change``) and
+the offers those get, and the door: check-in
 of a whole party or of some of its seats, undo, walk-ins, no-show release, the standby
 queue (people without a booking, and waiting-list parties joining it once booking has
 closed), and a tablet's retry of its last tap.
@@ -96,7 +97,7 @@ from app.models import (
     Venue,
 )
 from app.services import booking as booking_service
-from app.services import checkin, organiser, privacy, waiting_party, waitlist
+from app.services import checkin, organiser, plan_changes, privacy, waiting_party, waitlist
 from app.services.booking_errors import ChangeNoLongerPossible, PartyTooLarge
 from app.services.checkin import sync as door_sync
 from app.services.errors import DomainError
@@ -377,6 +378,7 @@ class Tap:
 def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
     """The state machine class, bound to one app (one database)."""
     close_minutes = int(app.config["BOOKING_CLOSE_MINUTES"])
+    max_seats = int(app.config["BOOKING_MAX_SEATS"])
     max_passes = int(app.config.get("WAITLIST_MAX_PASSES", 2))
 
     class LedgerMachine(RuleBasedStateMachine):
@@ -561,6 +563,11 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             lead = self.model[lead_id]
             lead.session_id, lead.seats, lead.status = heir.session_id, heir.seats, heir.status
             self.model[heir.id].status = BookingStatus.CANCELLED
+
+        def wishes_end(self, before: World, lead_id: int) -> None:
+            """A move or a change of size: the lead's wishes were for the party as it was."""
+            for change in self.live_rows(before, lead_id):
+                self.model[change.id].status = BookingStatus.CANCELLED
 
         def row_ended(self, booking_id: int, before: World) -> None:
             """A row was cancelled or declined: what becomes of it and of its party."""
@@ -817,6 +824,103 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                     self.model[change.id].status = BookingStatus.CANCELLED
 
         @precondition(lambda self: self.model)
+        @rule(index=pick, any_status=stray, seats=st.integers(1, 7))
+        def resize(self, index: int, any_status: bool, seats: int) -> None:
+            """The booking page's size field: smaller frees seats, larger takes free ones."""
+            booking_id = self.booking_at(
+                index, any_status, BookingStatus.CONFIRMED, BookingStatus.WAITING
+            )
+            expected = self.model[booking_id]
+            if expected.lead is not None:
+                return  # a change row has no page of its own: the visitor uses the lead's
+            step = self.run(
+                f"resize({booking_id}, {seats})",
+                lambda: plan_changes.resize(expected.token, seats, now=self.now).id,
+            )
+            if step.refused:
+                return
+            old = step.before.bookings[booking_id]
+            if seats > old.seats:
+                session = step.before.sessions[old.session_id]
+                assert old.status is BookingStatus.CONFIRMED, f"a {old.status.value} party grew"
+                assert session.seats_waiting == 0, "a party grew past the waiting list"
+                assert self.now < min(session.closes_at, session.starts_at), (
+                    "a party grew once online booking had closed"
+                )
+                assert seats <= max_seats, f"a party grew to {seats} seats"
+            expected.seats = seats
+            self.wishes_end(step.before, booking_id)
+
+        @precondition(lambda self: self.model)
+        @rule(index=pick, to=pick, grow=st.booleans(), extra=st.integers(1, 3))
+        def wait_for_a_change(self, index: int, to: int, grow: bool, extra: int) -> None:
+            """The offer to wait of a refused move or growth: done at once if room came meanwhile."""
+            booking_id = self.booking_at(index, False, BookingStatus.CONFIRMED)
+            expected = self.model[booking_id]
+            if expected.lead is not None:
+                return
+            others = [s for s in self.session_ids if s != expected.session_id]
+            target_id = expected.session_id if grow else others[to % len(others)]
+            seats = expected.seats + extra
+
+            def call() -> tuple[int, str, int, int]:
+                if grow:
+                    row = plan_changes.wait_for_seats(expected.token, seats, now=self.now)
+                else:
+                    lead = booking_service.get_by_token(expected.token)
+                    row = plan_changes.wait_to_move(lead, target_id, now=self.now)
+                return row.id, row.token, row.session_id, row.seats
+
+            step = self.run(f"wait_for_a_change({booking_id}, {target_id}, grow={grow})", call)
+            if step.refused:
+                return
+            row_id, token, session_id, row_seats = step.value
+            if row_id == booking_id:  # room came meanwhile: done at once
+                expected.session_id, expected.seats = session_id, row_seats
+                self.wishes_end(step.before, booking_id)
+            elif row_id not in self.model:
+                assert row_seats == (extra if grow else expected.seats), step.value
+                self.expect_new(
+                    row_id, token, session_id, row_seats, BookingStatus.WAITING, lead=booking_id
+                )
+
+        @precondition(lambda self: self.model)
+        @rule(index=pick, any_status=stray, to=pick)
+        def move(self, index: int, any_status: bool, to: int) -> None:
+            """The visitor's own move, from the booking page, behind the target's list."""
+            booking_id = self.booking_at(index, any_status, BookingStatus.CONFIRMED)
+            expected = self.model[booking_id]
+            if expected.lead is not None:
+                return
+            others = [s for s in self.session_ids if s != expected.session_id]
+            target_id = others[to % len(others)]
+
+            def call() -> int:
+                booking = booking_service.get_by_token(expected.token)
+                return plan_changes.move(booking, target_id, actor="public", now=self.now).id
+
+            step = self.run(f"move({booking_id}, {target_id})", call)
+            if step.refused:
+                return
+            old = step.before.bookings[booking_id]
+            moved = step.after.bookings[booking_id]
+            for session_id in (old.session_id, target_id):
+                session = step.before.sessions[session_id]
+                assert self.now < min(session.closes_at, session.starts_at), (
+                    f"a public move in or out of session {session_id} after its close"
+                )
+            assert step.before.sessions[target_id].seats_waiting == 0, (
+                "a public move jumped the target's waiting list"
+            )
+            assert (moved.token, moved.seats, moved.status) == (
+                old.token,
+                old.seats,
+                BookingStatus.CONFIRMED,
+            ), f"a move changed more than the session: {old} -> {moved}"
+            expected.session_id = target_id
+            self.wishes_end(step.before, booking_id)
+
+        @precondition(lambda self: self.model)
         @rule(index=pick, any_status=stray)
         def accept_offer(self, index: int, any_status: bool) -> None:
             booking_id = self.booking_at(index, any_status, BookingStatus.OFFERED)
@@ -915,6 +1019,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             )
             if not step.refused:
                 expected.session_id = target_id
+                self.wishes_end(step.before, booking_id)
 
         @precondition(lambda self: self.model)
         @rule(index=pick, any_status=stray)
@@ -1573,6 +1678,26 @@ KNOWN_SEQUENCES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         _book(0, 2),
         _check_in(0),
         ("move_booking", {"index": 0, "any_status": True, "to": 0}),
+    ],
+    "a-visitors-move-frees-seats-for-the-old-list-and-queues-behind-the-new": [
+        _programme(2, 3),
+        _book(0, 2),
+        _join(0, 2),
+        _book(1, 3),
+        _join(1, 1),
+        ("move", {"index": 0, "any_status": False, "to": 0}),
+        ("resize", {"index": 2, "any_status": False, "seats": 1}),
+        ("move", {"index": 0, "any_status": False, "to": 0}),
+        ("resize", {"index": 0, "any_status": False, "seats": 4}),
+    ],
+    "a-visitor-waits-to-move-and-the-accepted-offer-swaps-the-booking": [
+        _programme(2, 3),
+        _book(0, 2),
+        _book(1, 3),
+        ("wait_for_a_change", {"index": 0, "to": 0, "grow": False, "extra": 1}),
+        _cancel(1),
+        ("accept_offer", {"index": 2, "any_status": False}),
+        ("wait_for_a_change", {"index": 0, "to": 0, "grow": True, "extra": 1}),
     ],
     "freed-seats-never-go-to-standby": [
         _programme(2),

@@ -253,8 +253,8 @@ def test_bookings_per_day_counts_once_confirmed_seats_on_paris_days(app, make_se
     ]
 
 
-def test_statistics_take_two_queries_whatever_the_number_of_sessions(app, make_session):
-    """Grouped queries: no query per session."""
+def test_statistics_take_three_queries_whatever_the_number_of_sessions(app, make_session):
+    """Grouped queries: no query per session (bookings per day, per session, moves)."""
     for number in range(6):
         session_id = make_session(capacity=10, title=f"Séance {number}")
         book(app, session_id, 1 + number % 3)
@@ -273,7 +273,7 @@ def test_statistics_take_two_queries_whatever_the_number_of_sessions(app, make_s
 
     assert len(figures.sessions) == 6
     assert figures.booked == 12
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3
 
 
 def test_figures_survive_a_purge_of_personal_data(app, make_session):
@@ -381,6 +381,8 @@ def test_statistics_csv_has_one_row_per_session(app, client, make_session):
         "Places accueillies",
         "Absences (%)",
         "Entrées sans réservation",
+        "Réservations arrivées par déplacement",
+        "Réservations parties par déplacement",
     ]
     by_title = {row[2]: row for row in rows[1:]}
     assert len(rows) == 5  # header + 4 sessions: the cancelled talk is left out
@@ -402,6 +404,8 @@ def test_statistics_csv_has_one_row_per_session(app, client, make_session):
         "5",
         "37,5",
         "0",
+        "0",
+        "0",
     ]
     assert by_title["Géologie des Cévennes"][3:] == [
         "Visite commentée",
@@ -412,6 +416,8 @@ def test_statistics_csv_has_one_row_per_session(app, client, make_session):
         "50",
         "0",
         "",
+        "0",
+        "0",
         "0",
     ]
     # A title starting with "=" is not run as a formula by a spreadsheet.

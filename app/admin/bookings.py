@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from ..forms import given, show_refusal
 from ..i18n import gettext
 from ..services import booking as booking_service
-from ..services import organiser
+from ..services import organiser, plan_changes
 from ..services.errors import DomainError
 from ..services.programme import get_session
 from . import bp
@@ -77,7 +77,7 @@ def cancel_booking(booking_id: int) -> Response | str:
 def move_booking(booking_id: int) -> Response | tuple[str, int]:
     """Move a confirmed booking to another session of the same event."""
     booking = organiser.booking_by_id(booking_id)
-    targets = organiser.move_targets(booking.session)
+    targets = plan_changes.move_targets(booking, by_organiser=True)
     form = MoveForm()
     form.target.choices = choices((s.id, str(s.id)) for s in targets)
     status = 200
@@ -86,7 +86,9 @@ def move_booking(booking_id: int) -> Response | tuple[str, int]:
             try:
                 organiser.move_booking(booking_id, form.target.data, actor=actor())
             except DomainError as error:
-                if message := show_refusal(form, error):
+                if error.field == "session_id":  # the public form's name for the target
+                    form.target.errors = [*form.target.errors, error.message()]
+                elif message := show_refusal(form, error):
                     flash(message, "error")
                 status = error.status
             else:

@@ -12,7 +12,7 @@ from ..forms import given, show_refusal
 from ..htmx import is_htmx_request
 from ..i18n import gettext
 from ..models import EventSession
-from ..services import attendees, dashboard, exports, organiser, seat_reads
+from ..services import attendees, dashboard, exports, organiser, plan_changes, seat_reads
 from ..services.errors import DomainError
 from ..services.programme import get_session
 from . import bp
@@ -32,10 +32,11 @@ def overview() -> str:
 def session_context(session: EventSession, **forms: object) -> dict[str, object]:
     """Everything the session page shows."""
     query = request.args.get("q", "")
+    people = attendees.attendees(session.id, query)
     return {
         "session": session,
         "figures": dashboard.figures_for(session),
-        "attendees": attendees.attendees(session.id, query),
+        "attendees": people,
         "waiting": attendees.waiting(session.id, query),
         "query": query,
         "capacity_form": forms.get("capacity_form") or CapacityForm(capacity=session.capacity),
@@ -43,7 +44,7 @@ def session_context(session: EventSession, **forms: object) -> dict[str, object]
         or DuplicateForm(starts_at=to_paris_input(organiser.default_duplicate_start(session))),
         "priority_form": PriorityForm(),
         "confirm_form": ConfirmForm(),
-        "move_targets": organiser.move_targets(session),
+        "movable": plan_changes.movable_ids(people, organiser.move_targets(session)),
     }
 
 

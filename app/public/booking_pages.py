@@ -1,7 +1,7 @@
 """A booking's own pages, reached through its secret token: /b/<token> and what follows.
 
-See it, add it to a calendar, answer a waiting-list offer, make the party smaller,
-cancel, or erase one's data.
+See it, add it to a calendar, answer a waiting-list offer, cancel, or erase one's data;
+changes of plans (another session, another party size) are in plan_pages.py.
 """
 
 from __future__ import annotations
@@ -9,17 +9,18 @@ from __future__ import annotations
 from flask import flash, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..forms import given, show_refusal
-from ..i18n import gettext, seats_phrase
+from ..forms import show_refusal
+from ..i18n import gettext
+from ..live import live_etag
 from ..models import Booking, BookingStatus
 from ..ratelimits import lookup_limit
 from ..services import booking as booking_service
-from ..services import privacy, seat_reads, tickets, waiting_party, waitlist
+from ..services import plan_options, privacy, seat_reads, tickets, waiting_party, waitlist
 from ..services.errors import DomainError
 from ..services.mail import public_url
 from ..timeutil import utcnow
 from . import bp
-from .forms import EraseForm, ReduceForm
+from .forms import EraseForm, MoveForm, ReduceForm
 
 TOKEN_RULE = "<string(minlength=20, maxlength=64):token>"  # noqa: S105 (a URL rule, not a secret)
 
@@ -33,10 +34,16 @@ def private_page(response: Response) -> Response:
 
 def render_booking(booking: Booking, status: int = 200, **context: object) -> Response:
     """The booking's page, private, with whatever its status needs."""
+    plans = plan_options.plan_options(booking)
     extra: dict[str, object] = {
+        "plans": plans,
+        # Not read from the request: after another form's POST, the field shows the booking.
         "reduce_form": context.pop("reduce_form", None)
-        or ReduceForm(seats=max(booking.seats - 1, 1))
+        or ReduceForm(formdata=None, seats=booking.seats),
+        "move_form": context.pop("move_form", None) or MoveForm(formdata=None),
     }
+    if plans.move_choices:  # their seats left are live
+        extra["live_etag"] = live_etag(None, booking.session.event_id, upcoming=True)
     if booking.status is BookingStatus.WAITING:
         extra["position"] = waitlist.position(booking)
     extra["positions"] = waiting_party.positions(booking)
@@ -132,33 +139,6 @@ def render_offer(
         status,
     )
     return private_page(response)
-
-
-@bp.post(f"/b/{TOKEN_RULE}/seats")
-@lookup_limit
-def reduce_party(token: str) -> Response:
-    """Make the party smaller; the freed seats go to the waiting list."""
-    booking = booking_service.get_by_token(token)
-    form = ReduceForm()
-    if not form.validate_on_submit():
-        return render_booking(booking, 422, reduce_form=form)
-    try:
-        booking_service.reduce(token, given(form.seats.data))
-    except DomainError as error:
-        return render_booking(
-            booking_service.get_by_token(token),
-            error.status,
-            reduce_form=form,
-            reduce_error=show_refusal(form, error),
-        )
-    flash(
-        gettext(
-            "C’est noté : votre réservation compte maintenant %(seats)s.",
-            seats=seats_phrase(given(form.seats.data)),
-        ),
-        "success",
-    )
-    return redirect(url_for(".booking_page", token=token), code=303)
 
 
 @bp.route(f"/b/{TOKEN_RULE}/cancel", methods=["GET", "POST"])

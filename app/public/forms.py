@@ -116,13 +116,41 @@ class BookingForm(FlaskForm):
 
 
 class ReduceForm(FlaskForm):
-    """Make a party smaller (the service checks the range against the booking)."""
+    """Change a party's size (the services check the range against the booking).
+
+    ``wait``: the visitor asks to wait for the extra seats that are not free now.
+    """
 
     seats = SeatsField(
         _l("Nouveau nombre de places"),
         validators=[InputRequired(_l("Indiquez le nombre de places."))],
     )
+    wait = HiddenField(default="")
 
 
 class EraseForm(FlaskForm):
     """Erase one's own data: nothing but the CSRF token, the button is the decision."""
+
+
+class SessionChoiceField(IntegerField):
+    """The session a booking moves to, with a readable message for anything but an id."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Parse the chosen session's id."""
+        if not valuelist or valuelist[0].strip() == "":
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Choisissez une séance dans la liste.")) from None
+
+
+class MoveForm(FlaskForm):
+    """Move a booking to another session of its event; ``wait``: or wait for a seat there."""
+
+    session_id = SessionChoiceField(
+        _l("Nouvelle séance"), validators=[InputRequired(_l("Choisissez une séance."))]
+    )
+    wait = HiddenField(default="")

@@ -16,7 +16,7 @@ from ..live import LiveVersion, live_etag, live_version
 from ..models import Booking, BookingStatus, EventSession
 from ..ratelimits import booking_limit
 from ..services import booking as booking_service
-from ..services import gallery, seat_reads, tickets, waiting_party
+from ..services import gallery, plan_options, seat_reads, tickets, waiting_party
 from ..services.booking_options import booking_options
 from ..services.errors import DomainError
 from . import bp
@@ -100,6 +100,7 @@ def session_parts(session: EventSession, version: LiveVersion) -> SessionParts:
             "session": session,
             "event": session.event,
             "options": booking_options(session),
+            "elsewhere": plan_options.elsewhere(session),
         }
         return SessionParts(
             title=Markup("{}, {}").format(session.event.title, full_date(session.starts_at)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..i18n import full_date, gettext, ngettext
-from .errors import N_, DomainError
+from .errors import N_, NP_, DomainError
 
 
 class SessionNotFound(DomainError):
@@ -201,6 +201,136 @@ class PartyInside(DomainError):
                 ),
             )
         )
+
+
+# A booking's plans change: another session, a different party size (services/plan_changes).
+
+
+class NotSameEvent(DomainError):
+    """A booking can only move to another session of its own event."""
+
+    code, field = "not_same_event", "session_id"
+    text = N_("Une réservation ne peut être déplacée que vers une autre séance du même événement.")
+
+
+class NotMovable(DomainError):
+    """Only confirmed bookings move, and only before anyone of the party is in."""
+
+    code, field, positional = "not_movable", "session_id", ("inside",)
+
+    def message(self) -> str:
+        """Say why the booking stays where it is."""
+        if self.values.get("inside"):
+            return gettext(
+                "Des personnes de ce groupe sont déjà entrées : "
+                "la réservation ne peut plus être déplacée."
+            )
+        return gettext("Seules les réservations confirmées peuvent être déplacées.")
+
+
+class MoveClosed(DomainError):
+    """The booking's own session is too close (or past) for it to leave."""
+
+    code, field, positional = "move_closed", "session_id", ("reason",)
+
+    def message(self) -> str:
+        """Say why, and who can still help."""
+        reason = self.values.get("reason")
+        if reason == "past":
+            return gettext(
+                "Cette séance a déjà eu lieu : la réservation ne peut plus être déplacée."
+            )
+        if reason == "started":
+            return gettext("La séance a commencé : la réservation ne peut plus être déplacée.")
+        return gettext(
+            "Les réservations en ligne sont closes pour votre séance : pour changer d’horaire, "
+            "adressez-vous à l’accueil."
+        )
+
+
+class MoveTargetClosed(DomainError):
+    """The session asked for does not take bookings now."""
+
+    code, field, positional = "move_target_closed", "session_id", ("reason", "opens_at")
+
+    def message(self) -> str:
+        """The target's reason, as its own booking form would say it."""
+        reason, opens_at = self.values.get("reason"), self.values.get("opens_at")
+        if reason == "cancelled":
+            return gettext("Cette séance est annulée : choisissez-en une autre.")
+        if reason in ("past", "started"):
+            return gettext("Cette séance a déjà commencé : choisissez-en une autre.")
+        if reason == "not_yet_open" and opens_at is not None:
+            return gettext(
+                "Les réservations de cette séance ouvriront le %(when)s.", when=full_date(opens_at)
+            )
+        return gettext("Les réservations en ligne sont closes pour cette séance.")
+
+
+class MoveTargetFull(DomainError):
+    """The session asked for has no room for the whole party."""
+
+    code, field, positional = "move_target_full", "session_id", ("seats_left", "seats_wanted")
+
+    def message(self) -> str:
+        """How many seats are left there, against the party."""
+        if self.seats_left <= 0:
+            return gettext("Cette séance est complète.")
+        return ngettext(
+            "Il ne reste qu’une place à cette séance, pour un groupe de %(seats)d.",
+            "Il ne reste que %(num)d places à cette séance, pour un groupe de %(seats)d.",
+            self.seats_left,
+            seats=self.seats_wanted,
+        )
+
+
+class CannotGrow(DomainError):
+    """Only a confirmed booking takes more seats (a waiting party waits for its own size)."""
+
+    code, field = "cannot_grow", "seats"
+    text = N_(
+        "Seule une réservation confirmée peut prendre des places en plus. "
+        "Sur la liste d’attente, vous pouvez seulement réduire le groupe."
+    )
+
+
+class SameSeats(DomainError):
+    """The size asked for is the booking's own."""
+
+    code, status, field, positional = "same_seats", 422, "seats", ("current",)
+    text = NP_(
+        "Votre réservation compte déjà %(num)d place.",
+        "Votre réservation compte déjà %(num)d places.",
+    )
+
+    def text_values(self) -> dict[str, Any]:
+        """The current size."""
+        return {"num": self.current}
+
+
+class NotEnoughSeatsToGrow(DomainError):
+    """Fewer free seats than the extra seats asked for; says how many are left."""
+
+    code, field, positional = "not_enough_seats_to_grow", "seats", ("seats_left", "current")
+
+    def message(self) -> str:
+        """How many seats are left, and the largest party that fits now."""
+        if self.seats_left <= 0:
+            return gettext("Il ne reste aucune place libre à cette séance.")
+        return ngettext(
+            "Il ne reste qu’une place libre : votre groupe peut passer à %(most)d places.",
+            "Il ne reste que %(num)d places libres : votre groupe peut passer à %(most)d places "
+            "au plus.",
+            self.seats_left,
+            most=self.current + self.seats_left,
+        )
+
+
+class ChangedMeanwhile(DomainError):
+    """The booking moved while the change was asked for: the page is out of date."""
+
+    code = "changed_meanwhile"
+    text = N_("Votre réservation vient d’être modifiée : vérifiez-la sur cette page.")
 
 
 class ChangeNoLongerPossible(DomainError):

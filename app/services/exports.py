@@ -134,6 +134,8 @@ def statistics_csv(now: datetime | None = None) -> str:
         gettext("Places accueillies"),
         gettext("Absences (%)"),
         gettext("Entrées sans réservation"),
+        gettext("Réservations arrivées par déplacement"),
+        gettext("Réservations parties par déplacement"),
     ]
     rows = (
         [
@@ -149,6 +151,8 @@ def statistics_csv(now: datetime | None = None) -> str:
             item.checked_in,
             percent_number(item.no_show),
             item.walk_ins,
+            item.moved_in,
+            item.moved_out,
         ]
         for item in stats.session_stats(now)
     )

@@ -13,36 +13,21 @@ from sqlalchemy import func, select
 
 from ..database import writes, writing
 from ..extensions import db
-from ..i18n import gettext
 from ..models import Booking, BookingStatus, Event, EventKind, EventSession, Venue
 from ..models.programme import this_year
 from ..timeutil import utcnow
-from . import checkin, ledger, mail, waitlist
+from . import checkin, ledger, mail, plan_changes, waitlist
 from .audit import audit
-from .booking_errors import BookingNotFound, CapacityBelowBooked, SessionFull, SessionNotFound
+from .booking_errors import (  # noqa: F401 (NotMovable, NotSameEvent: the move's, named here too)
+    BookingNotFound,
+    CapacityBelowBooked,
+    NotMovable,
+    NotSameEvent,
+    SessionFull,
+    SessionNotFound,
+)
 from .errors import N_, DomainError
-
-
-class NotSameEvent(DomainError):
-    """A booking can only move to another session of its own event."""
-
-    code, field = "not_same_event", "target"
-    text = N_("Une réservation ne peut être déplacée que vers une séance du même événement.")
-
-
-class NotMovable(DomainError):
-    """Only confirmed bookings move, and only before anyone of the party is in."""
-
-    code, field, positional = "not_movable", "target", ("inside",)
-
-    def message(self) -> str:
-        """Say why the booking stays where it is."""
-        if self.values.get("inside"):
-            return gettext(
-                "Des personnes de ce groupe sont déjà entrées : "
-                "la réservation ne peut plus être déplacée."
-            )
-        return gettext("Seules les réservations confirmées peuvent être déplacées.")
+from .plan_changes import lock_sessions
 
 
 class NotWaiting(DomainError):
@@ -100,22 +85,8 @@ def exhibition_event() -> Event | None:
 
 
 def move_targets(session: EventSession) -> list[EventSession]:
-    """The sessions a booking of ``session`` may move to: the others of its event, not cancelled.
-
-    ``move_booking`` refuses any other target; this is what the dashboard offers.
-    """
-    return [s for s in session.event.sessions if s.id != session.id and s.cancelled_at is None]
-
-
-def lock_sessions(*session_ids: int) -> dict[int, EventSession]:
-    """Lock several sessions in id order (the order every writer uses, so no deadlock)."""
-    locked = {}
-    for session_id in sorted(set(session_ids)):
-        session = ledger.lock_session(session_id)
-        if session is None:
-            raise SessionNotFound(session_id)
-        locked[session_id] = session
-    return locked
+    """The sessions a booking of ``session`` may move to, as the dashboard offers them."""
+    return plan_changes.session_targets(session, by_organiser=True)
 
 
 @writes
@@ -264,34 +235,13 @@ def unique_slug(title: str) -> str:
 def move_booking(
     booking_id: int, target_session_id: int, *, actor: str, now: datetime | None = None
 ) -> Booking:
-    """Move a confirmed booking to another session of the same event, seats and all."""
-    now = now or utcnow()
-    booking = booking_by_id(booking_id)
-    with writing():
-        sessions = lock_sessions(booking.session_id, target_session_id)
-        db.session.refresh(booking)
-        source, target = sessions[booking.session_id], sessions[target_session_id]
-        if booking.status is not BookingStatus.CONFIRMED:
-            raise NotMovable()
-        if booking.checked_in_seats:
-            # Their check-ins belong to this session's door: the people are in this room.
-            raise NotMovable(booking.checked_in_seats)
-        if target.event_id != source.event_id or target.id == source.id:
-            raise NotSameEvent()
-        if target.cancelled_at is not None or booking.seats > target.seats_free:
-            raise SessionFull(seats_left=target.seats_free, seats_wanted=booking.seats)
-        ledger.take_seats(target, booking.seats)
-        ledger.release_seats(source, booking.seats)
-        booking.session_id = target.id
-        booking.reminder_sent_at = None
-        db.session.flush()
-        db.session.expire(booking, ["session"])
-        audit(
-            "booking.moved", actor, booking, seats=booking.seats, source=source.id, target=target.id
-        )
-        mail.enqueue("confirmed", booking)
-        checkin.give_freed_seats(source, actor=actor, now=now)
-        return booking
+    """Move a confirmed booking to another session of the same event, seats and all.
+
+    The visitors' own move (services/plan_changes.py), with the organisers' limits.
+    """
+    return plan_changes.move(
+        booking_by_id(booking_id), target_session_id, actor=actor, now=now, by_organiser=True
+    )
 
 
 def offer_by_hand(booking_id: int, *, actor: str, now: datetime | None = None) -> Booking:

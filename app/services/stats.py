@@ -23,6 +23,8 @@ Definitions, as shown on the page:
   the door (``confirmed`` and ``released`` bookings, walk-ins left out):
   1 − checked-in seats / those seats (``None`` when there were none). Checked-in seats are
   capped at each booking's seats.
+* **Moves.** Bookings moved into and out of a session, by the visitor or an organiser
+  (counted from the audit log: services/move_stats.py).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from ..extensions import db
 from ..models import Booking, BookingStatus, Event, EventKind, EventSession
 from ..timeutil import PARIS, paris, utcnow
 from .charts import Axis, axis
+from .move_stats import moves_per_session
 
 # Why a cancelled booking ended, when it was confirmed before (see the module docstring).
 ONCE_CONFIRMED_REASONS = ("cancelled", "session_cancelled")
@@ -158,6 +161,8 @@ class SessionStats:
     arrived: int
     walk_ins: int
     ended: bool
+    moved_in: int = 0
+    moved_out: int = 0
 
     @property
     def booked(self) -> int:
@@ -197,6 +202,7 @@ def session_stats(now: datetime | None = None) -> list[SessionStats]:
     sums), joined to the sessions and their events.
     """
     now = now or utcnow()
+    moves = moves_per_session()
     status = Booking.status
     walk_in = Booking.source == WALK_IN_SOURCE
     due = and_(status.in_(DUE_AT_DOOR), ~walk_in)
@@ -264,6 +270,8 @@ def session_stats(now: datetime | None = None) -> list[SessionStats]:
             arrived=int(row.arrived or 0),
             walk_ins=int(row.walk_ins or 0),
             ended=row.ends_at <= now,
+            moved_in=moves.moved_in[row.id],
+            moved_out=moves.moved_out[row.id],
         )
         for row in rows
     ]

@@ -88,6 +88,7 @@ def render_message(
             "manage": public_url("public.booking_page", token=token),
             "accept": public_url("public.accept_offer", token=token, **pinned),
             "decline": public_url("public.decline_offer", token=token, **pinned),
+            "cant_come": public_url("public.cant_come", token=token),
             "calendar": public_url("public.booking_calendar", token=token),
             "programme": public_url("public.programme"),
         }
