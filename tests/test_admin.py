@@ -330,7 +330,7 @@ def test_messages_go_to_the_chosen_audience_through_the_outbox(app, organiser, m
     assert empty.status_code == 422 and "Écrivez le message." in empty.get_data(as_text=True)
     assert organiser.post("/admin/messages", data=data).status_code == 303
     sent = smtp.wait_for(1)
-    assert [m["To"] for m in sent] == ["waiting@example.fr"]
+    assert [m["To"].addresses[0].addr_spec for m in sent] == ["waiting@example.fr"]
     assert sent[0]["Subject"].endswith("Changement de salle")
     assert "Rendez-vous salle 2." in sent[0].get_body(("plain",)).get_content()
 

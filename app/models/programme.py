@@ -53,6 +53,14 @@ class Event(Model):
     difficulty: Mapped[str] = mapped_column(String(50), default="")  # easy, moderate, hard
     # True: freed seats are offered to the waiting list automatically; False: by hand only.
     waitlist_auto: Mapped[bool] = mapped_column(default=True)
+    # Practical details, shown on the session page and in the mails (English: optional,
+    # the French is shown when it is empty).
+    meeting_point: Mapped[str] = mapped_column(Text, default="")
+    meeting_point_en: Mapped[str] = mapped_column(Text, default="")
+    what_to_bring: Mapped[str] = mapped_column(Text, default="")
+    what_to_bring_en: Mapped[str] = mapped_column(Text, default="")
+    access_info: Mapped[str] = mapped_column(Text, default="")
+    access_info_en: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     venue: Mapped[Venue] = relationship(back_populates="events", lazy="joined", innerjoin=True)

@@ -15,9 +15,10 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from ...config import DEVELOPMENT_BASE_URL
-from ...i18n import colon, gettext
+from ...i18n import colon, current_language, gettext
 from ...models import Booking
 from .. import tickets
+from . import texts
 
 # The kinds that carry the ticket: its QR code and the calendar file.
 KINDS_WITH_TICKET = {"confirmed", "reminder"}
@@ -43,24 +44,62 @@ def public_url(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def subject(kind: str, booking: Booking, custom_subject: str = "") -> str:
-    """The subject line of a message kind, in the active language."""
-    if kind == "message":
-        return f"Minér’Alès{colon()} {custom_subject}"
+def subject(kind: str, booking: Booking) -> str:
+    """The subject line of a kind nobody can edit, in the active language."""
     title = booking.session.event.title
     subjects = {
-        "confirmed": gettext("Réservation confirmée : %(title)s", title=title),
-        "waitlist_joined": gettext("Liste d’attente : %(title)s", title=title),
         "waitlist_too_large": gettext(
-            "Liste d’attente : votre groupe est trop grand pour %(title)s", title=title
+            "Liste d’attente : votre groupe est trop grand pour %(title)s", title=title
         ),
-        "offer": gettext("Des places se libèrent : %(title)s", title=title),
-        "offer_expired": gettext("Proposition expirée : %(title)s", title=title),
-        "cancelled": gettext("Réservation annulée : %(title)s", title=title),
-        "reminder": gettext("C’est demain : %(title)s", title=title),
-        "session_cancelled": gettext("Séance annulée : %(title)s", title=title),
+        "session_cancelled": gettext("Séance annulée : %(title)s", title=title),
     }
     return subjects[kind]
+
+
+def cant_come_url(booking: Booking) -> str:
+    """Where « Je ne peux pas venir » leads: its own page once it exists, else the booking."""
+    if "public.cant_come" in current_app.view_functions:
+        return public_url("public.cant_come", token=booking.token)
+    return public_url("public.booking_page", token=booking.token)
+
+
+def words(kind: str, booking: Booking, extra: dict[str, Any]) -> dict[str, Any]:
+    """The subject and the organisers' words (greeting, paragraphs) of an editable kind.
+
+    A message to attendees carries its words in the outbox row (both languages, written
+    once for every recipient); the other kinds take the event's, the week's or the site's.
+    """
+    language = current_language()
+    given = texts.values(booking, language, extra.get("position", ""))
+    if kind == "message":
+        wording = texts.Wording(
+            extra.get(f"custom_subject_{language}") or extra.get("custom_subject", ""),
+            extra.get(f"custom_body_{language}") or extra.get("custom_body", ""),
+        )
+    else:
+        editable = texts.KIND_OF_OUTBOX[kind]
+        wording = texts.wording(editable, booking.session.event_id, language, booking)
+    subject_line = texts.one_line(texts.fill(wording.subject, given))
+    body = texts.fill(wording.body, given)
+    return {
+        "subject": f"Minér’Alès{colon()} {subject_line}" if kind == "message" else subject_line,
+        "title": subject_line,
+        "hello": texts.hello(language, given),
+        "body": body,
+        "paragraphs": texts.paragraphs(body),
+        "practical": [
+            (label, given[key]) for key, label in practical_labels() if given[key].strip()
+        ],
+    }
+
+
+def practical_labels() -> list[tuple[str, str]]:
+    """The practical details' placeholders and labels, in the active language."""
+    return [
+        ("meeting_point", gettext("Point de rendez-vous")),
+        ("what_to_bring", gettext("À apporter")),
+        ("access", gettext("Accès")),
+    ]
 
 
 def render_message(
@@ -76,18 +115,21 @@ def render_message(
             "manage": public_url("public.booking_page", token=booking.token),
             "accept": public_url("public.accept_offer", token=booking.token),
             "decline": public_url("public.decline_offer", token=booking.token),
+            "cant_come": cant_come_url(booking),
             "calendar": public_url("public.booking_calendar", token=booking.token),
             "programme": public_url("public.programme"),
         }
+        mail_words = words(kind, booking, extra) if kind in texts.KIND_OF_OUTBOX else None
         context = {
             "booking": booking,
             "session": booking.session,
             "links": links,
             "kind": kind,
+            "words": mail_words,
             **extra,
         }
         message = {
-            "subject": subject(kind, booking, extra.get("custom_subject", "")),
+            "subject": mail_words["subject"] if mail_words else subject(kind, booking),
             "body_text": render_template(f"emails/{kind}.txt", **context),
             "body_html": render_template(f"emails/{kind}.html", **context),
             "attachments": ticket_attachments(booking, links["manage"])

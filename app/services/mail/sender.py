@@ -44,11 +44,18 @@ class SendReport:
     errors: list[str] = field(default_factory=list)
 
 
+def _addressee(message: OutboxMessage) -> str | tuple[str, str]:
+    """The recipient with the booker's name: a bare address is one more sign of spam."""
+    booking = db.session.get(Booking, message.booking_id) if message.booking_id else None
+    name = " ".join((booking.name if booking else "").split())
+    return (name, message.recipient) if name else message.recipient
+
+
 def build_email(message: OutboxMessage) -> Message:
     """The Flask-Mail message for an outbox row, with a stable Message-ID."""
     mail = Message(
         subject=message.subject,
-        recipients=[message.recipient],
+        recipients=[_addressee(message)],
         body=message.body_text,
         html=message.body_html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
