@@ -8,6 +8,7 @@ a request named.
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,8 +16,9 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from ...config import DEVELOPMENT_BASE_URL
-from ...i18n import colon, current_language, gettext
+from ...i18n import colon, current_language, full_date, gettext
 from ...models import Booking
+from ...timeutil import utcnow
 from .. import tickets
 from . import texts
 
@@ -71,14 +73,30 @@ def words(kind: str, booking: Booking, extra: dict[str, Any]) -> dict[str, Any]:
     """
     language = current_language()
     given = texts.values(booking, language, extra.get("position", ""))
-    if kind == "message":
+    editable = texts.KIND_OF_OUTBOX[kind]
+    # The editor's preview passes the words being typed, as a message carries its own.
+    custom = extra.get("preview_words") or (extra if kind == "message" else None)
+    wording = None
+    if custom is not None:
         wording = texts.Wording(
-            extra.get(f"custom_subject_{language}") or extra.get("custom_subject", ""),
-            extra.get(f"custom_body_{language}") or extra.get("custom_body", ""),
+            custom.get(f"custom_subject_{language}") or "",
+            custom.get(f"custom_body_{language}") or "",
         )
-    else:
-        editable = texts.KIND_OF_OUTBOX[kind]
-        wording = texts.wording(editable, booking.session.event_id, language, booking)
+        if not (wording.subject.strip() or wording.body.strip()):
+            # Left empty: what the level above says (a message: its French words).
+            wording = (
+                texts.Wording(
+                    custom.get("custom_subject_fr") or custom.get("custom_subject", ""),
+                    custom.get("custom_body_fr") or custom.get("custom_body", ""),
+                )
+                if kind == "message"
+                else None
+            )
+    if wording is None:
+        event_id = None if extra.get("preview_words") else booking.session.event_id
+        wording = texts.wording(editable, event_id, language, booking)
+    if extra.get("preview_words") and not given["deadline"]:
+        given["deadline"] = full_date(utcnow() + timedelta(hours=24))  # a plausible one
     subject_line = texts.one_line(texts.fill(wording.subject, given))
     body = texts.fill(wording.body, given)
     return {
@@ -87,6 +105,7 @@ def words(kind: str, booking: Booking, extra: dict[str, Any]) -> dict[str, Any]:
         "hello": texts.hello(language, given),
         "body": body,
         "paragraphs": texts.paragraphs(body),
+        "deadline": given["deadline"],
         "practical": [
             (label, given[key]) for key, label in practical_labels() if given[key].strip()
         ],
@@ -103,14 +122,20 @@ def practical_labels() -> list[tuple[str, str]]:
 
 
 def render_message(
-    kind: str, booking: Booking, base_url: str | None = None, **extra: Any
+    kind: str,
+    booking: Booking,
+    base_url: str | None = None,
+    *,
+    locale: str | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     """Render subject, text and HTML bodies and attachments in the booking's language.
 
     ``base_url`` (an outbox row's context may carry one) is ignored: links always start
     with the configured public address, never with one that a request supplied.
+    ``locale`` renders in another language than the booker's (the editor's preview).
     """
-    with force_locale(booking.locale or "fr"):
+    with force_locale(locale or booking.locale or "fr"):
         links = {
             "manage": public_url("public.booking_page", token=booking.token),
             "accept": public_url("public.accept_offer", token=booking.token),
