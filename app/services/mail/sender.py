@@ -173,12 +173,13 @@ def _send_one(
             report.failed += rendered == "gone"
             return True
     built = build_email(message)
+    recipient = message.recipient  # the envelope's bare address (To also has the name)
     # Nothing stays open in the database while the SMTP server takes its time.
     db.session.rollback()
     try:
         # The envelope carries bare addresses; a (name, address) sender gives its address.
         sender = built.sender[1] if isinstance(built.sender, tuple) else built.sender
-        connection.sendmail(sender, [str(to) for to in built.recipients], built.as_bytes())
+        connection.sendmail(sender, [recipient], built.as_bytes())
     except (
         smtplib.SMTPRecipientsRefused,
         smtplib.SMTPSenderRefused,
