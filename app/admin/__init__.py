@@ -6,6 +6,7 @@ Every module registers its URL rules on the one blueprint ``bp``, so endpoint na
 * sessions.py: the overview, a session's page, capacity, duplicate, cancel, edit, lists;
 * bookings.py: one booking or waiting party (by phone, cancel, move, offer, priority);
 * events.py: the events and their form;
+* mails.py: the mails' words (week and event), practical details, reminders;
 * messages.py: e-mails to the people of a session or an event;
 * statistics.py: the statistics page and its CSV;
 * collection.py: specimens and their pictures;
@@ -25,6 +26,7 @@ from . import (  # noqa: E402,F401
     bookings,
     collection,
     events,
+    mails,
     messages,
     people,
     sessions,

@@ -184,3 +184,26 @@ def preview_extra(kind: str) -> dict[str, Any]:
 def event_of(event_id: int) -> Event | None:
     """The event whose words are edited."""
     return db.session.get(Event, event_id)
+
+
+PRACTICAL = (
+    "meeting_point",
+    "meeting_point_en",
+    "what_to_bring",
+    "what_to_bring_en",
+    "access_info",
+    "access_info_en",
+)
+
+
+def save_practical(event_id: int, details: dict[str, str], *, actor: str) -> Event:
+    """Store an event's practical details (meeting point, what to bring, access)."""
+    with writing():
+        event = db.session.get(Event, event_id)
+        if event is None:
+            raise UnknownKind()
+        changed = [name for name in PRACTICAL if getattr(event, name) != details.get(name, "")]
+        for name in PRACTICAL:
+            setattr(event, name, details.get(name, ""))
+        audit("event.practical_saved", actor, event_id=event_id, fields=changed)
+        return event
