@@ -195,3 +195,31 @@ def test_practical_details_on_the_session_page(app, client, organiser, two_event
     public = client.get(f"/sessions/{hike}").get_data(as_text=True)
     for text in ("Parking de la mairie", "Chaussures de marche", "Navette depuis la gare"):
         assert text in public
+
+
+def test_a_message_to_attendees_has_placeholders_per_recipient_in_their_language(
+    app, client, organiser, smtp, two_events
+):
+    hike, _ = two_events
+    book(app, hike, "Marie Curie", "marie@example.fr")
+    book(app, hike, "Ada Lovelace", "ada@example.org", locale="en")
+    smtp.wait_for(2)
+    page = client.get(f"/admin/messages?session={hike}").get_data(as_text=True)
+    data = {
+        "csrf_token": form_fields(page, "/admin/messages")["csrf_token"],
+        "session": str(hike),
+        "audience": "attendees",
+        "subject_fr": "Changement pour {event}",
+        "body_fr": "Bonjour {name}, rendez-vous {meeting_point}.",
+        "subject_en": "Change for {event}",
+        "body_en": "{name}: meet at {meeting_point}.",
+    }
+    preview = client.post("/admin/messages", data={**data, "action": "preview"})
+    assert "rendez-vous parking de la mairie" in preview.get_data(as_text=True)
+    refused = client.post("/admin/messages", data={**data, "body_en": "{prenom}"})
+    assert refused.status_code == 422 and "{prenom}" in refused.get_data(as_text=True)
+    assert client.post("/admin/messages", data=data).status_code == 303
+    french = parts(smtp.wait_for_mail("marie@example.fr", "Minér’Alès\u202f: Changement pour"))
+    english = parts(smtp.wait_for_mail("ada@example.org", "Minér’Alès: Change for"))
+    assert "Bonjour Marie Curie, rendez-vous parking de la mairie." in french["text"]
+    assert "Ada Lovelace: meet at the town hall car park." in english["text"]

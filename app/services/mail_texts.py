@@ -19,6 +19,7 @@ from ..models import Booking, BookingStatus, Event, EventSession, MailText
 from ..timeutil import utcnow
 from .audit import audit
 from .errors import N_, DomainError
+from . import mail
 from .mail import render_message
 from .mail import texts
 from .mail.texts import EDITABLE_KINDS, LANGUAGES
@@ -207,3 +208,39 @@ def save_practical(event_id: int, details: dict[str, str], *, actor: str) -> Eve
             setattr(event, name, details.get(name, ""))
         audit("event.practical_saved", actor, event_id=event_id, fields=changed)
         return event
+
+
+class EmptyMessage(DomainError):
+    """A message to attendees needs its French subject and text."""
+
+    code, status, field = "empty_message", 422, "body_fr"
+    text = N_("Écrivez l’objet et le texte en français.")
+
+
+def send_to_attendees(
+    session_ids: list[int], audience: str, fields: MailTextFields, *, actor: str
+) -> int:
+    """Write one message per recipient, in each one's language; return how many.
+
+    The placeholders are replaced per recipient when the mail is rendered; an English
+    booker gets the French words when no English ones were written.
+    """
+    from .attendees import recipients
+
+    check_placeholders(fields)
+    if not (fields.subject_fr.strip() and fields.body_fr.strip()):
+        raise EmptyMessage()
+    words = {f"custom_{name}": getattr(fields, name).strip() for name in FIELDS}
+    with writing():
+        bookings = recipients(session_ids, audience)
+        for booking in bookings:
+            mail.enqueue("message", booking, **words)
+        audit(
+            "message.sent",
+            actor,
+            session_id=session_ids[0] if len(session_ids) == 1 else None,
+            sessions=session_ids,
+            audience=audience,
+            recipients=len(bookings),
+        )
+        return len(bookings)
