@@ -407,7 +407,9 @@ def test_bookings_go_on_while_the_smtp_server_is_slow(app, smtp_server, make_ses
     finally:
         stalling.release.set()
         sender.join(timeout=30)
-    assert [m["To"].addresses[0].addr_spec for m in smtp_server.sink.sink.wait_for(1)] == ["ada@example.fr"]
+    assert [m["To"].addresses[0].addr_spec for m in smtp_server.sink.sink.wait_for(1)] == [
+        "ada@example.fr"
+    ]
     with app.app_context():
         assert db.session.get(EventSession, session_id).seats_taken == 2
 

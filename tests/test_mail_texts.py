@@ -133,9 +133,7 @@ def test_html_and_template_syntax_arrive_as_plain_escaped_text(
     assert "SECRET_KEY" not in html and "&lt;class" not in html
 
 
-def test_the_preview_shows_a_real_booking_in_both_languages(
-    app, client, organiser, two_events
-):
+def test_the_preview_shows_a_real_booking_in_both_languages(app, client, organiser, two_events):
     hike, _ = two_events
     book(app, hike, "Marie Curie", "marie@example.fr")
     path = f"/admin/events/{event_of(app, hike)}/mails/confirmed"
@@ -152,7 +150,9 @@ def test_the_preview_shows_a_real_booking_in_both_languages(
 def test_reset_brings_the_weeks_words_back(app, client, organiser, smtp, two_events):
     hike, _ = two_events
     event_id = event_of(app, hike)
-    week = edit(client, "/admin/mails/confirmed", subject_fr="Bienvenue à {event}", body_fr="Merci !")
+    week = edit(
+        client, "/admin/mails/confirmed", subject_fr="Bienvenue à {event}", body_fr="Merci !"
+    )
     assert week.status_code == 303
     assert edit(client, f"/admin/events/{event_id}/mails/confirmed", **EDITED).status_code == 303
     path = f"/admin/events/{event_id}/mails/confirmed"

@@ -72,9 +72,7 @@ def sent_count(app) -> int:
         return db.session.scalar(select(func.count()).select_from(SentReminder))
 
 
-def test_two_reminders_each_sent_once_per_booking_in_the_bookers_language(
-    app, runner, smtp, hike
-):
+def test_two_reminders_each_sent_once_per_booking_in_the_bookers_language(app, runner, smtp, hike):
     # 2 days before has passed (the hike is in 26 h); 3 hours before has not.
     first = runner.invoke(args=["send-reminders"])
     assert "2 reminder(s) queued" in first.output, first.output or repr(first.exception)

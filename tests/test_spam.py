@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.models import Booking, Event, OutboxMessage
+from app.models import Booking, OutboxMessage
 from app.services import booking as booking_service
 from app.services.mail import render_message
 from app.services.mail.sender import build_email
@@ -76,7 +76,6 @@ def raw_mail(app, booking_id: int, kind: str, extra: dict) -> bytes:
             **{k: rendered[k] for k in ("subject", "body_text", "body_html", "attachments")},
         )
         data = build_email(row).as_bytes()
-        open(f"/tmp/h19a-{kind}-{booking.id}.eml", "wb").write(data)
         db.session.rollback()
         return data
 

@@ -74,8 +74,10 @@ def delay_label(minutes: int) -> str:
     """« 2 jours avant », « 3 h avant »."""
     if minutes % (24 * 60) == 0:
         days = minutes // (24 * 60)
-        return gettext("%(num)d jour avant", num=days) if days == 1 else gettext(
-            "%(num)d jours avant", num=days
+        return (
+            gettext("%(num)d jour avant", num=days)
+            if days == 1
+            else gettext("%(num)d jours avant", num=days)
         )
     if minutes % 60 == 0:
         return gettext("%(num)d h avant", num=minutes // 60)
@@ -104,12 +106,16 @@ def mails_index() -> str:
 
 
 @bp.get("/events/<int:event_id>/mails")
-def event_mails(event_id: int) -> str:
+def event_mails(event_id: int) -> tuple[str, int]:
     """An event's mails, practical details and reminders."""
-    return _event_page(the_event(event_id), PracticalForm(obj=the_event(event_id)), ReminderForm())
+    event = the_event(event_id)
+    return _event_page(event, PracticalForm(obj=event), ReminderForm())
 
 
-def _event_page(event: Event, practical: PracticalForm, reminder: ReminderForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _event_page(
+    event: Event, practical: PracticalForm, reminder: ReminderForm, status: int = 200
+) -> tuple[str, int]:
+    """The event's mails page with these forms (and their errors)."""
     return render_template(
         "admin/mails_index.html",
         event=event,
@@ -130,7 +136,9 @@ def save_practical(event_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _event_page(event, form, ReminderForm(), 422)
     mail_texts.save_practical(
-        event_id, {name: (form[name].data or "").strip() for name in mail_texts.PRACTICAL}, actor=actor()
+        event_id,
+        {name: (form[name].data or "").strip() for name in mail_texts.PRACTICAL},
+        actor=actor(),
     )
     flash(gettext("Infos pratiques enregistrées."), "success")
     return redirect(url_for(".event_mails", event_id=event_id), code=303)

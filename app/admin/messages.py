@@ -4,7 +4,6 @@ with the same placeholders, replaced for each recipient."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectField
 
@@ -12,6 +11,7 @@ from ..forms import show_refusal
 from ..htmx import is_htmx_request
 from ..i18n import gettext
 from ..i18n import lazy_gettext as _l
+from ..models import EventSession
 from ..security import id_arg
 from ..services import attendees, mail_texts, organiser
 from ..services.errors import DomainError
@@ -88,7 +88,7 @@ def messages() -> Response | tuple[str, int]:
     ), status
 
 
-def _preview(scope: list, form: MessageMailForm) -> dict[str, object] | None:  # type: ignore[type-arg]
+def _preview(scope: list[EventSession], form: MessageMailForm) -> dict[str, object] | None:
     """The message as its first recipient would get it, in both languages."""
     if not scope:
         return None

@@ -28,9 +28,7 @@ class MailText(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
-    event_id: Mapped[int | None] = mapped_column(
-        ForeignKey("event.id"), index=True, default=None
-    )
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"), index=True, default=None)
     subject_fr: Mapped[str] = mapped_column(String(300), default="")
     body_fr: Mapped[str] = mapped_column(Text, default="")
     subject_en: Mapped[str] = mapped_column(String(300), default="")

@@ -10,18 +10,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from ..database import writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, Event, EventSession, MailText
 from ..timeutil import utcnow
+from . import mail
 from .audit import audit
 from .errors import N_, DomainError
-from . import mail
-from .mail import render_message
-from .mail import texts
+from .mail import render_message, texts
 from .mail.texts import EDITABLE_KINDS, LANGUAGES
 
 FIELDS = ("subject_fr", "body_fr", "subject_en", "body_en")
@@ -101,9 +99,7 @@ def current_fields(kind: str, event_id: int | None) -> tuple[MailTextFields, str
     return MailTextFields(**defaults), "site"
 
 
-def save_text(
-    kind: str, event_id: int | None, fields: MailTextFields, *, actor: str
-) -> MailText:
+def save_text(kind: str, event_id: int | None, fields: MailTextFields, *, actor: str) -> MailText:
     """Store the words of ``kind`` for an event (or the week), after checking them."""
     check_kind(kind)
     check_placeholders(fields)
@@ -138,9 +134,7 @@ def reset_text(kind: str, event_id: int | None, *, actor: str) -> bool:
 
 def overridden_kinds(event_id: int) -> set[str]:
     """The kinds an event has its own words for."""
-    return set(
-        db.session.scalars(select(MailText.kind).where(MailText.event_id == event_id))
-    )
+    return set(db.session.scalars(select(MailText.kind).where(MailText.event_id == event_id)))
 
 
 def sample_booking(event_id: int | None) -> Booking | None:
@@ -161,9 +155,7 @@ def preview(kind: str, booking: Booking, fields: MailTextFields) -> dict[str, di
     """
     check_kind(kind)
     outbox_kind = EDITABLE_KINDS[kind]
-    words = {
-        f"custom_{name}": value for name, value in asdict(fields).items()
-    }
+    words = {f"custom_{name}": value for name, value in asdict(fields).items()}
     result: dict[str, dict[str, str]] = {}
     for language in LANGUAGES:
         rendered = render_message(

@@ -205,4 +205,3 @@ def queue_reminders(now: datetime | None = None) -> int:
     now = now or utcnow()
     with writing():
         return queue_day_before(now) + queue_by_rules(now)
-

@@ -101,8 +101,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "en": (
             "Seats available: {event}",
-            "Good news: seats have become available. We are holding them for you until "
-            "{deadline}.",
+            "Good news: seats have become available. We are holding them for you until {deadline}.",
         ),
     },
     "expired": {
@@ -195,7 +194,9 @@ def from_row(row: MailText, language: str) -> Wording | None:
     return Wording(subject, body) if (subject.strip() or body.strip()) else None
 
 
-def wording(kind: str, event_id: int | None, language: str, booking: Booking | None = None) -> Wording:
+def wording(
+    kind: str, event_id: int | None, language: str, booking: Booking | None = None
+) -> Wording:
     """The words of ``kind``: the event's override, else the week's default, else the site's.
 
     A level with nothing written in ``language`` is skipped, so an English text nobody
@@ -227,7 +228,9 @@ def practical(event: Event, field: str, language: str) -> str:
     return english if language == "en" and english.strip() else french
 
 
-def values(booking: Booking, language: str, position: object = "", now: datetime | None = None) -> dict[str, str]:
+def values(
+    booking: Booking, language: str, position: object = "", now: datetime | None = None
+) -> dict[str, str]:
     """Every placeholder's value for ``booking``, in the active language (plain text)."""
     session = booking.session
     event = session.event
@@ -268,4 +271,3 @@ def paragraphs(text: str) -> list[list[str]]:
 def one_line(text: str) -> str:
     """A subject on one line (a header cannot hold a line break)."""
     return " ".join(text.split())
-
