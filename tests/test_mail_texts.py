@@ -102,7 +102,7 @@ def test_an_unknown_placeholder_is_refused_at_save(app, client, organiser, two_e
     response = edit(client, path, **{**EDITED, "body_en": "Hello {nom}, see you {date}."})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "« {nom} » n’est pas un champ connu." in page
+    assert "«\u202f{nom}\u202f» n’est pas un champ connu." in page
     assert 'id="body_en-error"' in page
     with app.app_context():
         assert db.session.scalars(select(MailText)).all() == []

@@ -29,7 +29,7 @@ class UnknownPlaceholder(DomainError):
     """A name between braces that no placeholder has."""
 
     code, status = "unknown_placeholder", 422
-    text = N_("« %(names)s » n’est pas un champ connu. Champs possibles : %(known)s.")
+    text = N_("« %(names)s » n’est pas un champ connu. Champs possibles : %(known)s.")
 
     def text_values(self) -> dict[str, Any]:
         """The unknown names and the known ones, between braces as they are typed."""

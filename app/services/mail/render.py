@@ -51,9 +51,9 @@ def subject(kind: str, booking: Booking) -> str:
     title = booking.session.event.title
     subjects = {
         "waitlist_too_large": gettext(
-            "Liste d’attente : votre groupe est trop grand pour %(title)s", title=title
+            "Liste d’attente : votre groupe est trop grand pour %(title)s", title=title
         ),
-        "session_cancelled": gettext("Séance annulée : %(title)s", title=title),
+        "session_cancelled": gettext("Séance annulée : %(title)s", title=title),
     }
     return subjects[kind]
 

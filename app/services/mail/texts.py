@@ -49,7 +49,7 @@ PLACEHOLDERS = {
     "event": N_("le titre de l’activité"),
     "date": N_("le jour de la séance"),
     "time": N_("l’heure de début"),
-    "day": N_("« demain », « aujourd’hui » ou le jour"),
+    "day": N_("« demain », « aujourd’hui » ou le jour"),
     "venue": N_("le lieu"),
     "seats": N_("le nombre de places"),
     "position": N_("le rang sur la liste d’attente"),
