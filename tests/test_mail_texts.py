@@ -223,3 +223,15 @@ def test_a_message_to_attendees_has_placeholders_per_recipient_in_their_language
     english = parts(smtp.wait_for_mail("ada@example.org", "Minér’Alès: Change for"))
     assert "Bonjour Marie Curie, rendez-vous parking de la mairie." in french["text"]
     assert "Ada Lovelace: meet at the town hall car park." in english["text"]
+
+
+def test_every_kinds_editor_shows_its_preview(app, client, organiser, two_events):
+    hike, _ = two_events
+    book(app, hike, "Marie Curie", "marie@example.fr")
+    event_id = event_of(app, hike)
+    for kind in ("confirmed", "waiting", "offer", "expired", "cancelled", "reminder", "message"):
+        for path in (f"/admin/events/{event_id}/mails/{kind}", f"/admin/mails/{kind}"):
+            response = client.get(path)
+            assert response.status_code == 200, path
+            assert "Marie Curie" in response.get_data(as_text=True), path
+    assert client.get(f"/admin/events/{event_id}/mails/unknown").status_code == 404
