@@ -224,16 +224,24 @@ def _preview(kind: str, event_id: int | None, form: MailTextForm) -> dict[str, o
 
 
 @bp.post("/mails/<kind>/reset")
+def reset_week_mail(kind: str) -> Response:
+    """Drop the week's words: the site's apply again."""
+    return _reset(the_kind(kind), None)
+
+
 @bp.post("/events/<int:event_id>/mails/<kind>/reset")
-def reset_mail(kind: str, event_id: int | None = None) -> Response:
-    """Drop this level's words: the level above applies again."""
-    kind = the_kind(kind)
-    if event_id is not None:
-        the_event(event_id)
+def reset_mail(event_id: int, kind: str) -> Response:
+    """Drop the event's words: the week's apply again."""
+    the_event(event_id)
+    return _reset(the_kind(kind), event_id)
+
+
+def _reset(kind: str, event_id: int | None) -> Response:
     if not FlaskForm().validate_on_submit():
         abort(400)
-    if mail_texts.reset_text(kind, event_id, actor=actor()):
-        flash(gettext("Texte par défaut rétabli."), "success")
+    # Nothing to drop is not an error: either way the default applies now.
+    mail_texts.reset_text(kind, event_id, actor=actor())
+    flash(gettext("Texte par défaut rétabli."), "success")
     target = (
         url_for(".edit_mail", kind=kind, event_id=event_id)
         if event_id is not None
