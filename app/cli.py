@@ -106,7 +106,7 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("send-reminders")
     def send_reminders_command() -> None:
-        """Queue and send the reminder for tomorrow's sessions (once per booking)."""
+        """Queue and send the reminders now due (each once per booking), then send them."""
         from .database import writing
         from .services.mail import send_due
         from .services.reminders import queue_reminders

@@ -292,6 +292,11 @@ def book_form(client: Any) -> Any:
     return fetch
 
 
+def addressed_to(message: Any, address: str) -> bool:
+    """Whether a received message's To header names ``address`` (with or without a name)."""
+    return any(a.addr_spec == address for a in message["To"].addresses)
+
+
 class SmtpSink:
     """An aiosmtpd handler that keeps what it receives; it can also refuse on demand."""
 
@@ -335,7 +340,9 @@ class SmtpSink:
         while time.monotonic() < deadline:
             with self._lock:
                 for message in self.messages:
-                    if message["To"] == to and str(message["Subject"]).startswith(subject_prefix):
+                    if addressed_to(message, to) and str(message["Subject"]).startswith(
+                        subject_prefix
+                    ):
                         return message
             time.sleep(0.05)
         raise AssertionError(
@@ -344,7 +351,7 @@ class SmtpSink:
 
     def to(self, address: str) -> list[Any]:
         """The messages sent to ``address``."""
-        return [m for m in self.messages if m["To"] == address]
+        return [m for m in self.messages if addressed_to(m, address)]
 
 
 def free_port() -> int:

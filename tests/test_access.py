@@ -45,6 +45,10 @@ def sample_ids(app, make_session):
         entry = checkin.check_in(session_id, booking_id=booking.id, seats=1, actor="setup")
         standby = checkin.add_standby(session_id, 10, "Nobody", actor="setup")  # waits: 9 free
         db.session.commit()
+        from app.services.reminders import add_rule
+
+        rule = add_rule(event_id, 180, actor="setup")
+        db.session.commit()
         specimen = gallery.save_specimen(
             gallery.SpecimenFields(name="Galène", category=SpecimenCategory.ORE),
             actor="setup",
@@ -59,6 +63,8 @@ def sample_ids(app, make_session):
             "entry_id": standby.id,
             "specimen_id": specimen.id,
             "image_id": specimen.images[0].id,
+            "rule_id": rule.id,
+            "kind": "confirmed",
             "size": "thumb",
             "digest": specimen.images[0].digest,
             "year": db.session.get(EventSession, session_id).event.edition,
@@ -152,6 +158,19 @@ ALLOWED_POST_OUTCOMES = {
         303,
         "/admin/editions#edition-{year}",
         ("success", "Rien à changer\u202f: ces séances ouvrent déjà à ce moment."),
+    ),
+    "admin.save_practical": Outcome(
+        303, "/admin/events/{event_id}/mails", ("success", "Infos pratiques enregistrées.")
+    ),
+    "admin.add_reminder": Outcome(422, None, "Indiquez un nombre."),
+    "admin.remove_reminder": Outcome(
+        303, "/admin/events/{event_id}/mails#reminders", ("success", "Rappel supprimé.")
+    ),
+    "admin.reset_week_mail": Outcome(
+        303, "/admin/mails/confirmed", ("success", "Texte par défaut rétabli.")
+    ),
+    "admin.reset_mail": Outcome(
+        303, "/admin/events/{event_id}/mails/confirmed", ("success", "Texte par défaut rétabli.")
     ),
     "checkin.scan": Outcome(
         303, "/checkin/sessions/{session_id}", ("error", "Saisissez ou scannez un code de billet.")

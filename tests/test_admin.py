@@ -323,14 +323,15 @@ def test_messages_go_to_the_chosen_audience_through_the_outbox(app, organiser, m
         "csrf_token": fields["csrf_token"],
         "session": str(session_id),
         "audience": "waitlist",
-        "subject": "Changement de salle",
-        "body": "Rendez-vous salle 2.",
+        "subject_fr": "Changement de salle",
+        "body_fr": "Rendez-vous salle 2.",
     }
-    empty = organiser.post("/admin/messages", data={**data, "body": ""})
-    assert empty.status_code == 422 and "Écrivez le message." in empty.get_data(as_text=True)
+    empty = organiser.post("/admin/messages", data={**data, "body_fr": ""})
+    assert empty.status_code == 422
+    assert "Écrivez l’objet et le texte en français." in empty.get_data(as_text=True)
     assert organiser.post("/admin/messages", data=data).status_code == 303
     sent = smtp.wait_for(1)
-    assert [m["To"] for m in sent] == ["waiting@example.fr"]
+    assert [m["To"].addresses[0].addr_spec for m in sent] == ["waiting@example.fr"]
     assert sent[0]["Subject"].endswith("Changement de salle")
     assert "Rendez-vous salle 2." in sent[0].get_body(("plain",)).get_content()
 
@@ -517,8 +518,8 @@ def test_a_message_reaches_an_events_live_sessions_or_the_one_session_chosen(
             "csrf_token": form_fields(page, "/admin/messages")["csrf_token"],
             "event": str(event_id + 1000),
             "audience": "both",
-            "subject": "Objet",
-            "body": "Texte",
+            "subject_fr": "Objet",
+            "body_fr": "Texte",
         },
     )
     assert unknown.status_code == 422

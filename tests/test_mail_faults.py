@@ -390,7 +390,7 @@ def test_a_sender_killed_between_the_250_and_its_record_is_resent_once_with_the_
             message_id: 2 if recipient == victim else 1
             for recipient, message_id in expected.items()
         }
-        copies = [m for m in smtp_handler.sink.messages if m["To"] == victim]
+        copies = [m for m in smtp_handler.sink.messages if m["To"].addresses[0].addr_spec == victim]
         assert [str(m["Message-ID"]) for m in copies] == [expected[victim]] * 2
         assert expected[victim].startswith(f"<outbox-{ids[2]}.")
         assert {status for status, _ in rows(checks).values()} == {OutboxStatus.SENT}

@@ -4,6 +4,7 @@ from .audit import AuditEntry
 from .booking import SEAT_HOLDING_STATUSES, Booking, BookingStatus
 from .checkin import CheckIn, DoorAction, StandbyEntry, StandbyStatus
 from .live import SEATS_COUNTER, ChangeCounter
+from .mail_text import MailText, ReminderRule, SentReminder
 from .outbox import OutboxMessage, OutboxStatus
 from .programme import Event, EventKind, EventSession, Venue
 from .specimen import Specimen, SpecimenCategory, SpecimenImage
@@ -22,9 +23,12 @@ __all__ = [
     "EventKind",
     "EventSession",
     "LoginThrottle",
+    "MailText",
     "OutboxMessage",
     "OutboxStatus",
+    "ReminderRule",
     "Role",
+    "SentReminder",
     "Specimen",
     "SpecimenCategory",
     "SpecimenImage",

@@ -67,6 +67,14 @@ class Event(Model):
     copied_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("event.id"), default=None, index=True
     )
+    # Practical details, shown on the session page and in the mails (English: optional,
+    # the French is shown when it is empty).
+    meeting_point: Mapped[str] = mapped_column(Text, default="")
+    meeting_point_en: Mapped[str] = mapped_column(Text, default="")
+    what_to_bring: Mapped[str] = mapped_column(Text, default="")
+    what_to_bring_en: Mapped[str] = mapped_column(Text, default="")
+    access_info: Mapped[str] = mapped_column(Text, default="")
+    access_info_en: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     venue: Mapped[Venue] = relationship(back_populates="events", lazy="joined", innerjoin=True)

@@ -1,7 +1,7 @@
 """standby rank: the door's standby queue counts how often a party was passed over
 
 Revision ID: 0014_standby_rank
-Revises: 0011_plan_changes
+Revises: 0016_editions
 Created: 2026-12-01 11:30:00.000000
 """
 

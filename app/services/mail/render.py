@@ -8,6 +8,7 @@ a request named.
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,9 +17,11 @@ from flask_babel import force_locale
 
 from ...config import DEVELOPMENT_BASE_URL
 from ...extensions import db
-from ...i18n import colon, gettext
+from ...i18n import colon, current_language, full_date, gettext
 from ...models import Booking, EventSession
+from ...timeutil import utcnow
 from .. import tickets
+from . import texts
 
 # The kinds that carry the ticket: its QR code and the calendar file.
 KINDS_WITH_TICKET = {"confirmed", "reminder"}
@@ -44,33 +47,87 @@ def public_url(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def subject(kind: str, booking: Booking, custom_subject: str = "") -> str:
-    """The subject line of a message kind, in the active language."""
-    if kind == "message":
-        return f"Minér’Alès{colon()} {custom_subject}"
+def subject(kind: str, booking: Booking) -> str:
+    """The subject line of a kind nobody can edit, in the active language."""
     title = booking.session.event.title
     subjects = {
-        "confirmed": gettext("Réservation confirmée : %(title)s", title=title),
-        "waitlist_joined": gettext("Liste d’attente : %(title)s", title=title),
         "waitlist_too_large": gettext(
             "Liste d’attente : votre groupe est trop grand pour %(title)s", title=title
         ),
-        "offer": gettext("Des places se libèrent : %(title)s", title=title),
-        "offer_expired": gettext("Proposition expirée : %(title)s", title=title),
-        "cancelled": gettext("Réservation annulée : %(title)s", title=title),
-        "reminder": gettext("C’est demain : %(title)s", title=title),
         "session_cancelled": gettext("Séance annulée : %(title)s", title=title),
     }
     return subjects[kind]
 
 
+def words(kind: str, booking: Booking, extra: dict[str, Any]) -> dict[str, Any]:
+    """The subject and the organisers' words (greeting, paragraphs) of an editable kind.
+
+    A message to attendees carries its words in the outbox row (both languages, written
+    once for every recipient); the other kinds take the event's, the week's or the site's.
+    """
+    language = current_language()
+    given = texts.values(booking, language, extra.get("position", ""))
+    editable = texts.KIND_OF_OUTBOX[kind]
+    # The editor's preview passes the words being typed, as a message carries its own.
+    custom = extra.get("preview_words") or (extra if kind == "message" else None)
+    wording = None
+    if custom is not None:
+        wording = texts.Wording(
+            custom.get(f"custom_subject_{language}") or "",
+            custom.get(f"custom_body_{language}") or "",
+        )
+        if not (wording.subject.strip() or wording.body.strip()):
+            # Left empty: what the level above says (a message: its French words).
+            wording = (
+                texts.Wording(
+                    custom.get("custom_subject_fr") or custom.get("custom_subject", ""),
+                    custom.get("custom_body_fr") or custom.get("custom_body", ""),
+                )
+                if kind == "message"
+                else None
+            )
+    if wording is None:
+        event_id = None if extra.get("preview_words") else booking.session.event_id
+        wording = texts.wording(editable, event_id, language, booking)
+    if extra.get("preview_words") and not given["deadline"]:
+        given["deadline"] = full_date(utcnow() + timedelta(hours=24))  # a plausible one
+    subject_line = texts.one_line(texts.fill(wording.subject, given))
+    body = texts.fill(wording.body, given)
+    return {
+        "subject": f"Minér’Alès{colon()} {subject_line}" if kind == "message" else subject_line,
+        "title": subject_line,
+        "hello": texts.hello(language, given),
+        "body": body,
+        "paragraphs": texts.paragraphs(body),
+        "deadline": given["deadline"],
+        "practical": [
+            (label, given[key]) for key, label in practical_labels() if given[key].strip()
+        ],
+    }
+
+
+def practical_labels() -> list[tuple[str, str]]:
+    """The practical details' placeholders and labels, in the active language."""
+    return [
+        ("meeting_point", gettext("Point de rendez-vous")),
+        ("what_to_bring", gettext("À apporter")),
+        ("access", gettext("Accès")),
+    ]
+
+
 def render_message(
-    kind: str, booking: Booking, base_url: str | None = None, **extra: Any
+    kind: str,
+    booking: Booking,
+    base_url: str | None = None,
+    *,
+    locale: str | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     """Render subject, text and HTML bodies and attachments in the booking's language.
 
     ``base_url`` (an outbox row's context may carry one) is ignored: links always start
     with the configured public address, never with one that a request supplied.
+    ``locale`` renders in another language than the booker's (the editor's preview).
     """
     # A change row stands for its lead: the visitor only knows the lead's link. An offer
     # made to it is pinned, so the link accepts that offer and no later one.
@@ -83,7 +140,7 @@ def render_message(
     # that lapsed there while the party goes on waiting elsewhere).
     about = extra.get("session_id")
     session = db.session.get(EventSession, about) if about else None
-    with force_locale(booking.locale or "fr"):
+    with force_locale(locale or booking.locale or "fr"):
         links = {
             "manage": public_url("public.booking_page", token=token),
             "accept": public_url("public.accept_offer", token=token, **pinned),
@@ -92,16 +149,18 @@ def render_message(
             "calendar": public_url("public.booking_calendar", token=token),
             "programme": public_url("public.programme"),
         }
+        mail_words = words(kind, booking, extra) if kind in texts.KIND_OF_OUTBOX else None
         context = {
             "booking": booking,
             "session": session or booking.session,
             "links": links,
             "kind": kind,
             "lead": lead,
+            "words": mail_words,
             **extra,
         }
         message = {
-            "subject": subject(kind, booking, extra.get("custom_subject", "")),
+            "subject": mail_words["subject"] if mail_words else subject(kind, booking),
             "body_text": render_template(f"emails/{kind}.txt", **context),
             "body_html": render_template(f"emails/{kind}.html", **context),
             "attachments": ticket_attachments(booking, links["manage"])

@@ -44,11 +44,18 @@ class SendReport:
     errors: list[str] = field(default_factory=list)
 
 
+def _addressee(message: OutboxMessage) -> str | tuple[str, str]:
+    """The recipient with the booker's name: a bare address is one more sign of spam."""
+    booking = db.session.get(Booking, message.booking_id) if message.booking_id else None
+    name = " ".join((booking.name if booking else "").split())
+    return (name, message.recipient) if name else message.recipient
+
+
 def build_email(message: OutboxMessage) -> Message:
     """The Flask-Mail message for an outbox row, with a stable Message-ID."""
     mail = Message(
         subject=message.subject,
-        recipients=[message.recipient],
+        recipients=[_addressee(message)],
         body=message.body_text,
         html=message.body_html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
@@ -166,12 +173,13 @@ def _send_one(
             report.failed += rendered == "gone"
             return True
     built = build_email(message)
+    recipient = message.recipient  # the envelope's bare address (To also has the name)
     # Nothing stays open in the database while the SMTP server takes its time.
     db.session.rollback()
     try:
         # The envelope carries bare addresses; a (name, address) sender gives its address.
         sender = built.sender[1] if isinstance(built.sender, tuple) else built.sender
-        connection.sendmail(sender, [str(to) for to in built.recipients], built.as_bytes())
+        connection.sendmail(sender, [recipient], built.as_bytes())
     except (
         smtplib.SMTPRecipientsRefused,
         smtplib.SMTPSenderRefused,
