@@ -198,6 +198,15 @@ ALLOWED_POST_OUTCOMES = {
         "/checkin/sessions/{session_id}",
         ("success", "Des places étaient libres\u202f: entrée enregistrée."),
     ),
+    # The sample's booking is confirmed, not waiting: nothing to queue.
+    "checkin.join_standby": Outcome(
+        303,
+        "/checkin/sessions/{session_id}",
+        (
+            "error",
+            "Ce billet n’est pas sur la liste d’attente de cette séance\u202f: cherchez-le dans la liste.",
+        ),
+    ),
     "checkin.leave_standby": Outcome(
         303, "/checkin/sessions/{session_id}", ("success", "Retiré de la file de la porte.")
     ),
