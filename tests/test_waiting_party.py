@@ -432,7 +432,7 @@ def test_an_offer_by_hand_to_a_party_holding_one_elsewhere_is_refused(app, event
 
 @pytest.mark.xfail(
     strict=True,
-    reason="organiser.cancel_session does not call waiting_party.after_ending yet",
+    reason="organiser.cancel_session does not call party_endings.after_ending yet",
 )
 def test_a_cancelled_session_leaves_its_waiting_lead_waiting_on_the_others(app, event_sessions):
     a, b = event_sessions(1, 1)
