@@ -21,7 +21,7 @@ from app.services import booking as booking_service
 from app.services.accounts import create_user
 
 from .conftest import STAFF_PASSWORD
-from .helpers import demo_with_a_queue
+from .helpers import demo_party_on_several, demo_with_a_queue
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("app", ["sqlite"], indirect=True)]
 
@@ -73,6 +73,7 @@ class Pages:
 def pages(app, runner) -> Pages:
     """The demo programme, a confirmed booking, a waiting party, an offer and a door account."""
     data = demo_with_a_queue(app, runner)
+    several_full, several = demo_party_on_several(app)
     with app.app_context():
         create_user(STAFF_EMAIL, Role.CHECKIN, STAFF_PASSWORD, "Porte")
         db.session.commit()
@@ -84,6 +85,9 @@ def pages(app, runner) -> Pages:
             "cancel step": f"/b/{data['token']}/cancel",
             "waiting-list booking": f"/b/{data['waiting_token']}",
             "waiting-list offer": f"/b/{data['offer_token']}/accept",
+            "full session with other sessions": f"/sessions/{several_full}",
+            "waiting on several sessions": f"/b/{several}",
+            "offer on another session": f"/b/{several}/accept",
             "login": "/login",
             "error page": "/sessions/999999",
             "privacy": "/privacy",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import demo_with_a_queue
+from .helpers import demo_party_on_several, demo_with_a_queue
 
 pytestmark = pytest.mark.parametrize("app", ["sqlite"], indirect=True)
 
@@ -59,6 +59,7 @@ def fetch(client, path: str, status: int = 200, **headers: str) -> str:
 def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tmp_path, capsys):
     """Public, door and organiser pages (and the door board fragment): no vnu error."""
     data = demo_with_a_queue(app, runner)
+    several_full, several = demo_party_on_several(app)
     visitor = app.test_client()
     pages = {
         "programme": fetch(visitor, "/"),
@@ -68,6 +69,9 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
         "booking-cancel-step": fetch(visitor, f"/b/{data['token']}/cancel"),
         "booking-waiting": fetch(visitor, f"/b/{data['waiting_token']}"),
         "booking-offer": fetch(visitor, f"/b/{data['offer_token']}/accept"),
+        "session-full-others": fetch(visitor, f"/sessions/{several_full}"),
+        "booking-several": fetch(visitor, f"/b/{several}"),
+        "booking-several-offer": fetch(visitor, f"/b/{several}/accept"),
         "gallery": fetch(visitor, "/collection/"),
         "gallery-search": fetch(visitor, "/collection/?q=cevennes&category=ore"),
         "specimen": fetch(visitor, "/collection/MA-MNR-0001"),
