@@ -111,8 +111,8 @@ def demo_party_on_several(app) -> tuple[int, str]:
         full = db.session.scalars(
             select(EventSession)
             .where(EventSession.event_id == event_id)
-            .order_by(EventSession.starts_at, EventSession.id)
-        ).first()
+            .order_by(EventSession.starts_at.desc(), EventSession.id.desc())
+        ).first()  # its last one: the pages' other tests book the first ones
         full.capacity = full.seats_taken + 1
         db.session.commit()
         booking_service.book(
@@ -120,6 +120,7 @@ def demo_party_on_several(app) -> tuple[int, str]:
         )
         db.session.commit()
         also = tuple(s.id for s in waiting_party.also_choices(full))[:2]
+        assert len(also) == 2, "the demo's exhibition has fewer than three open sessions"
         booking = booking_service.join_waitlist(
             booking_service.BookingRequest(
                 full.id, "Rosalind Franklin", "rosalind@example.fr", 1, also=also
