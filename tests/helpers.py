@@ -93,7 +93,7 @@ def leave_one_seat(app, session_id: int, others: int = 1) -> None:
     from app.extensions import db
     from app.models import EventSession
     from app.services import booking as booking_service
-    from app.services import waitlist
+    from app.services import organiser
 
     with app.app_context():
         booking_service.book(
@@ -101,7 +101,7 @@ def leave_one_seat(app, session_id: int, others: int = 1) -> None:
         )
         db.session.commit()
         taken = db.session.get(EventSession, session_id).seats_taken
-        waitlist.set_capacity(session_id, taken + 1, actor="tests@example.fr")
+        organiser.set_capacity(session_id, taken + 1, actor="tests@example.fr")
         db.session.commit()
 
 
@@ -149,3 +149,45 @@ def session_of(app, token: str) -> int:
 
     with app.app_context():
         return booking_service.get_by_token(token).session_id
+
+
+def demo_party_on_several(app) -> tuple[int, str]:
+    """On the demo, a full exhibition session and a party waiting on it and on two others.
+
+    The others have seats: the party's row on the first gets an offer at once, so its
+    booking page shows places on three lists, one with an offer to answer. Returns the
+    full session (whose waiting form lists the others) and the party's token.
+    """
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import EventSession
+    from app.services import booking as booking_service
+    from app.services import waiting_party
+
+    with app.app_context():
+        event_id = db.session.scalars(
+            select(EventSession.event_id)
+            .group_by(EventSession.event_id)
+            .order_by(func.count().desc(), EventSession.event_id)
+        ).first()
+        full = db.session.scalars(
+            select(EventSession)
+            .where(EventSession.event_id == event_id)
+            .order_by(EventSession.starts_at.desc(), EventSession.id.desc())
+        ).first()  # its last one: the pages' other tests book the first ones
+        full.capacity = full.seats_taken + 1
+        db.session.commit()
+        booking_service.book(
+            booking_service.BookingRequest(full.id, "Pierre Curie", "pierre@example.fr", 1)
+        )
+        db.session.commit()
+        also = tuple(s.id for s in waiting_party.also_choices(full))[:2]
+        assert len(also) == 2, "the demo's exhibition has fewer than three open sessions"
+        booking = booking_service.join_waitlist(
+            booking_service.BookingRequest(
+                full.id, "Rosalind Franklin", "rosalind@example.fr", 1, also=also
+            )
+        )
+        db.session.commit()
+        return full.id, booking.token

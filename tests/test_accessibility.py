@@ -26,6 +26,7 @@ from app.timeutil import utcnow
 from .conftest import STAFF_PASSWORD
 from .helpers import (
     a_booking_that_can_move,
+    demo_party_on_several,
     demo_with_a_queue,
     leave_one_seat,
     session_of,
@@ -120,6 +121,7 @@ def pages(app, runner) -> Pages:
     """The demo programme, a confirmed booking, a waiting party, an offer and a door account."""
     data = demo_with_a_queue(app, runner)
     closed = door_after_the_close(app, data)
+    several_full, several = demo_party_on_several(app)
     with app.app_context():
         create_user(STAFF_EMAIL, Role.CHECKIN, STAFF_PASSWORD, "Porte")
         db.session.commit()
@@ -132,6 +134,9 @@ def pages(app, runner) -> Pages:
             "can't come (reminder link)": f"/b/{data['token']}/cant-come",
             "waiting-list booking": f"/b/{data['waiting_token']}",
             "waiting-list offer": f"/b/{data['offer_token']}/accept",
+            "full session with other sessions": f"/sessions/{several_full}",
+            "waiting on several sessions": f"/b/{several}",
+            "offer on another session": f"/b/{several}/accept",
             "login": "/login",
             "error page": "/sessions/999999",
             "privacy": "/privacy",

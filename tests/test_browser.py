@@ -513,3 +513,108 @@ def test_the_tablet_script_speaks_the_page_language(app, make_session, live_serv
     tablet.context.set_offline(False)
     expect(tablet.locator("#door-queue")).to_be_hidden(timeout=15000)
     assert standing_check_ins(app) == [("Marie Curie", 2)]
+
+
+def test_a_party_waits_on_two_other_sessions_accepts_one_and_leaves_the_other_list(
+    app, make_session, live_server, page_factory, smtp
+):
+    """A full session lists the others; the party waits on two; the mailed offer is
+    accepted; the other list's count drops at once on an open programme page."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    import requests
+
+    from app.extensions import db
+    from app.models import EventSession
+    from app.services import booking as booking_service
+
+    from .helpers import form_fields
+
+    first_id = make_session(capacity=1, title="Exposition commentée")
+    with app.app_context():
+        first = db.session.get(EventSession, first_id)
+        others = [
+            EventSession(
+                event_id=first.event_id,
+                starts_at=first.starts_at + timedelta(days=day),
+                ends_at=first.ends_at + timedelta(days=day),
+                capacity=1,
+            )
+            for day in (1, 2)
+        ]
+        db.session.add_all(others)
+        db.session.commit()
+        b_id, c_id = (s.id for s in others)
+        holders = {}
+        for session_id in (first_id, b_id, c_id):
+            holder = booking_service.book(
+                booking_service.BookingRequest(session_id, "Anne", "anne@example.fr", 1)
+            )
+            db.session.commit()
+            holders[session_id] = holder.token
+
+    shots = Path("/tmp/shots/h16a")
+    shots.mkdir(parents=True, exist_ok=True)
+    programme = page_factory(width=1024, height=800)
+    programme_errors = collect_errors(programme)
+    programme.goto(f"{live_server}/")
+    badge_c = programme.locator(f"#avail-{c_id} .avail__label")
+    expect(badge_c).to_have_text("Complet – liste d’attente")
+
+    wide = page_factory(width=1280, height=900)
+    wide.goto(f"{live_server}/sessions/{first_id}")
+    wide.locator(".also").screenshot(path=str(shots / "waiting-form-1280.png"))
+
+    visitor = page_factory(width=390, height=844)
+    visitor_errors = collect_errors(visitor)
+    visitor.goto(f"{live_server}/sessions/{first_id}")
+    choices = visitor.get_by_role("group", name=re.compile("Attendre aussi"))
+    expect(choices.get_by_role("checkbox")).to_have_count(2)
+    expect(choices).to_contain_text("complet")
+    visitor.get_by_label("Nom et prénom").fill("Lise Meitner")
+    visitor.get_by_label("Adresse e-mail").fill("lise@example.fr")
+    for box in choices.get_by_role("checkbox").all():
+        box.check()
+    visitor.locator(".also").screenshot(path=str(shots / "waiting-form-390.png"))
+    visitor.get_by_role("button", name="Rejoindre la liste d’attente").click()
+    expect(visitor.get_by_role("heading", name="Vous êtes sur la liste d’attente")).to_be_visible()
+    expect(visitor).to_have_url(re.compile(r"/b/[A-Za-z0-9_-]{43}$"))
+    booking_url = visitor.url
+    visitor.goto(booking_url)
+    expect(visitor.locator(".position")).to_have_count(3)
+    waiting = requests.get(f"{live_server}/api/sessions/{c_id}", timeout=10).json()["waitlist"]
+    assert waiting == 1
+
+    http = requests.Session()
+    for session_id in (b_id, c_id):  # b's seat is offered to the party; c's then waits
+        cancel_url = f"{live_server}/b/{holders[session_id]}/cancel"
+        fields = form_fields(http.get(cancel_url, timeout=10).text)
+        response = http.post(cancel_url, data=fields, allow_redirects=False, timeout=10)
+        assert response.status_code == 303
+
+    offer = smtp.wait_for_mail("lise@example.fr", "Des places se libèrent")
+    text = offer.get_body(preferencelist=("plain",)).get_content()
+    accept_url = next(word for word in text.split() if "/accept?offer=" in word)
+    assert accept_url.startswith(booking_url)  # the party's own link, naming the offer
+    assert len(smtp.to("lise@example.fr")) == 2  # joined, then one offer: not two
+
+    visitor.goto(booking_url)
+    expect(visitor.locator(".position--offer")).to_have_count(1)
+    visitor.screenshot(path=str(shots / "booking-positions-390.png"), full_page=True)
+    wide.goto(booking_url)
+    wide.screenshot(path=str(shots / "booking-positions-1280.png"), full_page=True)
+
+    programme.wait_for_timeout(2500)  # c's freed seat waits for the party: c looks full
+    expect(badge_c).to_have_text("Complet – liste d’attente")
+
+    visitor.goto(accept_url)
+    visitor.get_by_role("button", name="Oui, je confirme mes places").click()
+    expect(visitor.locator(".status")).to_have_text("Confirmée")
+    expect(visitor.locator(".position")).to_have_count(0)
+
+    # Accepting b withdrew the party from c's list: c's seat is on sale again, live.
+    expect(badge_c).not_to_have_text("Complet – liste d’attente", timeout=8000)
+    waiting = requests.get(f"{live_server}/api/sessions/{c_id}", timeout=10).json()["waitlist"]
+    assert waiting == 0
+    assert programme_errors == [] and visitor_errors == []

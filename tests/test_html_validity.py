@@ -23,6 +23,7 @@ from app.timeutil import utcnow
 
 from .helpers import (
     a_booking_that_can_move,
+    demo_party_on_several,
     demo_with_a_queue,
     form_fields,
     leave_one_seat,
@@ -87,6 +88,7 @@ def refused_reduction(client, token: str, seats: str, status: int) -> str:
 def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tmp_path, capsys):
     """Public, door and organiser pages (and the door board fragment): no vnu error."""
     data = demo_with_a_queue(app, runner)
+    several_full, several = demo_party_on_several(app)
     visitor = app.test_client()
     pages = {
         "programme": fetch(visitor, "/"),
@@ -96,6 +98,9 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
         "booking-cancel-step": fetch(visitor, f"/b/{data['token']}/cancel"),
         "booking-waiting": fetch(visitor, f"/b/{data['waiting_token']}"),
         "booking-offer": fetch(visitor, f"/b/{data['offer_token']}/accept"),
+        "session-full-others": fetch(visitor, f"/sessions/{several_full}"),
+        "booking-several": fetch(visitor, f"/b/{several}"),
+        "booking-several-offer": fetch(visitor, f"/b/{several}/accept"),
         "gallery": fetch(visitor, "/collection/"),
         "gallery-search": fetch(visitor, "/collection/?q=cevennes&category=ore"),
         "specimen": fetch(visitor, "/collection/MA-MNR-0001"),

@@ -1063,7 +1063,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 if expected.session_id == session_id and expected.status in ACTIVE:
                     expected.status = BookingStatus.CANCELLED
             # What becomes of the parties of its leads that wait elsewhere too is the
-            # organisers' service's to say (``waiting_party.after_ending``): the model
+            # organisers' service's to say (``party_endings.after_ending``): the model
             # follows the database there, and the invariants judge it.
             parties = {
                 b.id
@@ -1514,7 +1514,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                         BookingStatus.EXPIRED,
                     ), f"change row {change.id} of {key} is {change.status.value}"
                     # organiser.cancel_session is to hand its leads' parties on
-                    # (waiting_party.after_ending); until it does, it leaves their rows.
+                    # (party_endings.after_ending); until it does, it leaves their rows.
                     ended = lead.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
                     if ended and lead.ended_reason != "session_cancelled":
                         assert change.status not in LIVE, (

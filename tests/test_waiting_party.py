@@ -432,7 +432,7 @@ def test_an_offer_by_hand_to_a_party_holding_one_elsewhere_is_refused(app, event
 
 @pytest.mark.xfail(
     strict=True,
-    reason="organiser.cancel_session does not call waiting_party.after_ending yet",
+    reason="organiser.cancel_session does not call party_endings.after_ending yet",
 )
 def test_a_cancelled_session_leaves_its_waiting_lead_waiting_on_the_others(app, event_sessions):
     a, b = event_sessions(1, 1)
@@ -445,3 +445,43 @@ def test_a_cancelled_session_leaves_its_waiting_lead_waiting_on_the_others(app, 
         lead = booking_service.get_by_token(party)
         assert (lead.session_id, lead.status) == (b, BookingStatus.WAITING)
         assert waiting_party.party_rows(lead) == []
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5"])
+def test_a_malformed_session_in_the_waiting_form_is_refused(
+    app, client, event_sessions, book_form, value
+):
+    a, _b = event_sessions(1, 1)
+    confirm(app, a, 1, "ha")
+    response = client.post(
+        f"/sessions/{a}",
+        data={
+            **book_form(a),
+            "name": "Lise",
+            "email": "lise@example.fr",
+            "seats": "1",
+            "action": "waitlist",
+            "also": value,
+        },
+    )
+    assert response.status_code == 422
+    assert "Choisissez des séances dans la liste." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Booking).where(Booking.name == "Lise")) is None
+
+
+def test_the_joined_mail_says_the_party_waits_on_the_other_sessions_too(app, event_sessions):
+    a, b, c = event_sessions(1, 1, 1)
+    for s in (a, b, c):
+        confirm(app, s, 1, f"h{s}")
+    party = join_several(app, a, [b, c], 1, "lise")
+    with app.app_context():
+        lead = booking_service.get_by_token(party)
+        message = db.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "waitlist_joined", OutboxMessage.booking_id == lead.id
+            )
+        ).one()
+        rendered = mail.render_message("waitlist_joined", lead, **message.context)
+        assert "Vous attendez aussi sur 2 autres séances" in rendered["body_text"]
+        assert f"/b/{party}" in rendered["body_text"]

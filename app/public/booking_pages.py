@@ -94,7 +94,7 @@ def accept_offer(token: str) -> Response:
             waitlist.accept(token, offer_id=pinned_offer())
         except DomainError as error:
             return render_offer(booking, "accept", show_refusal(None, error), error.status)
-        flash(gettext("C’est confirmé ! Vos places sont réservées."), "success")
+        flash(gettext("C’est confirmé ! Vos places sont réservées."), "success")
         return redirect(url_for(".booking_page", token=booking.token), code=303)
     return render_offer(booking, "accept")
 
@@ -111,7 +111,7 @@ def decline_offer(token: str) -> Response:
             # The rollback left the booking to reload itself: the page shows it as it is.
             return render_offer(booking, "decline", show_refusal(None, error), error.status)
         flash(
-            gettext("C’est noté : les places sont proposées à la personne suivante. Merci !"),
+            gettext("C’est noté : les places sont proposées à la personne suivante. Merci !"),
             "success",
         )
         return redirect(url_for(".booking_page", token=booking.token), code=303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import NamedTuple
 
 from flask import flash, make_response, redirect, render_template, request, url_for
@@ -69,7 +70,7 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
         "form": form,
         "form_error": form_error,
         "live_etag": live_etag(None, session.event_id),
-        "also_choices": waiting_party.also_choices(session),
+        "also_choices": also_choices(session, version),
         "oob_badge": is_htmx_request(),
     }
     if is_htmx_request():  # only the booking panel goes back
@@ -114,6 +115,32 @@ def session_parts(session: EventSession, version: LiveVersion) -> SessionParts:
         )
 
     return fragments.cached(version, render)
+
+
+class AlsoChoice(NamedTuple):
+    """Another session of the event that a party joining this list may wait on as well."""
+
+    id: int
+    starts_at: datetime
+    seats_left: int
+
+
+def also_choices(session: EventSession, version: LiveVersion) -> tuple[AlsoChoice, ...]:
+    """``waiting_party.also_choices``, read once per ``version`` like the shared parts.
+
+    A full session's page is the one a crowd is refused on: its refusals read nothing
+    more than the session itself.
+    """
+    store = fragments.fragment_store()
+    key = (*version, "also-choices")
+    found: tuple[AlsoChoice, ...] | None = store.get(key)
+    if found is None:
+        found = tuple(
+            AlsoChoice(other.id, other.starts_at, other.seats_left)
+            for other in waiting_party.also_choices(session)
+        )
+        store.put(key, found)
+    return found
 
 
 def booking_confirmed(booking: Booking) -> Response:

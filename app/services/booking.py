@@ -16,7 +16,7 @@ from ..database import writes, writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
-from . import checkin, ledger, mail, waiting_party, waitlist
+from . import checkin, ledger, mail, party_endings, waiting_party, waitlist
 from .audit import audit
 from .booking_errors import (
     AlreadyCancelled,
@@ -328,7 +328,7 @@ def cancel(token: str, *, actor: str = "public", now: datetime | None = None) ->
         ledger.release_seats(session, booking.seats)
     db.session.flush()
     audit(f"booking.{booking.ended_reason}", actor, booking, seats=booking.seats)
-    if waiting_party.after_ending(booking, previous, actor=actor, now=now):
+    if party_endings.after_ending(booking, previous, actor=actor, now=now):
         mail.enqueue("cancelled", booking)
     checkin.give_freed_seats(session, actor=actor, now=now)
     return booking
@@ -382,6 +382,6 @@ def reduce(
     db.session.flush()
     audit("booking.reduced", actor, booking, seats=seats, freed=freed)
     # Its wishes (another session, extra seats) were for the party as it was.
-    waiting_party.end_change_rows(booking, actor=actor, now=now)
+    party_endings.end_change_rows(booking, actor=actor, now=now)
     checkin.give_freed_seats(session, actor=actor, now=now)
     return booking

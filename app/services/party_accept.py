@@ -19,15 +19,8 @@ from ..timeutil import utcnow
 from . import ledger, mail
 from .audit import audit
 from .booking_errors import BookingNotFound, ChangeNoLongerPossible, NoOfferPending, OfferExpired
-from .waiting_party import (
-    lead_of,
-    lock_lead,
-    lock_party_sessions,
-    offered_row,
-    pinned,
-    run_lists,
-    withdraw,
-)
+from .party_endings import run_lists, withdraw
+from .waiting_party import lead_of, lock_lead, lock_party_sessions, offered_row, pinned
 
 
 def _booking_by_token(token: str) -> Booking:

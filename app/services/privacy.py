@@ -38,7 +38,7 @@ from ..models import (
 )
 from ..timeutil import utcnow
 from . import booking as booking_service
-from . import waiting_party
+from . import party_endings, waiting_party
 from .audit import audit
 from .booking_errors import AlreadyCancelled, PartyInside, SessionStarted
 
@@ -207,7 +207,7 @@ def erase_booking(token: str, *, now: datetime | None = None) -> Booking:
         # becomes of the booking itself: a party leaving its list would otherwise go on
         # waiting on another one, nameless. They repeat its people's details.
         waiting_party.lock_party_sessions(booking)
-        waiting_party.end_change_rows(booking, actor="public", now=now)
+        party_endings.end_change_rows(booking, actor="public", now=now)
         if erasure_cancels(booking, now):
             # Someone may have cancelled it meanwhile, the session just started or part of
             # the party just came in: then nothing is given back, the details go all the

@@ -24,8 +24,10 @@ withdrawn (``placed_elsewhere``). The rules that keep one party fair to the othe
   the visitor keeps one booking, one link, one ticket code;
 * a lead that ends (cancelled, erased, made smaller) ends its change rows (``lead_ended``).
 
-The visitor only ever uses the lead's token: pages and mails about a change row point to
-the lead's booking page. Every function runs in the caller's unit of work.
+This module reads, locks, gates offers and adds rows; how rows end is in party_endings.py,
+accepting an offer in party_accept.py. The visitor only ever uses the lead's token: pages
+and mails about a change row point to the lead's booking page. Every function runs in the
+caller's unit of work.
 """
 
 from __future__ import annotations
@@ -377,129 +379,3 @@ def join_for_change(
 
     give_freed_seats(session, actor=actor, now=now)
     return row
-
-
-# --------------------------------------------------------------------------- ending
-
-
-def _end(row: Booking, why: str, now: datetime) -> None:
-    """A live row ends: its seats leave its session's counters (the caller locked it)."""
-    session = row.session
-    if row.status is BookingStatus.WAITING:
-        ledger.add_waiting(session, -row.seats)
-    elif row.status is BookingStatus.OFFERED:
-        ledger.release_seats(session, row.seats)
-    row.status = BookingStatus.CANCELLED
-    row.ended_reason = why
-    row.cancelled_at = now
-
-
-def withdraw(
-    lead: Booking, why: str, *, actor: str, now: datetime, keep: int | None = None
-) -> set[int]:
-    """End the lead's live change rows (but ``keep``); return the sessions they were on.
-
-    The caller holds those sessions' locks, and runs their lists afterwards (``run_lists``).
-    """
-    touched: set[int] = set()
-    for row in party_rows(lead):
-        if row.id == keep:
-            continue
-        _end(row, why, now)
-        touched.add(row.session_id)
-        audit("waitlist.withdrawn", actor, row, seats=row.seats, lead=lead.id, why=why)
-    if touched:
-        db.session.flush()
-    return touched
-
-
-def run_lists(session_ids: Iterable[int], *, actor: str, now: datetime) -> None:
-    """Run the waiting list (then the door) of each session, in id order (all locked)."""
-    from .checkin import give_freed_seats
-
-    for session_id in sorted(set(session_ids)):
-        session = db.session.get(EventSession, session_id)
-        if session is not None:
-            give_freed_seats(session, actor=actor, now=now)
-
-
-def end_change_rows(lead: Booking, *, actor: str, now: datetime) -> set[int]:
-    """The lead ended (or changed so its wishes no longer match): its change rows end too.
-
-    The caller holds the locks of the party's sessions (``lock_party_sessions``); the lists
-    of the sessions they were on run at once. Returns those sessions.
-    """
-    touched = withdraw(lead, "lead_ended", actor=actor, now=now)
-    run_lists(touched, actor=actor, now=now)
-    return touched
-
-
-def after_ending(
-    booking: Booking,
-    previous: BookingStatus,
-    *,
-    actor: str,
-    now: datetime,
-    session_gone: bool = False,
-) -> bool:
-    """What a row's end means for its party; True if the booker is told "cancelled".
-
-    The caller (``booking.cancel``; ``organiser.cancel_session`` with ``session_gone``)
-    locked the party's sessions (``party_session_ids_on`` for a whole session), ended the
-    row and took its seats off its session's counters. A change row that ends (declined,
-    left) leaves the lead as it is; the party's other lists, which skipped it while it
-    held an offer, run again. A lead that declined its own offer, or whose session is
-    cancelled, while waiting elsewhere goes on waiting there (``hand_over``). Any other
-    lead ends its change rows.
-    """
-    if booking.changes_booking_id is not None:
-        run_lists(
-            party_session_ids([booking.changes_booking_id]) - {booking.session_id},
-            actor=actor,
-            now=now,
-        )
-        return False
-    left_from = booking.session_id
-    keeps_waiting = previous is BookingStatus.OFFERED or (
-        session_gone and previous is BookingStatus.WAITING
-    )
-    if keeps_waiting and hand_over(booking, actor=actor, now=now):
-        run_lists(party_session_ids([booking.id]) - {left_from}, actor=actor, now=now)
-        return False
-    end_change_rows(booking, actor=actor, now=now)
-    return True
-
-
-def hand_over(lead: Booking, *, actor: str, now: datetime) -> Booking | None:
-    """A waiting lead leaves its session's list but still waits elsewhere: it moves there.
-
-    Called when the lead's own place ends for a reason that concerns that session only
-    (its offer declined or lapsed, the party too large for it). The lead takes its first
-    change row's session, seats, place and status, and that row ends
-    (``merged``): the party keeps one link and one ticket code. The caller has already
-    taken the lead's seats off its old session's counters. Returns the row taken over, or
-    None when the lead waits nowhere else (then it simply ends, as the caller says).
-    """
-    lock_lead(lead.id)
-    rows = party_rows(lead)
-    if not rows:
-        return None
-    # A waiting row first: an offer a change row holds stays where its mail points.
-    waiting = [row for row in rows if row.status is BookingStatus.WAITING]
-    heir = (waiting or rows)[0]
-    source = lead.session_id
-    lead.session_id = heir.session_id
-    lead.seats = heir.seats
-    lead.status = heir.status
-    lead.priority, lead.priority_reason = heir.priority, heir.priority_reason
-    lead.passed_over = heir.passed_over
-    lead.offered_at, lead.offer_expires_at = heir.offered_at, heir.offer_expires_at
-    lead.ended_reason, lead.cancelled_at = "", None
-    heir.status = BookingStatus.CANCELLED
-    heir.ended_reason = "merged"
-    heir.cancelled_at = now
-    db.session.flush()
-    db.session.expire(lead, ["session"])
-    audit("waitlist.handed_over", actor, lead, seats=lead.seats, source=source, change=heir.id)
-    audit("waitlist.merged", actor, heir, seats=heir.seats, lead=lead.id)
-    return heir

@@ -35,7 +35,7 @@ from ..database import writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
-from . import ledger, mail, party_accept, waiting_party
+from . import ledger, mail, party_accept, party_endings, waiting_party
 from .audit import audit
 from .programme import default_close
 from .waiting_party import join_for_change, party_rows
@@ -184,7 +184,7 @@ def expire_due(now: datetime | None = None, session_id: int | None = None) -> in
 
     A party whose offer lapsed may wait on other sessions too: those lists run again (the
     party held an offer, so they skipped it), and a lead waiting elsewhere moves there
-    (``waiting_party.hand_over``). So every session concerned is locked first, in id order.
+    (``party_endings.hand_over``). So every session concerned is locked first, in id order.
     """
     now = now or utcnow()
     stmt = select(Booking.session_id, Booking.changes_booking_id, Booking.id).where(
@@ -222,12 +222,12 @@ def expire_due(now: datetime | None = None, session_id: int | None = None) -> in
                 audit("waitlist.expired", "system", booking, seats=booking.seats)
                 mail.enqueue("offer_expired", booking, session_id=locked_id)
                 if booking.changes_booking_id is None:
-                    waiting_party.hand_over(booking, actor="system", now=now)
+                    party_endings.hand_over(booking, actor="system", now=now)
                 expired += 1
             db.session.flush()
         # The lists first, then the door (an offer lapsing at the close frees seats that
         # only the door can use).
-        waiting_party.run_lists(others, actor="system", now=now)
+        party_endings.run_lists(others, actor="system", now=now)
         return expired
 
 
@@ -274,7 +274,7 @@ def remove_too_large(
         }
         mail.enqueue("waitlist_too_large", party, other_sessions=others, session_id=session.id)
         # A lead also waiting elsewhere goes on waiting there; any other party leaves.
-        if party.changes_booking_id is None and waiting_party.hand_over(
+        if party.changes_booking_id is None and party_endings.hand_over(
             party, actor=actor, now=now
         ):
             continue
