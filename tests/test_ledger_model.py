@@ -1513,10 +1513,8 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                         BookingStatus.CANCELLED,
                         BookingStatus.EXPIRED,
                     ), f"change row {change.id} of {key} is {change.status.value}"
-                    # organiser.cancel_session is to hand its leads' parties on
-                    # (party_endings.after_ending); until it does, it leaves their rows.
                     ended = lead.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
-                    if ended and lead.ended_reason != "session_cancelled":
+                    if ended:
                         assert change.status not in LIVE, (
                             f"lead {key} is {lead.status.value} ({lead.ended_reason}) but its "
                             f"change row {change.id} is {change.status.value}"

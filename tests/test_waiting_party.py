@@ -430,10 +430,6 @@ def test_an_offer_by_hand_to_a_party_holding_one_elsewhere_is_refused(app, event
     assert rows(app, party) == {a: (BookingStatus.OFFERED, 1), b: (BookingStatus.WAITING, 1)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="organiser.cancel_session does not call party_endings.after_ending yet",
-)
 def test_a_cancelled_session_leaves_its_waiting_lead_waiting_on_the_others(app, event_sessions):
     a, b = event_sessions(1, 1)
     confirm(app, a, 1, "ha")

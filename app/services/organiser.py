@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Booking, BookingStatus, Event, EventKind, EventSession, Venue
 from ..models.programme import this_year
 from ..timeutil import utcnow
-from . import checkin, ledger, mail, plan_changes, waitlist
+from . import checkin, ledger, mail, party_endings, plan_changes, waiting_party, waitlist
 from .audit import audit
 from .booking_errors import (  # noqa: F401 (NotMovable, NotSameEvent: the move's, named here too)
     BookingNotFound,
@@ -93,7 +93,8 @@ def move_targets(session: EventSession) -> list[EventSession]:
 def cancel_session(session_id: int, *, actor: str, now: datetime | None = None) -> int:
     """Cancel a session: every booking and waiting party ends, and is told by e-mail."""
     now = now or utcnow()
-    session = lock_sessions(session_id)[session_id]
+    # The sessions where its waiting parties wait too: their lists run, their leads move.
+    session = lock_sessions(*waiting_party.party_session_ids_on(session_id))[session_id]
     if session.cancelled_at is not None:
         return 0
     session.cancelled_at = now
@@ -103,6 +104,7 @@ def cancel_session(session_id: int, *, actor: str, now: datetime | None = None) 
         .execution_options(populate_existing=True)
     ).all()
     for booking in affected:
+        previous = booking.status
         if booking.status is BookingStatus.WAITING:
             ledger.add_waiting(session, -booking.seats)
         else:
@@ -110,7 +112,9 @@ def cancel_session(session_id: int, *, actor: str, now: datetime | None = None) 
         booking.status = BookingStatus.CANCELLED
         booking.ended_reason = "session_cancelled"
         booking.cancelled_at = now
-        mail.enqueue("session_cancelled", booking)
+        mail.enqueue("session_cancelled", booking, session_id=session_id)
+        db.session.flush()
+        party_endings.after_ending(booking, previous, actor=actor, now=now, session_gone=True)
     audit("session.cancelled", actor, session_id=session_id, bookings=len(affected))
     return len(affected)
 

@@ -28,7 +28,7 @@ from ..database import writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
-from . import checkin, ledger, mail, waiting_party
+from . import checkin, ledger, mail, party_endings, waiting_party
 from .audit import audit
 from .booking import COUNTED_PER_PERSON, get_by_token, max_seats_per_booking, max_seats_per_person
 from .booking import reduce as reduce_party
@@ -228,7 +228,7 @@ def _swap(
     audit("booking.moved", actor, booking, seats=booking.seats, source=source.id, target=target.id)
     mail.enqueue("confirmed", booking)
     # Its wishes (another session, extra seats) were made from where it was.
-    waiting_party.end_change_rows(booking, actor=actor, now=now)
+    party_endings.end_change_rows(booking, actor=actor, now=now)
     checkin.give_freed_seats(source, actor=actor, now=now)
 
 
@@ -316,7 +316,7 @@ def _add_seats(
     db.session.flush()
     audit("booking.grown", actor, booking, seats=booking.seats, added=extra)
     # Its wishes were for the party as it was (a move of fewer seats, other extra seats).
-    waiting_party.end_change_rows(booking, actor=actor, now=now)
+    party_endings.end_change_rows(booking, actor=actor, now=now)
 
 
 def wait_for_seats(
