@@ -12,8 +12,9 @@ from app.database import writing
 from app.extensions import db
 from app.models import AuditEntry, Booking, BookingStatus, Event, EventSession, OutboxMessage
 from app.services import booking as booking_service
-from app.services import mail, organiser, privacy, waiting_party, waitlist
+from app.services import checkin, mail, organiser, privacy, waiting_party, waitlist
 from app.services.booking_errors import NoOfferPending, PartyHoldsOffer
+from app.services.errors import DomainError
 from app.services.ledger import check_ledger
 from app.timeutil import utcnow
 
@@ -481,3 +482,41 @@ def test_the_joined_mail_says_the_party_waits_on_the_other_sessions_too(app, eve
         rendered = mail.render_message("waitlist_joined", lead, **message.context)
         assert "Vous attendez aussi sur 2 autres séances" in rendered["body_text"]
         assert f"/b/{party}" in rendered["body_text"]
+
+
+def test_an_offer_taken_up_at_the_door_withdraws_the_party_from_its_other_lists(
+    app, event_sessions
+):
+    # A party waiting on a and b holds a's offer and comes to a's door: let in there, it
+    # must leave b's list, or b could later hold seats for people already inside a.
+    a, b = event_sessions(2, 2)
+    holder = confirm(app, a, 2, "ha")
+    confirm(app, b, 2, "hb")
+    party = join_several(app, a, [b], 2, "lise")
+    cancel(app, holder)
+    assert rows(app, party) == {a: (BookingStatus.OFFERED, 2), b: (BookingStatus.WAITING, 2)}
+    with app.app_context():
+        lead = booking_service.get_by_token(party)
+        at_the_door = db.session.get(EventSession, a).starts_at - timedelta(minutes=5)
+        checkin.check_in(a, booking_id=lead.id, actor="door@example.fr", now=at_the_door)
+        db.session.commit()
+    assert rows(app, party) == {a: (BookingStatus.CONFIRMED, 2)}
+    assert waiting_counts(app, a, b) == [0, 0]
+
+
+def test_a_change_row_is_no_ticket_at_the_door(app, event_sessions):
+    a, b = event_sessions(2, 2)
+    holder = confirm(app, b, 2, "hb")
+    confirm(app, a, 2, "ha")
+    party = join_several(app, a, [b], 2, "lise")
+    cancel(app, holder)
+    with app.app_context():
+        lead = booking_service.get_by_token(party)
+        (row,) = waiting_party.party_rows(lead)
+        assert row.status is BookingStatus.OFFERED
+        at_the_door = db.session.get(EventSession, b).starts_at - timedelta(minutes=5)
+        with pytest.raises(DomainError):
+            checkin.check_in(b, booking_id=row.id, actor="door@example.fr", now=at_the_door)
+        db.session.rollback()
+    # The offer is still the visitor's to accept, on the booking page.
+    assert rows(app, party)[b] == (BookingStatus.OFFERED, 2)

@@ -15,7 +15,7 @@ from ...database import writes
 from ...extensions import db
 from ...models import Booking, BookingStatus, CheckIn, DoorAction, EventSession
 from ...timeutil import utcnow
-from .. import ledger
+from .. import ledger, party_endings
 from ..audit import audit
 from .actions import door_open, earlier_check_in, locked, locked_unless_replayed, record_action
 from .errors import (
@@ -24,6 +24,7 @@ from .errors import (
     NoSeatsAtDoor,
     NotAdmissible,
     NothingToUndo,
+    OfferToAcceptFirst,
     StandbyFirst,
     UnknownTicket,
     WaitingListFirst,
@@ -118,7 +119,12 @@ def _let_in(
         booking.seats, booking.status = wanted, BookingStatus.CONFIRMED
         audit("checkin.readmitted", actor, booking, seats=wanted)
     elif booking.status is BookingStatus.OFFERED:
+        if booking.changes_booking_id is not None:
+            # Its offer moves or grows another booking: only accepting it applies that.
+            raise OfferToAcceptFirst()
         booking.status = BookingStatus.CONFIRMED  # came to the door with an open offer: it holds
+        # Let in here, the party leaves its other lists (they hold no seats: no list to run).
+        party_endings.withdraw(booking, "placed_elsewhere", actor=actor, now=now)
     remaining = booking.seats - booking.checked_in_seats
     if remaining <= 0:
         first = _first_check_in(booking)

@@ -65,6 +65,16 @@ class NotAdmissible(DomainError):
         return gettext("Ce billet a été annulé.")
 
 
+class OfferToAcceptFirst(DomainError):
+    """An offer that changes another booking of the party (a move, more seats)."""
+
+    code = "offer_to_accept_first"
+    text = N_(
+        "Cette proposition de places modifie une autre réservation du groupe. Elle doit "
+        "d’abord être acceptée sur la page de la réservation."
+    )
+
+
 class OnWaitingList(DomainError):
     """A waiting-list party at the door once booking has closed: it may join the queue."""
 
