@@ -96,8 +96,11 @@ def leave_one_seat(app, session_id: int, others: int = 1) -> None:
     from app.services import organiser
 
     with app.app_context():
+        # By an organiser: other tests' parties may wait on it, and the public would join them.
         booking_service.book(
-            booking_service.BookingRequest(session_id, "Rita Levi", "rita@example.fr", others)
+            booking_service.BookingRequest(
+                session_id, "Rita Levi", "rita@example.fr", others, by_organiser=True
+            )
         )
         db.session.commit()
         taken = db.session.get(EventSession, session_id).seats_taken
@@ -113,8 +116,11 @@ def take_the_last_seats(app, session_id: int) -> None:
 
     with app.app_context():
         left = db.session.get(EventSession, session_id).seats_left
+        # By an organiser: other tests' parties may wait on it, and the public would join them.
         booking_service.book(
-            booking_service.BookingRequest(session_id, "Emmy Noether", "emmy@example.fr", left)
+            booking_service.BookingRequest(
+                session_id, "Emmy Noether", "emmy@example.fr", left, by_organiser=True
+            )
         )
         db.session.commit()
 
@@ -131,7 +137,8 @@ def a_booking_that_can_move(app) -> tuple[str, int]:
             db.select(EventSession).order_by(EventSession.starts_at, EventSession.id)
         ).all()
         for session in sessions:
-            targets = plan_changes.session_targets(session)
+            # Targets nobody waits for: a party waiting there would come first.
+            targets = [t for t in plan_changes.session_targets(session) if not t.seats_waiting]
             if targets and session.seats_left >= 2 and targets[0].capacity >= 2:
                 booking = booking_service.book(
                     booking_service.BookingRequest(
