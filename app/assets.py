@@ -25,7 +25,16 @@ import os
 import time
 from pathlib import Path
 
-from flask import Flask, Response, abort, current_app, send_from_directory, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    has_request_context,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_compress import Compress
 from werkzeug.security import safe_join
 
@@ -41,9 +50,18 @@ HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHm
 HTMX_LOCAL_PATH = "vendor/htmx.min.js"
 
 
+def door_page() -> bool:
+    """Whether this request is for the door tablet's pages (kept for offline use)."""
+    return has_request_context() and request.blueprint == "checkin"
+
+
 def htmx_script() -> dict[str, str | None]:
-    """Return the ``src`` and ``integrity`` of the htmx script tag for this app."""
-    if current_app.config["HTMX_SOURCE"] == "cdn":
+    """Return the ``src`` and ``integrity`` of the htmx script tag for this page.
+
+    The door's pages always take the local copy: a tablet that lost the network keeps it
+    with the rest of the door's files, which a CDN's answer could not be.
+    """
+    if current_app.config["HTMX_SOURCE"] == "cdn" and not door_page():
         return {"src": HTMX_CDN_URL, "integrity": HTMX_SRI}
     return {"src": asset_url(HTMX_LOCAL_PATH), "integrity": None}
 

@@ -336,3 +336,16 @@ def test_a_new_version_of_the_door_files_gives_the_worker_a_new_cache_name(app, 
         files = offline.offline_assets()
     monkeypatch.setattr(offline, "offline_assets", lambda: [*files[:-1], "/assets/0000000000/x.js"])
     assert version() != today
+
+
+@pytest.mark.app_config(HTMX_SOURCE="cdn")
+def test_the_door_keeps_its_own_copy_of_htmx_where_the_public_pages_use_the_cdn(app, door):
+    # Production serves htmx from a CDN; a tablet that lost the network could not fetch it
+    # again, so the door pages load the local copy, and the service worker keeps it.
+    from app.assets import HTMX_CDN_URL
+
+    assert HTMX_CDN_URL in door.get("/").get_data(as_text=True)
+    page = door.get("/checkin/").get_data(as_text=True)
+    assert HTMX_CDN_URL not in page and "/vendor/htmx.min.js" in page
+    config = door.get("/checkin/sw.js").get_data(as_text=True).split("\n", 1)[0]
+    assert "/vendor/htmx.min.js" in config

@@ -170,8 +170,7 @@ def json_response(body: dict[str, Any], status: int = 200) -> Response:
 def offline_assets() -> list[str]:
     """The fingerprinted files a door page needs, for the service worker to keep."""
     files = ["css/app.css", "js/app.js", "favicon.svg", "vendor/jsQR.js", *DOOR_SCRIPTS]
-    if current_app.config["HTMX_SOURCE"] != "cdn":
-        files.append(HTMX_LOCAL_PATH)
+    files.append(HTMX_LOCAL_PATH)  # the door's pages never take htmx from the CDN
     return [asset_url(name) for name in files]
 
 
