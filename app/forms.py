@@ -7,7 +7,7 @@ everywhere: next to the field it names (``DomainError.field``), else above the f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from markupsafe import Markup, escape
 from wtforms import EmailField, Form, IntegerField
@@ -52,11 +52,13 @@ def email_field(label: str, missing: str) -> EmailField:
     )
 
 
-class SeatsField(IntegerField):
-    """An integer field whose parse error is a French sentence, not WTForms' default."""
+class ReadableIntegerField(IntegerField):
+    """An integer field whose parse error is a sentence of ours, not WTForms' default."""
+
+    parse_error: Any  # a lazy string, set by each subclass
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        """Parse the number of seats, with a readable message for anything else."""
+        """Parse the number, with the field's own message for anything else."""
         if not valuelist or valuelist[0].strip() == "":
             self.data = None
             return
@@ -64,7 +66,13 @@ class SeatsField(IntegerField):
             self.data = int(valuelist[0].strip())
         except ValueError:
             self.data = None
-            raise ValueError(_l("Indiquez un nombre de places (un nombre entier).")) from None
+            raise ValueError(self.parse_error) from None
+
+
+class SeatsField(ReadableIntegerField):
+    """A number of seats."""
+
+    parse_error = _l("Indiquez un nombre de places (un nombre entier).")
 
 
 def html_attributes(attributes: Mapping[str, object]) -> Markup:

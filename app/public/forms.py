@@ -16,7 +16,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import SeatsField, email_field, strip_text
+from ..forms import ReadableIntegerField, SeatsField, email_field, strip_text
 from ..i18n import lazy_gettext as _l
 
 
@@ -132,19 +132,10 @@ class EraseForm(FlaskForm):
     """Erase one's own data: nothing but the CSRF token, the button is the decision."""
 
 
-class SessionChoiceField(IntegerField):
-    """The session a booking moves to, with a readable message for anything but an id."""
+class SessionChoiceField(ReadableIntegerField):
+    """The session a booking moves to."""
 
-    def process_formdata(self, valuelist: list[str]) -> None:
-        """Parse the chosen session's id."""
-        if not valuelist or valuelist[0].strip() == "":
-            self.data = None
-            return
-        try:
-            self.data = int(valuelist[0].strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Choisissez une séance dans la liste.")) from None
+    parse_error = _l("Choisissez une séance dans la liste.")
 
 
 class MoveForm(FlaskForm):
