@@ -17,7 +17,6 @@ from ..models import Booking
 from ..ratelimits import lookup_limit
 from ..services import booking as booking_service
 from ..services import plan_changes
-from ..services.booking_errors import MoveTargetFull, NotEnoughSeatsToGrow
 from ..services.errors import DomainError
 from . import bp
 from .booking_pages import TOKEN_RULE, private_page, render_booking
@@ -61,7 +60,7 @@ def move_booking(token: str) -> Response:
             error.status,
             move_form=form,
             move_error=show_refusal(form, error),
-            wait_offer=offer if isinstance(error, MoveTargetFull) else None,
+            wait_offer=offer if error.may_wait else None,
         )
     if result.id != booking.id:
         return _done(token, _waiting_message(result))
@@ -96,7 +95,7 @@ def resize_party(token: str) -> Response:
             error.status,
             reduce_form=form,
             reduce_error=show_refusal(form, error),
-            wait_offer=offer if isinstance(error, NotEnoughSeatsToGrow) else None,
+            wait_offer=offer if error.may_wait else None,
         )
     if result.id != booking.id:
         return _done(token, _waiting_message(result))

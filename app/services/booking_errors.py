@@ -271,6 +271,7 @@ class MoveTargetFull(DomainError):
     """The session asked for has no room for the whole party."""
 
     code, field, positional = "move_target_full", "session_id", ("seats_left", "seats_wanted")
+    may_wait = True
 
     def message(self) -> str:
         """How many seats are left there, against the party."""
@@ -312,6 +313,7 @@ class NotEnoughSeatsToGrow(DomainError):
     """Fewer free seats than the extra seats asked for; says how many are left."""
 
     code, field, positional = "not_enough_seats_to_grow", "seats", ("seats_left", "current")
+    may_wait = True
 
     def message(self) -> str:
         """How many seats are left, and the largest party that fits now."""

@@ -45,6 +45,8 @@ class DomainError(Exception):
     # A refusal that is itself a record (a failed sign-in is counted): the unit of work
     # keeps what it wrote instead of rolling it back (``database.writing``).
     keeps_what_it_wrote: ClassVar[bool] = False
+    # A refusal for lack of room only: the visitor may wait for it, keeping what they hold.
+    may_wait: ClassVar[bool] = False
 
     def __init__(self, *args: Any, **values: Any) -> None:
         values = {**dict(zip(self.positional, args, strict=False)), **values}
