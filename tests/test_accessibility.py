@@ -415,7 +415,12 @@ def test_a_booking_form_with_questions_passes_axe_with_its_errors(
     with app.app_context():
         event_id = db.session.get(EventSession, pages.open_session).event_id
         for kind, label, required, choices in (
-            (QuestionKind.CHOICE, "Pointure pour les chaussures prêtées", True, "36-38\n39-41\n42-44"),
+            (
+                QuestionKind.CHOICE,
+                "Pointure pour les chaussures prêtées",
+                True,
+                "36-38\n39-41\n42-44",
+            ),
             (QuestionKind.YES_NO, "Repas végétarien", True, ""),
             (QuestionKind.TEXT, "Remarque pour le guide", False, ""),
         ):

@@ -187,7 +187,9 @@ def test_the_service_refuses_before_writing_anything(app, make_session):
     # Organisers booking by phone ask what they can: nothing is required of them.
     with app.app_context():
         booking_service.book(
-            booking_service.BookingRequest(session_id, "Ada", "ada@example.fr", 1, by_organiser=True)
+            booking_service.BookingRequest(
+                session_id, "Ada", "ada@example.fr", 1, by_organiser=True
+            )
         )
         db.session.commit()
     assert count(app, Booking) == 1
@@ -198,7 +200,9 @@ def test_a_waiting_party_keeps_its_answers_when_it_gets_the_seats(app, client, m
     ids = add_questions(app, session_id)
     with app.app_context():
         holder = booking_service.book(
-            booking_service.BookingRequest(session_id, "Bob", "bob@example.fr", 2, by_organiser=True)
+            booking_service.BookingRequest(
+                session_id, "Bob", "bob@example.fr", 2, by_organiser=True
+            )
         )
         db.session.commit()
         holder_token = holder.token
@@ -301,12 +305,13 @@ def test_the_answers_are_on_the_attendee_list_csv_and_print(app, client, staff_l
     assert "Remarque pour le guide\u202f: Arrivée en retard, désolée" in printed
 
 
-def test_the_answers_are_on_the_door_tablet_and_its_offline_data(
-    app, client, staff_login, booked
-):
+def test_the_answers_are_on_the_door_tablet_and_its_offline_data(app, client, staff_login, booked):
     staff_login(client, "checkin", "door@mines-ales.fr")
     board = client.get(f"/checkin/sessions/{booked['session_id']}").get_data(as_text=True)
-    assert "Pointure pour les chaussures prêtées\u202f: 45 et plus · Repas végétarien\u202f: oui" in board
+    assert (
+        "Pointure pour les chaussures prêtées\u202f: 45 et plus · Repas végétarien\u202f: oui"
+        in board
+    )
     day = json.loads(client.get("/checkin/day").get_data(as_text=True))
     (party,) = [b for s in day["sessions"] for b in s["bookings"]]
     assert party["answers"].startswith("Pointure pour les chaussures prêtées\u202f: 45 et plus")
@@ -332,9 +337,7 @@ def test_the_answers_are_gone_after_the_purge(app, booked):
         db.session.execute(
             update(EventSession)
             .where(EventSession.id == booked["session_id"])
-            .values(
-                starts_at=utcnow() - timedelta(days=40), ends_at=utcnow() - timedelta(days=40)
-            )
+            .values(starts_at=utcnow() - timedelta(days=40), ends_at=utcnow() - timedelta(days=40))
         )
         db.session.commit()
         report = privacy.purge_personal_data(days=30)
@@ -368,8 +371,13 @@ def test_organisers_add_edit_reorder_and_remove_questions(app, client, staff_log
     for label in ("Taille de t-shirt", "Covoiturage"):
         added = client.post(
             url,
-            data={**fields, "kind": "choice", "label_fr": label, "choices_fr": "S\nM\nL",
-                  "required": "y"},
+            data={
+                **fields,
+                "kind": "choice",
+                "label_fr": label,
+                "choices_fr": "S\nM\nL",
+                "required": "y",
+            },
         )
         assert added.status_code == 303
     with app.app_context():

@@ -114,7 +114,10 @@ def with_questions(app, session_id: int) -> tuple[int, int]:
                 "Hélène Müller",
                 "helene@example.fr",
                 1,
-                answers=tuple((q.id, a) for q, a in zip(asked, ("39-41", "yes", "Arrivée à pied"))),
+                answers=tuple(
+                    (q.id, a)
+                    for q, a in zip(asked, ("39-41", "yes", "Arrivée à pied"), strict=True)
+                ),
             )
         )
         db.session.commit()

@@ -43,7 +43,10 @@ class QuestionForm(FlaskForm):
     )
     label_en = StringField(
         _l("Question (anglais, facultatif)"),
-        validators=[Optional(), Length(max=200, message=_l("Merci de rester sous 200 caractères."))],
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("Merci de rester sous 200 caractères.")),
+        ],
     )
     required = BooleanField(_l("Réponse obligatoire"))
     choices_fr = TextAreaField(

@@ -25,8 +25,8 @@ from ..assets import HTMX_LOCAL_PATH, asset_url
 from ..htmx import is_htmx_request
 from ..i18n import clock, current_language, full_date, gettext
 from ..models import CheckIn, StandbyEntry, StandbyStatus
-from ..services.checkin import day as door_data
 from ..services import questions
+from ..services.checkin import day as door_data
 from ..services.checkin import sync as door_sync
 from . import bp
 from .routes import actor, welcome

@@ -66,9 +66,10 @@ def _answer_columns(
 ) -> tuple[list[str], list[list[str]]]:
     """One column per question of the event (its wording in the current language), and
     each booking's answers in those columns."""
-    asked = [questions.AskedQuestion.of(q) for q in questions.event_questions(
-        session.event_id, with_removed=True
-    )]
+    asked = [
+        questions.AskedQuestion.of(q)
+        for q in questions.event_questions(session.event_id, with_removed=True)
+    ]
     lines = questions.answer_lines(bookings)
     cells = []
     for booking in bookings:
