@@ -360,6 +360,8 @@ def test_the_answers_are_gone_after_self_erasure(app, client, booked):
 def test_organisers_add_edit_reorder_and_remove_questions(app, client, staff_login, make_session):
     session_id = make_session(capacity=10)
     event_id = event_of(app, session_id)
+    visitor = app.test_client()
+    assert "Covoiturage" not in visitor.get(f"/sessions/{session_id}").get_data(as_text=True)
     staff_login(client, "organiser")
     url = f"/admin/events/{event_id}/questions"
     fields = form_fields(client.get(url).get_data(as_text=True), "/questions")
@@ -380,6 +382,8 @@ def test_organisers_add_edit_reorder_and_remove_questions(app, client, staff_log
             },
         )
         assert added.status_code == 303
+    # The public form asks it at once (the page's cached parts see the change).
+    assert "Covoiturage" in visitor.get(f"/sessions/{session_id}").get_data(as_text=True)
     with app.app_context():
         first, second = questions.event_questions(event_id)
         first_id, second_id = first.id, second.id
