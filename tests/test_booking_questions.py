@@ -459,3 +459,60 @@ def test_csv_cells_from_answers_are_disarmed(app, make_session):
         text = exports.attendees_csv(db.session.get(EventSession, session_id))
     assert ";'=HYPERLINK(1)" in text
     assert io.StringIO(text).read().count("\r\n") == 2
+
+
+def test_a_party_waiting_on_several_sessions_answers_once_and_keeps_it(app, make_session):
+    first_id = make_session(capacity=1)
+    ids = add_questions(app, first_id)
+    with app.app_context():
+        first = db.session.get(EventSession, first_id)
+        second = EventSession(
+            event_id=first.event_id,
+            starts_at=first.starts_at + timedelta(days=1),
+            ends_at=first.ends_at + timedelta(days=1),
+            capacity=1,
+        )
+        db.session.add(second)
+        db.session.commit()
+        second_id = second.id
+        holders = {}
+        for session_id in (first_id, second_id):
+            holders[session_id] = booking_service.book(
+                booking_service.BookingRequest(
+                    session_id, "Bob", f"bob{session_id}@example.fr", 1, by_organiser=True
+                )
+            ).token
+        lead = booking_service.join_waitlist(
+            booking_service.BookingRequest(
+                first_id,
+                "Hélène",
+                "helene@example.fr",
+                1,
+                also=(second_id,),
+                answers=((ids["size"], "39-41"),),
+            )
+        )
+        db.session.commit()
+        lead_id, lead_token = lead.id, lead.token
+        (change,) = db.session.scalars(
+            select(Booking).where(Booking.changes_booking_id == lead_id)
+        ).all()
+        # The other session's waiting list shows what the party answered.
+        shown = questions.answer_lines([change])[change.id]
+        assert [(line.label, line.answer) for line in shown] == [
+            ("Pointure pour les chaussures prêtées", "39-41")
+        ]
+        booking_service.cancel(holders[second_id])
+        db.session.commit()
+        waitlist.accept(lead_token, offer_id=change.id)
+        db.session.commit()
+        confirmed = db.session.get(Booking, lead_id)
+        assert (confirmed.status, confirmed.session_id) == (BookingStatus.CONFIRMED, second_id)
+    assert stored_answers(app) == {ids["size"]: "39-41"}
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(BookingAnswer.booking_id).where(BookingAnswer.question_id == ids["size"])
+            )
+            == lead_id
+        )
