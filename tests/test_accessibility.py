@@ -403,3 +403,50 @@ def test_a_seat_change_is_announced_once_politely_without_moving_focus(
     page.wait_for_timeout(2500)  # more polls: the same news is not repeated
     assert len(page.evaluate("window.__announcements")) == 1
     assert page.evaluate("document.activeElement.outerHTML") == focus_before
+
+
+def test_a_booking_form_with_questions_passes_axe_with_its_errors(
+    app, pages, live_server, page_factory
+):
+    """The event's own questions: labelled, their errors tied to them, nothing typed lost."""
+    from app.models import QuestionKind
+    from app.services import questions
+
+    with app.app_context():
+        event_id = db.session.get(EventSession, pages.open_session).event_id
+        for kind, label, required, choices in (
+            (
+                QuestionKind.CHOICE,
+                "Pointure pour les chaussures prêtées",
+                True,
+                "36-38\n39-41\n42-44",
+            ),
+            (QuestionKind.YES_NO, "Repas végétarien", True, ""),
+            (QuestionKind.TEXT, "Remarque pour le guide", False, ""),
+        ):
+            questions.add_question(
+                event_id,
+                questions.QuestionFields(kind, label, required=required, choices_fr=choices),
+                actor="setup",
+            )
+        db.session.commit()
+    shots = ROOT / "screenshots"
+    shots.mkdir(exist_ok=True)
+    page = page_factory(*WIDTHS["phone"])
+    page.goto(f"{live_server}{pages.paths['session']}")
+    assert axe_violations(page) == []
+    assert page.evaluate(SMALL_TARGETS) == []
+    page.locator("#booking-panel").screenshot(path=str(shots / "booking-questions-390.png"))
+    page.get_by_label("Nom et prénom").fill("Hélène Müller")
+    page.get_by_label("Adresse e-mail").fill("helene@example.fr")
+    page.get_by_label("Remarque pour le guide (facultatif)").fill("Genou fragile")
+    page.get_by_role("radio", name="Oui").check()
+    page.get_by_role("button", name="Confirmer la réservation").click()
+    size = page.get_by_role("group", name="Pointure pour les chaussures prêtées")
+    expect(size).to_have_attribute("aria-describedby", re.compile("error"))
+    expect(size).to_contain_text("Répondez à cette question.")
+    expect(page.get_by_label("Remarque pour le guide (facultatif)")).to_have_value("Genou fragile")
+    expect(page.get_by_role("radio", name="Oui")).to_be_checked()
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.locator("#booking-panel").screenshot(path=str(shots / "booking-questions-error-390.png"))

@@ -9,6 +9,7 @@ Every module registers its URL rules on the one blueprint ``bp``, so endpoint na
 * series.py: sessions from a rule, and when booking opens for an event;
 * editions.py: the editions, a new one copied from an earlier one, opening its booking;
 * mails.py: the mails' words (week and event), practical details, reminders;
+* questions.py: an event's own booking questions;
 * messages.py: e-mails to the people of a session or an event;
 * statistics.py: the statistics page and its CSV;
 * collection.py: specimens and their pictures;
@@ -32,6 +33,7 @@ from . import (  # noqa: E402,F401
     mails,
     messages,
     people,
+    questions,
     series,
     sessions,
     statistics,

@@ -25,6 +25,7 @@ from ..assets import HTMX_LOCAL_PATH, asset_url
 from ..htmx import is_htmx_request
 from ..i18n import clock, current_language, full_date, gettext
 from ..models import CheckIn, StandbyEntry, StandbyStatus
+from ..services import questions
 from ..services.checkin import day as door_data
 from ..services.checkin import sync as door_sync
 from . import bp
@@ -86,6 +87,8 @@ def session_json(data: door_data.DoorSessionData) -> dict[str, Any]:
                 "status": b.status.value,
                 "in": b.checked_in_seats,
                 "needs": b.accessibility_needs,
+                # The party's answers to the event's questions, on one short line.
+                "answers": questions.answers_text(data.answers.get(b.id, [])),
                 "walk_in": b.source == "walkin",
                 "last": last_check_in(data.last_check_ins.get(b.id)),
             }

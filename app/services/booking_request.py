@@ -33,6 +33,9 @@ class BookingRequest:
     by_organiser: bool = False
     # Joining a waiting list: the event's other sessions the party waits on as well.
     also: tuple[int, ...] = ()
+    # Answers to the event's own questions, as typed (question id, value): checked and
+    # stored by the service with the booking (services/questions.py).
+    answers: tuple[tuple[int, str], ...] = ()
 
 
 # Built once, like every statement of the booking POST's hot path: building one costs

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Booking, BookingStatus, CheckIn, EventSession, StandbyEntry
 from ...timeutil import PARIS, paris, utcnow
+from ..questions import AnswerLine, answer_lines
 from ..seat_reads import settle
 from .standby import door_may_take_seats, standby_queue
 
@@ -39,6 +40,8 @@ class DoorSessionData:
     refused: list[Booking] = field(default_factory=list)
     last_check_ins: dict[int, CheckIn] = field(default_factory=dict)
     standby: list[StandbyEntry] = field(default_factory=list)
+    # Each admissible booking's answers to the event's questions (booking id → lines).
+    answers: dict[int, list[AnswerLine]] = field(default_factory=dict)
 
 
 @dataclass
@@ -82,7 +85,7 @@ def day_data(now: datetime | None = None) -> DoorDayData:
 
 
 def _fill(by_id: dict[int, DoorSessionData]) -> None:
-    """Bookings, latest standing check-ins and door queues of these sessions (3 queries)."""
+    """Bookings, latest standing check-ins, door queues and answers of these sessions."""
     ids = list(by_id)
     for booking in db.session.scalars(
         select(Booking)
@@ -91,6 +94,7 @@ def _fill(by_id: dict[int, DoorSessionData]) -> None:
     ):
         target = by_id[booking.session_id]
         (target.bookings if booking.status in ADMISSIBLE else target.refused).append(booking)
+    answers = answer_lines(b for data in by_id.values() for b in data.bookings)
     latest: dict[int, dict[int, CheckIn]] = defaultdict(dict)
     for entry in db.session.scalars(
         select(CheckIn)
@@ -101,6 +105,7 @@ def _fill(by_id: dict[int, DoorSessionData]) -> None:
     for session_id, data in by_id.items():
         data.last_check_ins = latest[session_id]
         data.standby = standby_queue(session_id)
+        data.answers = {b.id: answers[b.id] for b in data.bookings if b.id in answers}
 
 
 def next_day_with_sessions(after: date) -> date | None:
