@@ -65,7 +65,7 @@ def cancel_day() -> tuple[str, int]:
     return _page(scope_form=form, preview=bad_day.preview(scope))
 
 
-@bp.post("/cancel-day")
+@bp.post("/cancel-day/confirm")
 def confirm_cancel_day() -> Response | tuple[str, int]:
     """Cancel them all in one transaction; one mail per address goes after the commit."""
     form = CancelDayForm()
