@@ -6,7 +6,9 @@ people, against the real services, on two or three sessions of one event: bookin
 smaller or bigger, joining and leaving the waiting list, offers made by the automatic promotion
 or by hand, accepted, declined and expired, capacity raised and lowered, priorities,
 moves between sessions (by an organiser or by the visitor, through the same service),
-self-erasure, a whole session cancelled, a party waiting on several sessions at once
+self-erasure, a whole session cancelled, a bad day (a day's sessions cancelled at once,
+one mail per address) and the mail's move of a cancelled booking into a session with
+room, a party waiting on several sessions at once
 (``also``), a confirmed booking waiting to move or for extra seats (``join_for_change``) and
 the offers those get, and the door: check-in
 of a whole party or of some of its seats, undo, walk-ins, no-show release, the standby
@@ -41,6 +43,10 @@ clock passed as ``now=``; moving it on runs ``waitlist.expire_due`` as the
   offer, and never holds seats in two places but a confirmed lead and one offer for its
   change; a change row only waits or holds an offer; the change rows of a lead that
   ended have ended;
+* a bad day cancels exactly the event's sessions of that day still to come, and queues
+  one mail per address among the rows that ended; the mail's link moves only a row its
+  session's cancellation ended, into a session that takes bookings, with nobody waiting
+  and room for the whole party, and a second click changes nothing;
 * a small model of what each booking should be (status, seats, session, checked-in
   seats, lead) agrees with the database, which catches lost updates.
 
