@@ -198,6 +198,7 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
         cancelled = booking_service.get_by_token(str(bad["token"]))
         target = plan_changes.rebook_targets(cancelled)[0].id
     pages["booking-rebook"] = fetch(visitor, f"/b/{bad['token']}/rebook/{target}")
+    pages["booking-cancelled-with-its-session"] = fetch(visitor, f"/b/{bad['token']}")
 
     files = []
     for name, html in pages.items():

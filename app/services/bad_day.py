@@ -71,7 +71,6 @@ class Preview:
     """What ``cancel_day`` would do now."""
 
     scope: Scope
-    event: Event | None
     sessions: list[SessionFigures]
     begun: list[EventSession] = field(default_factory=list)  # left as they are
     addresses: int = 0  # how many people get the message
@@ -170,8 +169,7 @@ def preview(scope: Scope, now: datetime | None = None) -> Preview:
             waiting_seats=waiting[1],
         )
 
-    event = db.session.get(Event, scope.event_id) if scope.event_id else None
-    return Preview(scope, event, [figures(s) for s in upcoming], begun, addresses)
+    return Preview(scope, [figures(s) for s in upcoming], begun, addresses)
 
 
 def cancel_day(
