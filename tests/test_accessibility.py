@@ -445,6 +445,8 @@ def test_a_bad_day_preview_its_mail_and_the_mail_link_page_pass_axe(
     page.get_by_label("Adresse e-mail").fill("orga@mines-ales.fr")
     page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+    page.goto(f"{live_server}/admin/")
+    page.screenshot(path=str(shots / "bad-day-overview.png"))
     page.goto(f"{live_server}/admin/cancel-day")
     assert axe_violations(page) == []
     page.get_by_label("Jour").fill(day.isoformat())
