@@ -159,6 +159,10 @@ ALLOWED_POST_OUTCOMES = {
         "/admin/events/{event_id}/series",
         ("success", "Rien à changer\u202f: ces séances ouvrent déjà à ce moment."),
     ),
+    # A bad day with neither a day nor an event: nothing to cancel, said next to the day.
+    "admin.confirm_cancel_day": Outcome(
+        422, None, "Choisissez une journée, une activité, ou les deux."
+    ),
     "admin.new_edition": Outcome(
         422, None, "Indiquez l’année de l’édition à recopier, par exemple 2026."
     ),

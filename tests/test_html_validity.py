@@ -23,6 +23,7 @@ from app.timeutil import utcnow
 
 from .helpers import (
     a_booking_that_can_move,
+    a_day_to_cancel,
     demo_party_on_several,
     demo_with_a_queue,
     form_fields,
@@ -228,6 +229,25 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
     too_late = refused_reduction(visitor, data["token"], "1", 409)
     assert 'role="alert"' in too_late
     pages["booking-reduce-too-late"] = too_late
+
+    # A bad day: the organisers' form and preview, then the page the mail's link opens.
+    bad = a_day_to_cancel(app, exclude=data["open"])
+    pages["admin-cancel-day"] = fetch(organiser, "/admin/cancel-day")
+    pages["admin-cancel-day-preview"] = fetch(
+        organiser, f"/admin/cancel-day?day={bad['day']}&event_id={bad['event']}"
+    )
+    with app.app_context():
+        from app.services import bad_day, plan_changes
+        from app.services import booking as booking_service
+
+        bad_day.cancel_day(
+            bad_day.parse_scope(str(bad["day"]), str(bad["event"])), actor="tests@example.fr"
+        )
+        db.session.commit()
+        cancelled = booking_service.get_by_token(str(bad["token"]))
+        target = plan_changes.rebook_targets(cancelled)[0].id
+    pages["booking-rebook"] = fetch(visitor, f"/b/{bad['token']}/rebook/{target}")
+    pages["booking-cancelled-with-its-session"] = fetch(visitor, f"/b/{bad['token']}")
 
     files = []
     for name, html in pages.items():
