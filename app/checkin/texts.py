@@ -27,6 +27,14 @@ DOOR_TEXTS: dict[str, str | tuple[str, str]] = {
     "local_counters": N_("Compteurs de cette tablette, tant que le réseau manque"),
     "queued": N_("Enregistré sur la tablette : envoi au retour du réseau."),
     "pending_row": N_("en attente d’envoi"),
+    "lapsed": NP_(
+        "Connexion expirée — %(num)d enregistrement en attente d’envoi après la prochaine "
+        "connexion",
+        "Connexion expirée — %(num)d enregistrements en attente d’envoi après la prochaine "
+        "connexion",
+    ),
+    "lapsed_none": N_("Connexion expirée : connectez-vous à nouveau."),
+    "sign_in": N_("Se connecter"),
     "signed_out": N_(
         "Connectez-vous à nouveau pour afficher la liste : les actions en attente seront "
         "envoyées ensuite."

@@ -132,11 +132,14 @@
     if (box) { box.classList.remove("door-counters--local"); }
   }
 
-  // Signed out (or the account lost its role): the tablet shows nobody's name.
-  function empty(text) {
+  // Signed out (or the account lost its role): the tablet shows nobody's name, and says
+  // where to sign in again (``link``: href and text).
+  function empty(text, link) {
     var board = document.getElementById("board");
     var list = board && board.querySelector(".door-list");
-    if (list) { replace(list, [el("li", { "class": "empty" }, [text])]); }
+    var words = [text];
+    if (link && link.href) { words.push(" ", el("a", { href: link.href }, [link.text])); }
+    if (list) { replace(list, [el("li", { "class": "empty" }, words)]); }
     var queue = board && board.querySelector(".door-standby");
     if (queue) { replace(queue, []); }
   }
