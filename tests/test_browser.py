@@ -557,7 +557,9 @@ def test_a_poll_sent_to_the_login_page_never_puts_it_in_the_door_page(
         pass
     no_login_page_in(tablet)
     expect(tablet.locator(".door-list")).to_contain_text("Connectez-vous à nouveau")
-    expect(tablet.locator("#door-queue")).to_have_text("Connexion expirée\u202f: connectez-vous à nouveau.")
+    expect(tablet.locator("#door-queue")).to_have_text(
+        "Connexion expirée\u202f: connectez-vous à nouveau."
+    )
     tablet.context.unroute("**/checkin/day")
     for route in held:
         route.continue_()
