@@ -141,6 +141,77 @@ def test_a_nonce_sent_again_for_another_booking_is_refused_and_changes_nothing(
     assert standing(app, session_id) == before
 
 
+def test_a_waiting_list_party_joins_the_door_queue_once_and_its_nonce_is_its_own(
+    app, door, make_session
+):
+    """Offline, a waiting-list party at the door joins the queue (``join``): applied once,
+    sent again it answers the same, and its nonce is refused for another party."""
+    from .test_door_waitlist import booking_closes, full_session, party, queue
+
+    session_id, _booked = full_session(app, make_session, 2, 2)
+    ada = party(app, session_id, 1, "Ada Lovelace", waiting=True)
+    bob = party(app, session_id, 2, "Bob Marley", waiting=True)
+    early = nonce()
+    [refused] = sync(
+        door,
+        session_id,
+        [{"nonce": early, "kind": "join", "session": session_id, "booking": bob["id"]}],
+    )["results"]
+    assert (refused["outcome"], refused["code"]) == ("refused", "not_admissible")  # not closed yet
+    booking_closes(app, session_id)
+    joined = {"nonce": nonce(), "kind": "join", "session": session_id, "booking": bob["id"]}
+    first = sync(door, session_id, [joined])["results"]
+    assert first[0]["outcome"] == "done"
+    assert first[0]["message"] == "Ajouté à l’attente à l’entrée\u202f: n° 1 de la file."
+    again = sync(door, session_id, [joined, joined])["results"]
+    assert [a["message"] for a in again] == [first[0]["message"]] * 2
+    other = sync(door, session_id, [{**joined, "booking": ada["id"]}])["results"]
+    assert (other[0]["outcome"], other[0]["code"]) == ("refused", "nonce_reused")
+    assert queue(app, session_id) == ["Bob Marley"]
+    with app.app_context():
+        assert check_ledger() == []
+    data = door.get("/checkin/day").get_json()
+    [session] = [s for s in data["sessions"] if s["id"] == session_id]
+    assert [(p["name"], p["rank"], p["at_door"]) for p in session["waiting_list"]] == [
+        ("Ada Lovelace", 1, False),
+        ("Bob Marley", 2, True),
+    ]
+    [entry] = session["standby"]
+    assert (entry["name"], entry["booking"], entry["rank"], entry["held"]) == (
+        "Bob Marley",
+        bob["id"],
+        2,
+        False,
+    )
+    assert session["booking_closed"] is True
+
+
+def test_before_the_close_the_day_data_lists_no_waiting_party(app, door, make_session):
+    """Until booking closes, a waiting party is a ticket code and a status (it may not wait
+    at the door yet), as on the server's board."""
+    from .test_door_waitlist import full_session, party
+
+    session_id, _booked = full_session(app, make_session, 2, 2)
+    ada = party(app, session_id, 1, "Ada Lovelace", waiting=True)
+    with app.app_context():  # in 3 hours (today, or tomorrow after 21 h: kept from 18 h)
+        row = db.session.get(EventSession, session_id)
+        row.starts_at = utcnow() + timedelta(hours=3)
+        row.ends_at = row.starts_at + timedelta(hours=1)
+        row.booking_closes_at = row.starts_at  # booking still open
+        db.session.commit()
+    data = door.get("/checkin/day").get_json()
+    [session] = [s for s in data["sessions"] if s["id"] == session_id]
+    assert session["waiting_list"] == [] and session["booking_closed"] is False
+    assert {"code": ada["code"], "status": "waiting"} in session["refused"]
+    assert "Ada Lovelace" not in json_text(session)
+
+
+def json_text(value) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
 def test_refusals_are_answered_one_by_one_and_never_undo_the_actions_before_them(
     app, door, make_session
 ):

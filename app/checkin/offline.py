@@ -25,6 +25,7 @@ from ..assets import HTMX_LOCAL_PATH, asset_url
 from ..htmx import is_htmx_request
 from ..i18n import clock, current_language, full_date, gettext
 from ..models import CheckIn, StandbyEntry, StandbyStatus
+from ..services import checkin
 from ..services.checkin import day as door_data
 from ..services.checkin import sync as door_sync
 from . import bp
@@ -77,6 +78,8 @@ def session_json(data: door_data.DoorSessionData) -> dict[str, Any]:
         "waiting": session.seats_waiting,
         "cancelled": session.cancelled_at is not None,
         "door_may_take_seats": data.door_may_take_seats,
+        "booking_closed": data.booking_closed,
+        "closes": clock(data.closes_at),
         "bookings": [
             {
                 "id": b.id,
@@ -92,9 +95,30 @@ def session_json(data: door_data.DoorSessionData) -> dict[str, Any]:
             for b in data.bookings
         ],
         "refused": [{"code": b.ticket_code, "status": b.status.value} for b in data.refused],
+        # Once booking has closed: the waiting list's parties, who may wait at the door.
+        "waiting_list": [
+            {
+                "id": b.id,
+                "name": b.name,
+                "seats": b.seats,
+                "code": b.ticket_code,
+                "needs": b.accessibility_needs,
+                "rank": data.waiting_ranks[b.id],
+                "at_door": b.id in data.at_the_door,
+            }
+            for b in data.waiting
+        ],
         "standby": [
-            {"id": e.id, "name": e.name, "seats": e.seats, "time": clock(e.arrived_at)}
-            for e in data.standby
+            {
+                "id": p.entry.id,
+                "name": p.entry.name,
+                "seats": p.seats,
+                "time": clock(p.entry.arrived_at),
+                "booking": p.entry.booking_id,
+                "rank": p.list_rank,
+                "held": p.held,
+            }
+            for p in data.standby
         ],
     }
 
@@ -131,13 +155,17 @@ def outcome_json(outcome: door_sync.StepOutcome) -> dict[str, Any]:
     answer["outcome"] = "done"
     if isinstance(made, StandbyEntry):
         admitted = made.status is StandbyStatus.ADMITTED
-        answer["message"] = (
-            gettext("Retiré de la file de la porte.")
-            if step.kind == "leave"
-            else gettext("Des places étaient libres : entrée enregistrée.")
-            if admitted
-            else gettext("Ajouté à la file d’attente de la porte.")
-        )
+        if step.kind == "leave":
+            answer["message"] = gettext("Retiré de la file de la porte.")
+        elif admitted:
+            answer["message"] = gettext("Des places étaient libres : entrée enregistrée.")
+        elif step.kind == "join" and made.booking is not None:
+            answer["message"] = gettext(
+                "Ajouté à l’attente à l’entrée : n° %(num)d de la file.",
+                num=checkin.standby_place(made.booking) or 0,
+            )
+        else:
+            answer["message"] = gettext("Ajouté à la file d’attente de la porte.")
     elif isinstance(made, CheckIn):
         answer["check_in"] = made.id
         answer["message"] = (

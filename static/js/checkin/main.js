@@ -58,6 +58,7 @@
 
   var ROUTES = [
     [/\/sessions\/(\d+)\/scan$/, function (m, f) { return { kind: "check_in", session: +m[1], code: textOf(f, "code") || textOf(f, "q") }; }],
+    [/\/sessions\/(\d+)\/bookings\/(\d+)\/standby$/, function (m) { return { kind: "join", session: +m[1], booking: +m[2] }; }],
     [/\/sessions\/(\d+)\/bookings\/(\d+)$/, function (m, f) { return { kind: "check_in", session: +m[1], booking: +m[2], seats: seatsOf(f, null) }; }],
     [/\/check-ins\/(\d+)\/undo$/, function (m, f) { return { kind: "undo", session: idOf(f, "session"), check_in: +m[1] }; }],
     [/\/sessions\/(\d+)\/walk-in$/, function (m, f) { return { kind: "walk_in", session: +m[1], seats: seatsOf(f, 1), name: textOf(f, "name") }; }],
@@ -86,6 +87,10 @@
   function labelOf(action) {
     var here = world().sessions[action.session];
     var people = (here && here.bookings) || [];
+    if (action.kind === "join") {
+      var party = ((here && here.waiting_list) || []).concat(people).filter(function (b) { return b.id === action.booking; })[0];
+      return party ? party.name : "";
+    }
     if (action.kind === "check_in") {
       var booking = people.filter(function (b) { return action.booking ? b.id === action.booking : b.code === Local.normalise(action.code); })[0];
       return booking ? booking.name : Local.normalise(action.code);
