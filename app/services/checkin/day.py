@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Booking, BookingStatus, CheckIn, EventSession
 from ...timeutil import PARIS, paris, utcnow
+from .. import ledger
 from ..programme import default_close
 from ..seat_reads import settle
 from .lists import StandbyPlace, standby_board, waiting_ranks
@@ -94,6 +95,22 @@ def door_days(now: datetime) -> list[date]:
 def day_start(day: date) -> datetime:
     """Midnight in Paris at the start of ``day``."""
     return datetime.combine(day, time(0), tzinfo=PARIS)
+
+
+def day_version(now: datetime | None = None) -> str:
+    """A cheap version of what ``day_data`` gives, without loading it.
+
+    The change counter moves in the same transaction as any change to bookings, check-ins,
+    the door's queue or sessions (``ledger``); the days kept and the minute cover what
+    changes with the clock alone (tomorrow from the evening, booking closing, which lets
+    the door take seats and shows the waiting list). Lapsed offers are settled first, so
+    the counter counts what settling changed. Read it before the rows it stands for.
+    """
+    now = now or utcnow()
+    settle()
+    days = door_days(now)
+    minute = int(now.timestamp() // 60)
+    return f"{ledger.change_counter()}-{days[0].isoformat()}-{len(days)}-{minute}"
 
 
 def day_data(now: datetime | None = None) -> DoorDayData:

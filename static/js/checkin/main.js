@@ -289,8 +289,12 @@
       .then(function (response) {
         if (isLogin(response) || lapsed(response.status)) { return signedOut(); }
         if (response.headers.get("X-CSRF-Token")) { csrf = response.headers.get("X-CSRF-Token"); }
-        if (response.status === 304 || !response.ok) { return null; }
         var etag = response.headers.get("ETag");
+        if (response.status === 304 && state.day && etag && etag !== state.day.etag) {
+          state.day.etag = etag;  // the same day under a newer version: asked with it next time
+          return Store.putDay(state.day);
+        }
+        if (response.status === 304 || !response.ok) { return null; }
         return response.json().then(function (data) {
           var someoneElse = state.day && state.day.data.user !== data.user;
           state.signedOut = false;
