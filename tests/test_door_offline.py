@@ -281,6 +281,12 @@ def test_two_offline_tablets_let_the_same_party_in_once_and_the_second_is_told(
     )
     assert standing_check_ins(app) == [("Marie Curie", 2)]  # counted once
     expect(first.locator("#door-conflicts")).to_be_hidden()
+    # The server's board again: the row says who let the party in.
+    expect(second.locator(".door-row").filter(has_text="Marie Curie")).to_contain_text(
+        "(first@mines-ales.fr)"
+    )
+    expect(second.locator(".door-row__pending")).to_have_count(0)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     second.screenshot(path=SHOTS / "conflict.png")
     assert axe_violations(second) == []
     second.get_by_role("button", name=re.compile("^Compris")).click()

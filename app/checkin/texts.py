@@ -25,6 +25,7 @@ DOOR_TEXTS: dict[str, str | tuple[str, str]] = {
         "%(num)d enregistrements en attente d’envoi : nouvel essai automatique.",
     ),
     "local_counters": N_("Compteurs de cette tablette, tant que le réseau manque"),
+    "lapsed_counters": N_("Compteurs de cette tablette, jusqu’à la prochaine connexion"),
     "queued": N_("Enregistré sur la tablette : envoi au retour du réseau."),
     "pending_row": N_("en attente d’envoi"),
     "lapsed": NP_(

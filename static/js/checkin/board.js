@@ -128,7 +128,7 @@
     counters(window.DoorLocal.counters(state));
   }
 
-  function counters(values) {
+  function counters(values, noteKey) {
     var box = document.getElementById("counters");
     if (!box) { return; }
     box.querySelectorAll(".door-counters__value").forEach(function (node, index) {
@@ -136,9 +136,11 @@
     });
     var note = document.getElementById("door-counters-note");
     if (!note) {
-      note = el("p", { id: "door-counters-note", "class": "door-counters__note" }, [say("local_counters")]);
+      note = el("p", { id: "door-counters-note", "class": "door-counters__note" });
       box.parentNode.insertBefore(note, box.nextSibling);
     }
+    var words = say(noteKey || "local_counters");
+    if (note.textContent !== words) { note.textContent = words; }
     box.classList.add("door-counters--local");
   }
 
@@ -160,6 +162,7 @@
     if (list) { replace(list, [el("li", { "class": "empty" }, words)]); }
     var queue = board && board.querySelector(".door-standby");
     if (queue) { replace(queue, []); }
+    counters([], "lapsed_counters");  // the last counts this tablet knew, said to be its own
   }
 
   window.DoorBoard = { draw: draw, forgetLocal: forgetLocal, empty: empty, el: el };
