@@ -524,3 +524,47 @@ def test_offline_the_board_shows_the_waiting_list_and_the_door_queue_as_online(
     expect(tablet.locator("#door-counters-note")).to_have_count(0)  # the server's board again
     expect(standby.nth(0)).to_contain_text("n° 1 · Famille Martin · 2 places")
     assert martin["id"] and crashes == []
+
+
+def test_the_camera_reads_a_ticket_offline(
+    app, make_session, live_server, playwright_driver, tmp_path
+):
+    """Chromium's fake camera shows a ticket's QR code while the Wi-Fi is down: the QR
+    reader comes from what the service worker kept, the party is let in on the tablet, and
+    the check-in reaches the server once back online."""
+    from .conftest import CHROMIUM, CHROMIUM_ARGS
+    from .fake_camera import qr_video
+
+    session_id = make_session(capacity=8, starts_in=timedelta(minutes=20))
+    code = booked(app, session_id, ("Lise Meitner", 2))["Lise Meitner"][1]
+    video = qr_video(code, tmp_path / "ticket.y4m")
+    browser = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = browser.new_context(
+            viewport=TABLET, locale="fr-FR", has_touch=True, permissions=["camera"]
+        )
+        tablet = ready_tablet(app, context, live_server, session_id, "camera@mines-ales.fr")
+        wifi(context, False)
+        tablet.reload()  # the page and the QR reader from what the service worker kept
+        expect(tablet.locator(".door-row__name")).to_have_text(["Lise Meitner"])
+        tablet.get_by_role("button", name="Scanner avec la caméra").click()
+        expect(tablet.locator("#door-result")).to_contain_text(
+            "Lise Meitner, 2 places", timeout=15000
+        )
+        expect(tablet.locator("#door-queue")).to_have_text(
+            "Hors ligne — 1 enregistrement en attente"
+        )
+        assert standing_check_ins(app) == []
+        wifi(context, True)
+        expect(tablet.locator("#door-queue")).to_be_hidden(timeout=15000)
+        assert standing_check_ins(app) == [("Lise Meitner", 2)]
+    finally:
+        browser.close()
