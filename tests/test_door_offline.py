@@ -468,7 +468,20 @@ def test_offline_the_board_shows_the_waiting_list_and_the_door_queue_as_online(
 
     from .test_door_waitlist import booking_closes, door, full_session, party, queue
 
-    session_id, _booked = full_session(app, make_session, 3, 3)
+    session_id, booked = full_session(app, make_session, 3, 3)
+    with app.app_context():  # the event's own question, answered by the booked party
+        from app.extensions import db
+        from app.models import Booking, EventSession, QuestionKind
+        from app.services import questions
+
+        event_id = db.session.get(EventSession, session_id).event_id
+        shoes = questions.add_question(
+            event_id,
+            questions.QuestionFields(QuestionKind.TEXT, "Pointure", required=False),
+            actor="setup",
+        )
+        questions.store_answers(db.session.get(Booking, booked[0]["id"]), {shoes.id: "42"})
+        db.session.commit()
     martin = party(app, session_id, 2, "Famille Martin", waiting=True)
     dirac = party(app, session_id, 1, "Paul Dirac", waiting=True)
     booking_closes(app, session_id)
@@ -482,6 +495,7 @@ def test_offline_the_board_shows_the_waiting_list_and_the_door_queue_as_online(
     expect(tablet.get_by_role("button", name=join)).to_be_visible()
     online = board_text(tablet)
     assert "Paul Dirac · 1 place · " in online[1] and "liste d’attente, rang 2" in online[1]
+    assert "Pointure\u202f: 42" in online[0]  # the answers are on the board, offline too
     with tablet.expect_response(  # compressed, and still a 304 while nothing changes
         lambda r: r.url.endswith("/checkin/day") and r.status == 304, timeout=12000
     ):
