@@ -267,3 +267,38 @@ def test_two_concurrent_releases_release_once(app, make_session, database_config
         )
         assert releases == 1
     assert ledger_ok(app)
+
+
+def test_the_admin_page_creates_lists_and_releases_a_block(app, organiser, make_session):
+    session_id = make_session(capacity=30)
+    page = organiser.get(f"/admin/sessions/{session_id}/groups")
+    assert page.status_code == 200
+    fields = form_fields(page.get_data(as_text=True), f"/admin/sessions/{session_id}/groups")
+    bad = organiser.post(
+        f"/admin/sessions/{session_id}/groups",
+        data={**fields, "label": "CM1", "seats": "31"},
+    )
+    assert bad.status_code == 409
+    assert seats(app, session_id) == (0, 30)
+    made = organiser.post(
+        f"/admin/sessions/{session_id}/groups",
+        data={**fields, "label": "CM1 école Jean-Macé", "seats": "24"},
+    )
+    assert made.status_code == 303
+    listing = organiser.get(f"/admin/sessions/{session_id}/groups").get_data(as_text=True)
+    with app.app_context():
+        held = db.session.scalar(select(GroupHold))
+        assert held.created_by == "organiser@mines-ales.fr"
+        code = held.code
+    assert group_holds.display_code(code) in listing
+    assert f"/sessions/{session_id}?code={code}" in listing
+    assert "24 non utilisées" in listing
+    assert seats(app, session_id) == (24, 6)
+    release = form_fields(listing, f"/admin/groups/{held.id}/release")
+    released = organiser.post(f"/admin/groups/{held.id}/release", data=release)
+    assert released.status_code == 303
+    assert seats(app, session_id) == (0, 30)
+    again = organiser.post(f"/admin/groups/{held.id}/release", data=release)
+    assert again.status_code == 303
+    assert "déjà été rendues" in organiser.get(again.headers["Location"]).get_data(as_text=True)
+    assert ledger_ok(app)

@@ -265,6 +265,14 @@ def _release(hold: GroupHold, session: EventSession, *, actor: str, now: datetim
     return True
 
 
+def get_hold(hold_id: int) -> GroupHold:
+    """A hold by id (organisers see ids), or ``HoldNotFound``."""
+    hold = db.session.get(GroupHold, hold_id)
+    if hold is None:
+        raise HoldNotFound()
+    return hold
+
+
 @writes
 def release_now(hold_id: int, *, actor: str, now: datetime | None = None) -> GroupHold:
     """An organiser gives the unused seats back before the release time."""
