@@ -232,10 +232,22 @@ def _check_address(session: EventSession, email: str) -> None:
         raise SeatsPerPersonExceeded(max_seats_per_person())
 
 
-def _release(hold: GroupHold, session: EventSession, *, actor: str, now: datetime) -> bool:
+def end_with_session(session: EventSession, *, actor: str, now: datetime) -> None:
+    """A session being cancelled (its lock held): its holds end and hold no seat."""
+    holds = db.session.scalars(
+        select(GroupHold).where(GroupHold.session_id == session.id, GroupHold.released_at.is_(None))
+    ).all()
+    for hold in holds:
+        _release(hold, session, actor=actor, now=now, pass_on=False)
+
+
+def _release(
+    hold: GroupHold, session: EventSession, *, actor: str, now: datetime, pass_on: bool = True
+) -> bool:
     """Give back what ``hold`` still holds; False when it was released already.
 
-    A conditional UPDATE: of two runs that reach the same hold (two hosts' cron, an
+    ``pass_on``: the freed seats go to the waiting list and the door (not when the
+    session itself is being cancelled). A conditional UPDATE: of two runs that reach the same hold (two hosts' cron, an
     organiser's click at the release time), the second finds it done and does nothing.
     """
     table = GroupHold.__table__
@@ -260,7 +272,7 @@ def _release(hold: GroupHold, session: EventSession, *, actor: str, now: datetim
         seats=unused,
         early=now < hold.release_at,
     )
-    if unused > 0:
+    if unused > 0 and pass_on:
         checkin.give_freed_seats(session, actor=actor, now=now)
     return True
 
