@@ -23,6 +23,7 @@ from app.timeutil import utcnow
 
 from .helpers import (
     a_booking_that_can_move,
+    a_session_with_a_group_hold,
     demo_party_on_several,
     demo_with_a_queue,
     form_fields,
@@ -111,6 +112,10 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
         "embed-kind": fetch(visitor, "/embed/?kind=film"),
         "embed-event": fetch(visitor, f"/embed/?event={data['event']}"),
     }
+    held, code = a_session_with_a_group_hold(app)
+    pages["session-with-held-seats"] = fetch(visitor, f"/sessions/{held}")
+    pages["session-group-form"] = fetch(visitor, f"/sessions/{held}?code={code}")
+    pages["session-group-code-refused"] = fetch(visitor, f"/sessions/{held}?code=WRONG", status=404)
     english = app.test_client()
     english.get("/language/en")
     pages["programme-english"] = fetch(english, "/")
@@ -148,6 +153,7 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
         "specimen-new": "/admin/specimens/new",
         "specimen-edit": f"/admin/specimens/{data['specimen']}/edit",
         "privacy-export": "/admin/privacy/export",
+        "session-groups": f"/admin/sessions/{held}/groups",
     }.items():
         pages[f"admin-{name}"] = fetch(organiser, path)
 
