@@ -302,3 +302,72 @@ def test_the_admin_page_creates_lists_and_releases_a_block(app, organiser, make_
     assert again.status_code == 303
     assert "déjà été rendues" in organiser.get(again.headers["Location"]).get_data(as_text=True)
     assert ledger_ok(app)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_the_group_pages_pass_axe_at_both_widths(app, live_server, page_factory):
+    """The public page with held seats, the group's form, a wrong code, the admin page."""
+    import os
+    from pathlib import Path
+
+    from .conftest import STAFF_PASSWORD
+    from .helpers import a_session_with_a_group_hold
+    from .test_accessibility import WIDTHS, axe_violations
+    from .test_series import sign_in_organiser
+
+    shots = Path(os.environ.get("SHOTS_DIR", "")) if os.environ.get("SHOTS_DIR") else None
+    session_id, code = a_session_with_a_group_hold(app)
+    problems: dict[str, list[str]] = {}
+    for width in ("phone", "desktop"):
+        page = page_factory(*WIDTHS[width])
+
+        def check(name: str, page=page, width=width) -> None:
+            found = axe_violations(page)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0:
+                found.append(f"{overflow} px wider than the screen")
+            if found:
+                problems[f"{name} ({width})"] = found
+            if shots:
+                page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
+
+        page.goto(f"{live_server}/sessions/{session_id}")
+        # 25 seats, 18 held for the class: the public sees 7; then (desktop) a club holds 4.
+        left = "7" if width == "phone" else "3"
+        badge = page.locator(f"#avail-{session_id}").first.inner_text()
+        assert re.search(rf"(?<!\d){left}(?!\d)", badge), badge
+        check("session-held-seats")
+        page.goto(f"{live_server}/sessions/{session_id}?code=NOT-A-CODE")
+        check("group-code-refused")
+        page.goto(f"{live_server}/sessions/{session_id}?code={code}")
+        check("group-form")
+        if width == "phone":
+            page.get_by_label("Nom et prénom").fill("Mme Lefèvre")
+            page.get_by_label("Adresse e-mail").fill("cm2@ecole-jean-mace.fr")
+            page.get_by_label("Nombre de places").fill("30")
+            page.get_by_role("button", name="Confirmer la réservation du groupe").click()
+            page.locator(".field__error").first.wait_for()
+            check("group-form-refused")
+            page.get_by_label("Nombre de places").fill("16")
+            page.get_by_label("Dont adultes accompagnateurs").fill("2")
+            page.get_by_role("button", name="Confirmer la réservation du groupe").click()
+            page.wait_for_url(re.compile(r"/b/"))
+            sign_in_organiser(app, page, live_server)
+        else:
+            page.goto(f"{live_server}/login")
+            page.get_by_label("Adresse e-mail").fill("orga@mines-ales.fr")
+            page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
+            page.get_by_role("button", name="Se connecter").click()
+            page.wait_for_url(f"{live_server}/admin/")
+        page.goto(f"{live_server}/admin/sessions/{session_id}/groups")
+        if width == "phone":
+            page.get_by_label("Groupe (classe, association…)").fill("Club géologie d’Alès")
+            page.get_by_label("Places réservées").fill("4")
+            page.get_by_role("button", name="Réserver ces places").click()
+            page.wait_for_url(re.compile(r"/groups$"))
+        check("admin-groups")
+    assert problems == {}
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(GroupHold)) == 2
+    assert ledger_ok(app)
