@@ -321,7 +321,9 @@ def register_cli(app: Flask) -> None:
         try:
             release_at = datetime.fromisoformat(until)
         except ValueError:
-            raise click.BadParameter("an ISO date and time, e.g. 2027-05-04T12:00", param_hint="--until") from None
+            raise click.BadParameter(
+                "an ISO date and time, e.g. 2027-05-04T12:00", param_hint="--until"
+            ) from None
         if release_at.tzinfo is None:
             release_at = release_at.replace(tzinfo=PARIS)
         try:

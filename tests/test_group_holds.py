@@ -67,9 +67,7 @@ def test_a_hold_is_refused_beyond_the_free_seats(app, make_session):
     session_id = make_session(capacity=5)
     hold(app, session_id, 3)
     with app.app_context(), pytest.raises(HoldTooLarge):
-        group_holds.hold_seats(
-            session_id, 3, "CM2", utcnow() + timedelta(hours=2), actor="test"
-        )
+        group_holds.hold_seats(session_id, 3, "CM2", utcnow() + timedelta(hours=2), actor="test")
     assert seats(app, session_id) == (3, 2)
 
 
@@ -174,9 +172,7 @@ def test_wrong_codes_are_refused_alike_and_reveal_nothing(app, client, make_sess
 @pytest.mark.app_config(RATELIMIT_ENABLED=True, RATELIMIT_GROUP_CODE="3/minute")
 def test_trying_codes_is_rate_limited(app, client, make_session):
     session_id = make_session(capacity=20)
-    statuses = [
-        client.get(f"/sessions/{session_id}?code=WRONG{n}").status_code for n in range(4)
-    ]
+    statuses = [client.get(f"/sessions/{session_id}?code=WRONG{n}").status_code for n in range(4)]
     assert statuses == [404, 404, 404, 429]
     assert client.get(f"/sessions/{session_id}").status_code == 200
 
@@ -224,8 +220,17 @@ def test_the_cli_prints_a_code_that_works(app, runner, client, make_session):
     session_id = make_session(capacity=30, starts_in=timedelta(days=3))
     until = (utcnow() + timedelta(days=1)).isoformat()
     result = runner.invoke(
-        args=["hold-seats", "--session", str(session_id), "--seats", "20", "--label", "CE2",
-              "--until", until]
+        args=[
+            "hold-seats",
+            "--session",
+            str(session_id),
+            "--seats",
+            "20",
+            "--label",
+            "CE2",
+            "--until",
+            until,
+        ]
     )
     assert result.exit_code == 0, result.output
     code = result.output.strip()
@@ -234,8 +239,17 @@ def test_the_cli_prints_a_code_that_works(app, runner, client, make_session):
     assert page.status_code == 200 and "CE2" in page.get_data(as_text=True)
     assert seats(app, session_id) == (20, 10)
     refused = runner.invoke(
-        args=["hold-seats", "--session", str(session_id), "--seats", "11", "--label", "CE1",
-              "--until", until]
+        args=[
+            "hold-seats",
+            "--session",
+            str(session_id),
+            "--seats",
+            "11",
+            "--label",
+            "CE1",
+            "--until",
+            until,
+        ]
     )
     assert refused.exit_code != 0
 

@@ -1148,7 +1148,11 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
 
             def call() -> int:
                 hold = group_holds.hold_seats(
-                    session_id, seats, self.unique("class"), release_at, actor=ORGANISER,
+                    session_id,
+                    seats,
+                    self.unique("class"),
+                    release_at,
+                    actor=ORGANISER,
                     now=self.now,
                 )
                 return hold.id
@@ -1179,8 +1183,12 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 booking = group_holds.book_with_code(
                     group_holds.GroupBookingRequest(
                         booking_service.BookingRequest(
-                            hold.session_id, who, f"{who}@example.fr", seats,
-                            nonce=uuid.uuid4().hex, source="group",
+                            hold.session_id,
+                            who,
+                            f"{who}@example.fr",
+                            seats,
+                            nonce=uuid.uuid4().hex,
+                            source="group",
                         ),
                         hold.code,
                         min(adults, seats),

@@ -76,9 +76,7 @@ def normalise_email(email: str) -> str:
 
 # A group's booking (made with a hold's code) counts as one seat: the teacher's own.
 _SEATS_HELD_BY_ADDRESS = select(
-    func.coalesce(
-        func.sum(case((Booking.group_hold_id.is_not(None), 1), else_=Booking.seats)), 0
-    )
+    func.coalesce(func.sum(case((Booking.group_hold_id.is_not(None), 1), else_=Booking.seats)), 0)
 ).where(
     Booking.session_id == bindparam("session_id"),
     Booking.email == bindparam("email"),

@@ -35,7 +35,9 @@ class GroupAdultsInvalid(DomainError):
     """The accompanying adults are among the party's seats."""
 
     code, status, field = "group_adults_invalid", 422, "adults"
-    text = N_("Le nombre d’adultes accompagnateurs doit être compris entre 0 et le nombre de places.")
+    text = N_(
+        "Le nombre d’adultes accompagnateurs doit être compris entre 0 et le nombre de places."
+    )
 
 
 class HoldSeatsInvalid(DomainError):
@@ -67,14 +69,18 @@ class HoldReleaseInvalid(DomainError):
     """The release time lies between now and the session's start."""
 
     code, status, field = "hold_release_invalid", 422, "release_at"
-    text = N_("La libération doit avoir lieu après maintenant et au plus tard au début de la séance.")
+    text = N_(
+        "La libération doit avoir lieu après maintenant et au plus tard au début de la séance."
+    )
 
 
 class HoldNotOpen(DomainError):
     """The session cannot take a hold: it is cancelled, started or over."""
 
     code, status = "hold_not_open", 409
-    text = N_("Cette séance est annulée ou a commencé : on ne peut plus y réserver de places pour un groupe.")
+    text = N_(
+        "Cette séance est annulée ou a commencé : on ne peut plus y réserver de places pour un groupe."
+    )
 
 
 class HoldNotFound(DomainError):
