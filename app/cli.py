@@ -70,14 +70,21 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("process-waitlist")
     def process_waitlist_command() -> None:
-        """Expire lapsed offers and pass their seats on (run it every few minutes)."""
+        """Release due group holds, expire lapsed offers, pass their seats on (every few minutes)."""
+        from .services.group_holds import release_due
         from .services.mail import send_due
         from .services.waitlist import expire_due
 
+        # Group holds first: the seats they give back go to the list's next offers.
+        released = release_due()
+        commit_now()
         expired = expire_due()
         commit_now()
         report = send_due()
-        click.echo(f"{expired} offer(s) expired; {report.sent} mail(s) sent.")
+        click.echo(
+            f"{released} group hold(s) released; {expired} offer(s) expired; "
+            f"{report.sent} mail(s) sent."
+        )
 
     @app.cli.command("send-mail")
     @click.option(
@@ -295,6 +302,36 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(error.message()) from None
         commit_now()
         click.echo(f"{len(result.created)} session(s) created, {result.skipped} skipped.")
+
+    @app.cli.command("hold-seats")
+    @click.option("--session", "session_id", type=int, required=True, help="The session's id.")
+    @click.option("--seats", type=int, required=True, help="How many seats to hold.")
+    @click.option("--label", required=True, help="The group: a class, an association.")
+    @click.option(
+        "--until", "until", required=True, help="Release time, ISO (Paris time if no offset)."
+    )
+    def hold_seats_command(session_id: int, seats: int, label: str, until: str) -> None:
+        """Hold seats of a session for a group until a time; print the group's code."""
+        from datetime import datetime
+
+        from .services import group_holds
+        from .services.errors import DomainError
+        from .timeutil import PARIS
+
+        try:
+            release_at = datetime.fromisoformat(until)
+        except ValueError:
+            raise click.BadParameter(
+                "an ISO date and time, e.g. 2027-05-04T12:00", param_hint="--until"
+            ) from None
+        if release_at.tzinfo is None:
+            release_at = release_at.replace(tzinfo=PARIS)
+        try:
+            hold = group_holds.hold_seats(session_id, seats, label, release_at, actor="cli")
+        except DomainError as error:
+            raise click.ClickException(error.message()) from None
+        commit_now()
+        click.echo(hold.code)
 
     @app.cli.command("new-edition")
     @click.option("--from", "from_year", required=True, help="The edition (year) to copy.")

@@ -170,6 +170,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
         # Booking and waiting-list form submissions.
         "RATELIMIT_BOOKING": os.environ.get("RATELIMIT_BOOKING", "10/minute;50/hour"),
+        # Every request that carries a group code (the link's ?code=, the form's group_code).
+        "RATELIMIT_GROUP_CODE": os.environ.get("RATELIMIT_GROUP_CODE", "10/minute;30/hour"),
         # Staff sign-in attempts (on top of the per-account throttle).
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10/minute;60/hour"),
         # Booking pages and what hangs off them (/b/<token>/…: calendar, cancel, offers).

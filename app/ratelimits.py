@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import limiter
@@ -32,6 +32,18 @@ def _setting(name: str) -> Callable[[], str]:
 # Booking a session and joining its waiting list (the same form, two buttons).
 booking_limit = limiter.shared_limit(
     _setting("RATELIMIT_BOOKING"), scope="booking", methods=["POST"]
+)
+
+
+def _carries_no_group_code() -> bool:
+    """A request without a group code (nearly all of them) costs nothing of that limit."""
+    return not (request.args.get("code") or request.form.get("group_code"))
+
+
+# Trying group codes, by link (GET) or by the booking form (POST): slow enough that the
+# codes' 128 bits are never worth guessing, and a teacher's few tries always get through.
+group_code_limit = limiter.shared_limit(
+    _setting("RATELIMIT_GROUP_CODE"), scope="group_code", exempt_when=_carries_no_group_code
 )
 # Staff sign-in attempts; the page itself (GET) is free.
 login_limit = limiter.shared_limit(_setting("RATELIMIT_LOGIN"), scope="login", methods=["POST"])

@@ -231,3 +231,37 @@ def a_day_to_cancel(app, exclude: int | None = None) -> dict[str, object]:
             "event": chosen.event_id,
             "token": booking.token,
         }
+
+
+def a_session_with_a_group_hold(app, seats: int = 18) -> tuple[int, str]:
+    """A session of its own event (nobody else's pages change) with seats held for a class.
+
+    Returns the session's id and the group's code.
+    """
+    import uuid
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.models import Event, EventKind, EventSession, Venue
+    from app.services import group_holds
+    from app.timeutil import utcnow
+
+    with app.app_context():
+        venue = Venue(name="Musée minéralogique", city="30100 Alès", step_free=True)
+        event = Event(
+            slug=f"groupes-{uuid.uuid4().hex[:8]}",
+            kind=EventKind.VISIT,
+            title="Visite des collections (scolaires)",
+            venue=venue,
+        )
+        starts_at = (utcnow() + timedelta(days=9)).replace(minute=0, second=0, microsecond=0)
+        session = EventSession(
+            event=event, starts_at=starts_at, ends_at=starts_at + timedelta(hours=1), capacity=25
+        )
+        db.session.add_all([venue, event, session])
+        db.session.commit()
+        hold = group_holds.hold_seats(
+            session.id, seats, "CM2 école Jean-Macé", starts_at - timedelta(days=2), actor="test"
+        )
+        db.session.commit()
+        return session.id, hold.code

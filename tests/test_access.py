@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import NamedTuple
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from app.extensions import db
 from app.models import Booking, EventSession, SpecimenCategory
 from app.services import booking as booking_service
-from app.services import checkin, gallery, images
+from app.services import checkin, gallery, group_holds, images
+from app.timeutil import utcnow
 
 from .helpers import form_fields
 
@@ -62,7 +64,12 @@ def sample_ids(app, make_session):
             image=gallery.NewImage(images.prepare(tiny_png()), "Cubes gris de galène"),
         )
         db.session.commit()
+        hold = group_holds.hold_seats(
+            session_id, 1, "CP", utcnow() + timedelta(days=1), actor="setup"
+        )
+        db.session.commit()
         return {
+            "hold_id": hold.id,
             "session_id": session_id,
             "event_id": event_id,
             "booking_id": booking.id,
@@ -193,6 +200,12 @@ ALLOWED_POST_OUTCOMES = {
     # Nobody answered the sample's question: it is deleted, not only retired.
     "admin.remove_question": Outcome(
         303, "/admin/events/{event_id}/questions", ("success", "Question supprimée.")
+    ),
+    "admin.hold_group_seats": Outcome(422, None, "Indiquez le nom du groupe."),
+    "admin.release_group_seats": Outcome(
+        303,
+        "/admin/sessions/{session_id}/groups",
+        ("success", "Les places non utilisées sont rendues au public."),
     ),
     "checkin.scan": Outcome(
         303, "/checkin/sessions/{session_id}", ("error", "Saisissez ou scannez un code de billet.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import re
 import threading
 import time
 from datetime import timedelta
@@ -90,6 +91,40 @@ def test_two_hosts_expire_each_lapsed_offer_once(app, host_database, make_sessio
     with app.app_context():
         from app.services.ledger import check_ledger
 
+        assert check_ledger() == []
+
+
+def test_two_hosts_release_each_due_group_hold_once(app, host_database, make_session):
+    from sqlalchemy import update
+
+    from app.models import GroupHold
+    from app.services import group_holds
+    from app.services.ledger import check_ledger
+
+    sessions = [make_session(capacity=4) for _ in range(3)]
+    with app.app_context():
+        for session_id in sessions:
+            group_holds.hold_seats(
+                session_id, 3, "CE1", utcnow() + timedelta(hours=1), actor="test"
+            )
+        db.session.commit()
+    for session_id in sessions:
+        book(app, session_id, f"public{session_id}")
+        book(app, session_id, f"waiting{session_id}", waiting=True)
+    with app.app_context():  # their time has come
+        db.session.execute(update(GroupHold).values(release_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+
+    outputs = run_twice_at_once(host_environment(host_database), "process-waitlist")
+
+    released = select(func.count()).where(AuditEntry.action == "group_hold.released")
+    assert count(app, released) == 3
+    each = [int(re.search(r"(\d+) group hold\(s\) released", o).group(1)) for o in outputs]
+    assert sum(each) == 3, outputs
+    # Each session's freed seats went to its waiting party, once.
+    offered = select(func.count(Booking.id)).where(Booking.status == BookingStatus.OFFERED)
+    assert count(app, offered) == 3
+    with app.app_context():
         assert check_ledger() == []
 
 

@@ -24,6 +24,7 @@ from app.timeutil import utcnow
 from .helpers import (
     a_booking_that_can_move,
     a_day_to_cancel,
+    a_session_with_a_group_hold,
     demo_party_on_several,
     demo_with_a_queue,
     form_fields,
@@ -159,6 +160,10 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
     refused = visitor.post(f"/sessions/{data['open']}", data=unanswered)
     assert refused.status_code == 422
     pages["session-questions-refused"] = refused.get_data(as_text=True)
+    held, code = a_session_with_a_group_hold(app)
+    pages["session-with-held-seats"] = fetch(visitor, f"/sessions/{held}")
+    pages["session-group-form"] = fetch(visitor, f"/sessions/{held}?code={code}")
+    pages["session-group-code-refused"] = fetch(visitor, f"/sessions/{held}?code=WRONG", status=404)
     english = app.test_client()
     english.get("/language/en")
     pages["programme-english"] = fetch(english, "/")
@@ -198,6 +203,7 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
         "privacy-export": "/admin/privacy/export",
         "event-questions": f"/admin/events/{asking}/questions",
         "question-edit": f"/admin/events/{asking}/questions/{question}",
+        "session-groups": f"/admin/sessions/{held}/groups",
     }.items():
         pages[f"admin-{name}"] = fetch(organiser, path)
 

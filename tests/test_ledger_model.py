@@ -10,7 +10,8 @@ self-erasure, a whole session cancelled, a bad day (a day's sessions cancelled a
 one mail per address) and the mail's move of a cancelled booking into a session with
 room, a party waiting on several sessions at once
 (``also``), a confirmed booking waiting to move or for extra seats (``join_for_change``) and
-the offers those get, and the door: check-in
+the offers those get, seats held for a group (a hold, bookings with its code, a wrong code,
+the release at its time or early), and the door: check-in
 of a whole party or of some of its seats, undo, walk-ins, no-show release, the standby
 queue (people without a booking, and waiting-list parties joining it once booking has
 closed), and a tablet's retry of its last tap.
@@ -20,8 +21,9 @@ the commit the request hook does, or the rollback of a refusal). Time is a simul
 clock passed as ``now=``; moving it on runs ``waitlist.expire_due`` as the
 ``process-waitlist`` command does. After every step, straight from the database:
 
-* ``seats_taken`` is the confirmed seats plus the seats held by offers, within
-  ``0..capacity``; ``seats_waiting`` is the seats of waiting parties; ``check_ledger()``
+* ``seats_taken`` is the confirmed seats plus the seats held by offers plus the seats
+  group holds still keep, within ``0..capacity``; a hold's used seats stay within its
+  seats, and once its release time has passed (or its session is cancelled) it keeps none; ``seats_waiting`` is the seats of waiting parties; ``check_ledger()``
   finds no difference; a cancelled session holds no seat and no active booking;
 * people inside (standing check-ins) fit the capacity and the seats held; a booking's
   ``checked_in_seats`` is the sum of its standing check-ins, at most its seats, and the
@@ -98,6 +100,7 @@ from app.models import (
     Event,
     EventKind,
     EventSession,
+    GroupHold,
     OutboxMessage,
     StandbyEntry,
     StandbyStatus,
@@ -106,6 +109,7 @@ from app.models import (
 from app.services import (
     bad_day,
     checkin,
+    group_holds,
     organiser,
     plan_changes,
     privacy,
@@ -218,6 +222,22 @@ class StandbyRow:
 
 
 @dataclass(frozen=True)
+class HoldRow:
+    id: int
+    session_id: int
+    seats: int
+    seats_used: int
+    code: str
+    release_at: datetime
+    released: bool
+
+    @property
+    def unused(self) -> int:
+        """Seats the hold still keeps out of sale."""
+        return 0 if self.released else self.seats - self.seats_used
+
+
+@dataclass(frozen=True)
 class AuditRow:
     id: int
     action: str
@@ -235,6 +255,7 @@ class World:
     standby: dict[int, StandbyRow]
     audit_count: int
     last_audit_id: int
+    holds: dict[int, HoldRow] = field(default_factory=dict)
 
     def inside(self, session_id: int) -> int:
         """Seats of the standing check-ins made at this session's door."""
@@ -333,11 +354,23 @@ def read_world(close_minutes: int) -> World:
         )
         for e in db.session.scalars(select(StandbyEntry))
     }
+    holds = {
+        h.id: HoldRow(
+            h.id,
+            h.session_id,
+            h.seats,
+            h.seats_used,
+            h.code,
+            h.release_at,
+            h.released_at is not None,
+        )
+        for h in db.session.scalars(select(GroupHold))
+    }
     count, last = db.session.execute(
         select(func.count(AuditEntry.id), func.coalesce(func.max(AuditEntry.id), 0))
     ).one()
     db.session.rollback()  # end the read transaction: the next step starts afresh
-    return World(sessions, bookings, check_ins, standby, int(count), int(last))
+    return World(sessions, bookings, check_ins, standby, int(count), int(last), holds)
 
 
 def new_audit_entries(after_id: int) -> list[AuditRow]:
@@ -420,6 +453,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             self.model: dict[int, Expected] = {}
             self.standby: dict[int, StandbyStatus] = {}
             self.last_tap: Tap | None = None
+            self.used: dict[int, int] = {}  # seats booked with each hold's code
             self.counter = 0
             self.cached: World | None = None
             self.generation = 0  # how many times the database was read anew
@@ -514,7 +548,14 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 if (before.sessions[s.id].capacity, before.sessions[s.id].cancelled)
                 != (s.capacity, s.cancelled)
             }
-            if not (changed_bookings or changed_check_ins or changed_standby or changed_sessions):
+            changed_holds = {h.id for h in after.holds.values() if before.holds.get(h.id) != h}
+            if not (
+                changed_bookings
+                or changed_check_ins
+                or changed_standby
+                or changed_sessions
+                or changed_holds
+            ):
                 return
             assert after.audit_count > before.audit_count, (
                 f"{label} changed seats or people unaudited"
@@ -550,6 +591,12 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 assert any(e.session_id == session_id for e in entries), (
                     f"{label} changed session {session_id} without an audit entry: {entries}"
                 )
+            for hold_id in changed_holds:
+                row = after.holds[hold_id]
+                assert any(
+                    e.session_id == row.session_id and e.action.startswith("group_hold.")
+                    for e in entries
+                ), f"{label} changed group hold {row} without an audit entry: {entries}"
 
         def session_at(self, index: int) -> int:
             return self.session_ids[index % len(self.session_ids)]
@@ -1210,6 +1257,147 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             ), f"moved {old} into {target}: ahead of its list or beyond its room"
             expected.status, expected.session_id = BookingStatus.CONFIRMED, target_id
 
+        # ------------------------------------------------------------- group holds
+
+        def hold_at(self, index: int) -> HoldRow | None:
+            holds = sorted(self.world().holds.values(), key=lambda h: h.id)
+            return holds[index % len(holds)] if holds else None
+
+        @rule(where=pick, seats=st.integers(1, 8), hours=st.sampled_from([1, 6, 20, 200]))
+        def hold_seats(self, where: int, seats: int, hours: int) -> None:
+            """An organiser holds seats for a class until a time (at the latest the start)."""
+            session_id = self.session_at(where)
+            release_at = min(self.now + timedelta(hours=hours), self.starts[session_id])
+
+            def call() -> int:
+                hold = group_holds.hold_seats(
+                    session_id,
+                    seats,
+                    self.unique("class"),
+                    release_at,
+                    actor=ORGANISER,
+                    now=self.now,
+                )
+                return hold.id
+
+            step = self.run(f"hold_seats({session_id}, {seats})", call)
+            before = step.before.sessions[session_id]
+            after = step.after.sessions[session_id]
+            free = before.capacity - before.seats_taken
+            if step.refused == "HoldTooLarge":
+                assert seats > free, f"a hold of {seats} refused with {free} free: {before}"
+                return
+            if step.refused:
+                assert step.refused in ("HoldNotOpen", "HoldReleaseInvalid"), step.refused
+                return
+            assert seats <= free, f"a hold of {seats} made with {free} free: never oversold"
+            assert after.seats_taken == before.seats_taken + seats
+            self.used[step.value] = 0
+
+        @precondition(lambda self: self.used)
+        @rule(index=pick, seats=st.integers(1, 10), adults=st.integers(0, 2))
+        def book_with_code(self, index: int, seats: int, adults: int) -> None:
+            """A teacher books with the group's code: up to the seats still held."""
+            hold = self.hold_at(index)
+            assert hold is not None
+            who = self.unique("teacher")
+
+            def call() -> tuple[int, str]:
+                booking = group_holds.book_with_code(
+                    group_holds.GroupBookingRequest(
+                        booking_service.BookingRequest(
+                            hold.session_id,
+                            who,
+                            f"{who}@example.fr",
+                            seats,
+                            nonce=uuid.uuid4().hex,
+                            source="group",
+                        ),
+                        hold.code,
+                        min(adults, seats),
+                    ),
+                    now=self.now,
+                )
+                return booking.id, booking.token
+
+            step = self.run(f"book_with_code({hold.id}, {seats})", call)
+            session = step.before.sessions[hold.session_id]
+            usable = (
+                not hold.released
+                and hold.release_at > self.now
+                and not session.cancelled
+                and self.now < session.starts_at
+            )
+            if step.refused:
+                if step.refused == "GroupSeatsExceeded":
+                    assert usable and seats > hold.unused, f"{seats} refused on {hold}"
+                else:
+                    assert not usable or hold.unused == 0, f"{step.refused} on {hold}"
+                return
+            assert usable and seats <= hold.unused, f"{seats} booked on {hold}"
+            assert step.after.sessions[hold.session_id].seats_taken == session.seats_taken, (
+                "seats booked with a code must come from the hold, not from the session"
+            )
+            booking_id, token = step.value
+            self.used[hold.id] += seats
+            self.expect_new(
+                booking_id, token, hold.session_id, seats, BookingStatus.CONFIRMED, "group"
+            )
+
+        @rule(where=pick, seats=st.integers(1, 3))
+        def book_with_a_wrong_code(self, where: int, seats: int) -> None:
+            """A made-up code, or another session's, books nothing."""
+            session_id = self.session_at(where)
+            others = [h.code for h in self.world().holds.values() if h.session_id != session_id]
+            code = others[0] if others else group_holds.new_code()
+            request = booking_service.BookingRequest(
+                session_id, "X", "x@example.fr", seats, source="group"
+            )
+            step = self.run(
+                "book_with_a_wrong_code",
+                lambda: group_holds.book_with_code(
+                    group_holds.GroupBookingRequest(request, code), now=self.now
+                ),
+            )
+            assert step.refused == "GroupCodeInvalid", step.refused
+
+        @precondition(lambda self: self.used)
+        @rule(index=pick)
+        def release_hold_now(self, index: int) -> None:
+            """An organiser gives a hold's unused seats back early."""
+            hold = self.hold_at(index)
+            assert hold is not None
+            step = self.run(
+                f"release_now({hold.id})",
+                lambda: group_holds.release_now(hold.id, actor=ORGANISER, now=self.now).id,
+            )
+            if step.refused:
+                assert step.refused == "HoldAlreadyReleased" and hold.released, step.refused
+                return
+            assert not hold.released
+            assert step.after.holds[hold.id].released
+            self.check_given_back(step, hold)
+
+        def check_given_back(self, step: Step, hold: HoldRow) -> None:
+            """A release frees the hold's unused seats; what they went to holds them now."""
+            before, after = step.before, step.after
+            taken_again = sum(
+                b.seats
+                for b in after.bookings.values()
+                if b.session_id == hold.session_id
+                and b.status in SEAT_HOLDING_STATUSES
+                and (
+                    b.id not in before.bookings
+                    or before.bookings[b.id].status not in SEAT_HOLDING_STATUSES
+                )
+            )
+            assert (
+                after.sessions[hold.session_id].seats_taken
+                == before.sessions[hold.session_id].seats_taken - hold.unused + taken_again
+            ), f"release of {hold}: {before.sessions[hold.session_id]} -> " + str(
+                after.sessions[hold.session_id]
+            )
+
         # ------------------------------------------------------------------- the door
 
         def door_tap(self, label: str, call: Callable[[], Any], **extra: Any) -> Step:
@@ -1387,7 +1575,14 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             row = step.before.bookings[booking_id]
             closed = self.now >= session.closes_at
             already = any(e.booking_id == booking_id for e in step.before.standby_queue(session_id))
-            may_join = row.status is BookingStatus.WAITING and closed and not session.cancelled
+            # A change row (another booking's wish) is no party of its own at the door: its
+            # lead's ticket is the one the party holds (services/checkin/waiting.py).
+            may_join = (
+                row.status is BookingStatus.WAITING
+                and row.changes is None
+                and closed
+                and not session.cancelled
+            )
             if step.refused:
                 assert not may_join or already, (
                     f"a waiting party at its door after the close was refused: {step.refused}"
@@ -1458,7 +1653,15 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
         # ------------------------------------------------------------------ the clock
 
         def process_waitlist(self) -> None:
-            """``flask process-waitlist``: lapsed offers expire, their seats go on."""
+            """``flask process-waitlist``: due group holds release, lapsed offers expire."""
+            due = {
+                h.id
+                for h in self.world().holds.values()
+                if not h.released and h.release_at <= self.now
+            }
+            step = self.run("release_due", lambda: group_holds.release_due(now=self.now))
+            assert not step.refused
+            assert step.value == len(due), f"{step.value} holds released, {len(due)} due"
             lapsed = {
                 b.id
                 for b in self.world().bookings.values()
@@ -1509,6 +1712,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             self.offers_end_by_the_close()
             self.freed_seats_go_to_the_door()
             self.parties_hold_one_place()
+            self.holds_add_up()
             self.model_agrees()
 
         def ledger_adds_up(self) -> None:
@@ -1518,14 +1722,15 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                     b.seats
                     for b in world.bookings.values()
                     if b.session_id == s.id and b.status in SEAT_HOLDING_STATUSES
-                )
+                ) + sum(h.unused for h in world.holds.values() if h.session_id == s.id)
                 waiting = sum(
                     b.seats
                     for b in world.bookings.values()
                     if b.session_id == s.id and b.status is BookingStatus.WAITING
                 )
                 assert s.seats_taken == held, (
-                    f"session {s.id}: seats_taken {s.seats_taken}, confirmed and offered {held}"
+                    f"session {s.id}: seats_taken {s.seats_taken}, confirmed, offered and held "
+                    f"for groups {held}"
                 )
                 assert 0 <= s.seats_taken <= s.capacity, f"session {s.id} oversold: {s}"
                 assert s.seats_waiting == waiting, (
@@ -1534,6 +1739,17 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             with app.app_context():
                 differences = check_ledger()
             assert differences == [], f"check_ledger: {differences}"
+
+        def holds_add_up(self) -> None:
+            """A hold's used seats are what its code booked; past its time it keeps none."""
+            world = self.world()
+            for h in world.holds.values():
+                assert 0 <= h.seats_used <= h.seats, f"hold {h}"
+                assert h.seats_used == self.used.get(h.id), (
+                    f"hold {h}: {self.used.get(h.id)} seats booked with its code"
+                )
+                if h.release_at <= self.now or world.sessions[h.session_id].cancelled:
+                    assert h.released, f"hold {h} still keeps seats past its time ({self.now})"
 
         def cancelled_sessions_hold_nothing(self) -> None:
             world = self.world()
@@ -1915,6 +2131,49 @@ KNOWN_SEQUENCES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         _join(1, 1),
         ("door_opens", {"where": 1, "offset": -8}),
         ("release_no_shows", {"where": 1}),
+    ],
+    # A change row picked at the door is refused (its lead holds the ticket): the model
+    # once expected it to join the door's queue.
+    "a-change-row-at-the-door-is-no-party-of-its-own": [
+        ("programme", {"capacities": [1, 5, 7], "late_close": True, "sessions": 3, "auto": False}),
+        ("walk_in", {"seats": 1, "where": 0}),
+        ("join_standby_from_waitlist", {"any_status": False, "index": 11}),
+        ("wait_for_a_change", {"extra": 1, "grow": True, "index": 21, "to": 29}),
+        ("resize", {"any_status": False, "index": 20, "seats": 2}),
+        ("join_standby_from_waitlist", {"any_status": False, "index": 0}),
+        ("wait_for_a_change", {"extra": 2, "grow": False, "index": 24, "to": 15}),
+        ("walk_in", {"seats": 1, "where": 0}),
+        ("check_in", {"any_status": False, "index": 18, "seats": None}),
+        ("resize", {"any_status": False, "index": 0, "seats": 2}),
+        ("join_several", {"others": 2, "seats": 1, "where": 18}),
+        ("check_in", {"any_status": False, "index": 0, "seats": None}),
+        ("join_standby_from_waitlist", {"any_status": False, "index": 25}),
+    ],
+    # A group's hold takes its seats; at its time the rest go to the waiting list.
+    "a-hold-released-at-its-time-offers-to-the-waiting-list": [
+        _programme(4),
+        _book(0, 2),
+        ("hold_seats", {"where": 0, "seats": 2, "hours": 1}),
+        _join(0, 2),
+        ("book_with_code", {"index": 0, "seats": 3, "adults": 0}),
+        ("book_with_a_wrong_code", {"where": 1, "seats": 1}),
+        ("time_passes", {"hours": 1}),
+    ],
+    "a-hold-booked-then-released-early-and-its-booking-cancelled": [
+        _programme(6),
+        ("hold_seats", {"where": 0, "seats": 5, "hours": 20}),
+        ("hold_seats", {"where": 0, "seats": 2, "hours": 20}),
+        ("book_with_code", {"index": 0, "seats": 4, "adults": 1}),
+        _join(0, 2),
+        ("release_hold_now", {"index": 0}),
+        ("release_hold_now", {"index": 0}),
+        _cancel(0),
+    ],
+    "a-cancelled-session-ends-its-holds": [
+        _programme(4, 4),
+        ("hold_seats", {"where": 0, "seats": 3, "hours": 200}),
+        ("cancel_session", {"where": 0}),
+        ("book_with_code", {"index": 0, "seats": 1, "adults": 0}),
     ],
     # Seats added by a capacity raised once booking has closed go to the door's queue.
     "capacity-raised-after-the-close-reaches-the-door-queue": [

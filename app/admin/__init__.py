@@ -7,6 +7,7 @@ Every module registers its URL rules on the one blueprint ``bp``, so endpoint na
 * bookings.py: one booking or waiting party (by phone, cancel, move, offer, priority);
 * events.py: the events and their form;
 * bad_day.py: every session of a day or of an event cancelled at once, after a preview;
+* groups.py: a session's seats held for groups, their codes, releasing them;
 * series.py: sessions from a rule, and when booking opens for an event;
 * editions.py: the editions, a new one copied from an earlier one, opening its booking;
 * mails.py: the mails' words (week and event), practical details, reminders;
@@ -32,6 +33,7 @@ from . import (  # noqa: E402,F401
     collection,
     editions,
     events,
+    groups,
     mails,
     messages,
     people,

@@ -28,7 +28,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import SeatsField, email_field
+from ..forms import SeatsField, email_field, strip_text
 from ..i18n import lazy_gettext as _l
 from ..services.gallery import is_valid_inventory_number, normalise_inventory_number
 
@@ -353,4 +353,29 @@ class CancelDayForm(FlaskForm):
     expected = StringField()
     note = TextAreaField(
         _l("Message aux personnes prévenues (facultatif)"), validators=[Length(max=2000)]
+    )
+
+
+class HoldForm(FlaskForm):
+    """Hold seats of a session for a group (times are Paris time)."""
+
+    label = StringField(
+        _l("Groupe (classe, association…)"),
+        validators=[
+            DataRequired(_l("Indiquez le nom du groupe.")),
+            Length(max=120, message=_l("120 caractères au plus.")),
+        ],
+        filters=[strip_text],
+    )
+    seats = IntegerField(
+        _l("Places réservées"),
+        validators=[
+            InputRequired(_l("Indiquez le nombre de places.")),
+            NumberRange(min=1, max=5000, message=_l("Entre 1 et 5 000 places.")),
+        ],
+    )
+    release_at = DateTimeLocalField(
+        _l("Rendues au public le"),
+        format=DATETIME_FORMAT,
+        validators=[InputRequired(_l("Indiquez une date et une heure."))],
     )

@@ -3,6 +3,7 @@
 from .audit import AuditEntry
 from .booking import SEAT_HOLDING_STATUSES, Booking, BookingStatus
 from .checkin import CheckIn, DoorAction, StandbyEntry, StandbyStatus
+from .group_hold import GroupHold
 from .live import SEATS_COUNTER, ChangeCounter
 from .mail_text import MailText, ReminderRule, SentReminder
 from .outbox import OutboxMessage, OutboxStatus
@@ -25,6 +26,7 @@ __all__ = [
     "Event",
     "EventKind",
     "EventSession",
+    "GroupHold",
     "LoginThrottle",
     "MailText",
     "OutboxMessage",

@@ -63,6 +63,12 @@ class Booking(Model):
     changes_booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("booking.id"), default=None, index=True
     )
+    # A group's booking made with the code of a hold (models/group_hold.py): the booker is
+    # the teacher or leader, ``adults`` the accompanying adults counted in ``seats``.
+    group_hold_id: Mapped[int | None] = mapped_column(
+        ForeignKey("group_hold.id"), default=None, index=True
+    )
+    adults: Mapped[int] = mapped_column(default=0)
     # Waiting list: order is (priority desc, created_at, id); see services/waitlist.py.
     priority: Mapped[int] = mapped_column(default=0)
     priority_reason: Mapped[str] = mapped_column(String(300), default="")

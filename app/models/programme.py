@@ -87,7 +87,7 @@ class EventSession(Model):
     """A dated, bookable occurrence of an event with a limited number of seats.
 
     ``seats_taken`` is the seat ledger: confirmed seats plus seats held by open
-    waiting-list offers. It only ever changes through ``services.ledger`` in the same
+    waiting-list offers plus the unused seats of unreleased group holds. It only ever changes through ``services.ledger`` in the same
     transaction as the booking rows it accounts for; the CHECK constraint is the last
     line of defence against an oversell.
     """

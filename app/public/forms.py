@@ -24,7 +24,15 @@ class SeatsInRange:
     """Check the party size against ``BOOKING_MAX_SEATS`` at validation time."""
 
     def __call__(self, form: FlaskForm, field: IntegerField) -> None:
-        """Refuse zero, negative and too many seats with one clear message."""
+        """Refuse zero, negative and too many seats with one clear message.
+
+        A group's booking (a ``group_code`` sent) is bounded by its hold, not by the
+        per-booking maximum: the service checks it against the seats still held.
+        """
+        if "group_code" in form and form.group_code.data:
+            if field.data is None or field.data < 1:
+                raise ValidationError(_l("Indiquez le nombre de places."))
+            return
         maximum = int(current_app.config["BOOKING_MAX_SEATS"])
         if field.data is None or not 1 <= field.data <= maximum:
             raise ValidationError(_l("Choisissez entre 1 et %(max)d places.", max=maximum))
@@ -69,6 +77,12 @@ class SessionIdsField(Field):
         return ""
 
 
+class AdultsField(ReadableIntegerField):
+    """How many of a group's seats are for accompanying adults."""
+
+    parse_error = _l("Indiquez un nombre d’adultes (un nombre entier).")
+
+
 class BookingForm(FlaskForm):
     """Book seats for a party: who, how to reach them, how many seats."""
 
@@ -108,6 +122,18 @@ class BookingForm(FlaskForm):
     action = HiddenField(default="book")
     # Joining a waiting list: the event's other sessions to wait on as well.
     also = SessionIdsField(default=list)
+
+    # A group's code (from the organisers' link or typed), and its accompanying adults.
+    group_code = StringField(
+        _l("Code de groupe (facultatif)"),
+        validators=[
+            Optional(),
+            Length(max=80, message=_l("Ce code est trop long.")),
+            NoControlCharacters(),
+        ],
+        filters=[strip_text],
+    )
+    adults = AdultsField(_l("Dont adultes accompagnateurs"), default=0, validators=[Optional()])
 
     def validate_nonce(self, field: HiddenField) -> None:
         """Drop an implausible nonce rather than store it."""

@@ -15,12 +15,20 @@ from ..htmx import is_htmx_request
 from ..i18n import current_language, full_date, gettext
 from ..live import LiveVersion, live_etag, live_version
 from ..models import Booking, BookingStatus, EventSession
-from ..ratelimits import booking_limit
+from ..ratelimits import booking_limit, group_code_limit
 from ..services import booking as booking_service
-from ..services import gallery, plan_options, questions, seat_reads, tickets, waiting_party
+from ..services import (
+    gallery,
+    group_holds,
+    plan_options,
+    questions,
+    seat_reads,
+    tickets,
+    waiting_party,
+)
 from ..services.booking_options import booking_options
 from ..services.errors import DomainError
-from . import bp
+from . import bp, group_booking
 from .booking_pages import private_page
 from .forms import BookingForm
 
@@ -56,8 +64,13 @@ def typed_answers() -> dict[int, str]:
 
 @bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
 @booking_limit
+@group_code_limit
 def session_detail(session_id: int) -> Response | str | tuple[str, int]:
-    """A session's details and its booking form; POST books seats for a party."""
+    """A session's details and its booking form; POST books seats for a party.
+
+    A group code (the link's ``?code=``, or the form's ``group_code``) turns the form into
+    the group's: see group_booking.py.
+    """
     version = live_version(f"session-{session_id}")  # before the session's row: see live.py
     session = seat_reads.page_session(session_id)
     form = BookingForm()
@@ -65,11 +78,18 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     status = 200
     asked = asked_questions(session, version)
     answer_errors: dict[int, str] = {}
+    group = None
+    if request.method == "GET" and request.args.get("code"):
+        group, status, form_error = group_booking.from_link(form, session, request.args["code"])
     if request.method == "POST":
         if form.validate_on_submit():
             joining = request.form.get("action") == "waitlist"
             try:
-                if joining:
+                if form.group_code.data:
+                    booking = group_holds.book_with_code(
+                        group_booking.group_request(form, session, typed_answers())
+                    )
+                elif joining:
                     booking = booking_service.join_waitlist(_booking_request(form, session))
                 else:
                     booking = booking_service.book(_booking_request(form, session))
@@ -86,6 +106,8 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
             _kept, problems = questions.answer_problems(asked, typed_answers())
             answer_errors = questions.AnswersRefused(problems).messages()
             status = 422
+        if form.group_code.data:
+            group = group_booking.hold_shown(session, form.group_code.data)
     context = {
         "session": session,
         "options": booking_options(session, form.seats.data if form.seats.errors else None),
@@ -97,9 +119,10 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
         "questions": asked,
         "answers": typed_answers() if request.method == "POST" else {},
         "answer_errors": answer_errors,
+        "group": group,
     }
     if is_htmx_request():  # only the booking panel goes back
-        return render_template("public/_booking_panel.html", **context), status
+        return render_template(group_booking.panel_template(group), **context), status
     context["parts"] = session_parts(session, version)
     return render_template("public/session.html", **context), status
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import writes, writing
@@ -74,11 +74,20 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-_SEATS_HELD_BY_ADDRESS = select(func.coalesce(func.sum(Booking.seats), 0)).where(
+# A group's booking (made with a hold's code) counts as one seat: the teacher's own.
+_SEATS_HELD_BY_ADDRESS = select(
+    func.coalesce(func.sum(case((Booking.group_hold_id.is_not(None), 1), else_=Booking.seats)), 0)
+).where(
     Booking.session_id == bindparam("session_id"),
     Booking.email == bindparam("email"),
     Booking.status.in_(COUNTED_PER_PERSON),
 )
+
+
+def seats_counted_for_address(session_id: int, email: str) -> int:
+    """The seats an address holds or waits for on a session, as the cap per person counts."""
+    held = db.session.scalar(_SEATS_HELD_BY_ADDRESS, {"session_id": session_id, "email": email})
+    return int(held or 0)
 
 
 def _new_booking(
@@ -135,12 +144,9 @@ def _check_seats_per_person(
     """
     if request.by_organiser:
         return
-    held = db.session.scalar(
-        _SEATS_HELD_BY_ADDRESS,
-        {"session_id": session.id, "email": normalise_email(request.email)},
-    )
+    held = seats_counted_for_address(session.id, normalise_email(request.email))
     asked = 0 if already_written else request.seats
-    if int(held or 0) + asked > max_seats_per_person():
+    if held + asked > max_seats_per_person():
         raise SeatsPerPersonExceeded(max_seats_per_person())
 
 

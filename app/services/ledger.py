@@ -29,6 +29,7 @@ from ..models import (
     CheckIn,
     Event,
     EventSession,
+    GroupHold,
     Specimen,
     SpecimenImage,
     StandbyEntry,
@@ -267,6 +268,16 @@ def _seats_of(statuses: tuple[BookingStatus, ...]) -> ScalarSelect[int]:
     )
 
 
+def _seats_held_for_groups() -> ScalarSelect[int]:
+    """The seats the session's unreleased group holds still keep, as a correlated subquery."""
+    return (
+        select(func.coalesce(func.sum(GroupHold.seats - GroupHold.seats_used), 0))
+        .where(GroupHold.session_id == EventSession.id, GroupHold.released_at.is_(None))
+        .correlate(EventSession)
+        .scalar_subquery()
+    )
+
+
 # Counters and what the bookings add up to, in ONE statement: one snapshot of the database.
 # Read in separate statements, a booking committing in between (its row and its seats)
 # shows up in one read and not in the other, and looks like a damaged counter.
@@ -274,7 +285,7 @@ _COUNTERS_AND_TOTALS = select(
     EventSession.id,
     EventSession.seats_taken,
     EventSession.seats_waiting,
-    _seats_of(SEAT_HOLDING_STATUSES).label("held"),
+    (_seats_of(SEAT_HOLDING_STATUSES) + _seats_held_for_groups()).label("held"),
     _seats_of((BookingStatus.WAITING,)).label("waiting"),
 )
 
@@ -291,7 +302,7 @@ def _differences(rows: Iterable[Row[Any]]) -> list[LedgerDifference]:
 
 
 def check_ledger() -> list[LedgerDifference]:
-    """Recompute both counters of every session from its bookings; list the differences.
+    """Recompute both counters of every session from its bookings and group holds; list the differences.
 
     Only reads, in one statement, so it never reports a booking that was committing.
     """

@@ -16,7 +16,16 @@ from ..extensions import db
 from ..models import Booking, BookingStatus, Event, EventKind, EventSession, Venue
 from ..models.programme import this_year
 from ..timeutil import utcnow
-from . import checkin, ledger, mail, party_endings, plan_changes, waiting_party, waitlist
+from . import (
+    checkin,
+    group_holds,
+    ledger,
+    mail,
+    party_endings,
+    plan_changes,
+    waiting_party,
+    waitlist,
+)
 from .audit import audit
 from .booking_errors import (  # noqa: F401 (NotMovable, NotSameEvent: the move's, named here too)
     BookingNotFound,
@@ -134,6 +143,8 @@ def end_session(
             mail.enqueue("session_cancelled", booking, session_id=session_id)
         db.session.flush()
         party_endings.after_ending(booking, previous, actor=actor, now=now, session_gone=True)
+    # Seats held for groups end with the session (nobody may book them any more).
+    group_holds.end_with_session(session, actor=actor, now=now)
     audit("session.cancelled", actor, session_id=session_id, bookings=len(affected))
     return ended
 

@@ -1,7 +1,7 @@
 """booking questions: an event's own questions on the booking forms, and the answers
 
 Revision ID: 0019_booking_questions
-Revises: 0017_mail_texts
+Revises: 0018_group_holds
 Created: 2026-12-01 14:05:00.000000
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import app.models.types
 
 revision = '0019_booking_questions'
-down_revision = '0017_mail_texts'
+down_revision = '0018_group_holds'
 branch_labels = None
 depends_on = None
 
