@@ -25,7 +25,9 @@ from .booking_pages import private_page
 from .forms import BookingForm
 
 
-def _booking_request(form: BookingForm, session: EventSession) -> booking_service.BookingRequest:
+def _booking_request(
+    form: BookingForm, session: EventSession, nonce_lookup: booking_service.NonceLookup | None
+) -> booking_service.BookingRequest:
     """Turn a validated form into the service's plain request."""
     return booking_service.BookingRequest(
         session_id=session.id,
@@ -36,6 +38,7 @@ def _booking_request(form: BookingForm, session: EventSession) -> booking_servic
         accessibility_needs=form.accessibility_needs.data or "",
         locale=current_language(),
         nonce=form.nonce.data or None,
+        nonce_lookup=nonce_lookup,
         also=tuple(form.also.data or ()),
     )
 
@@ -45,7 +48,8 @@ def _booking_request(form: BookingForm, session: EventSession) -> booking_servic
 def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     """A session's details and its booking form; POST books seats for a party."""
     version = live_version(f"session-{session_id}")  # before the session's row: see live.py
-    session = seat_reads.page_session(session_id)
+    # A POST's nonce comes with the session, in one query; a GET has none.
+    session, nonce_lookup = seat_reads.page_session(session_id, request.form.get("nonce"))
     form = BookingForm()
     form_error = None
     status = 200
@@ -54,9 +58,11 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
             joining = request.form.get("action") == "waitlist"
             try:
                 if joining:
-                    booking = booking_service.join_waitlist(_booking_request(form, session))
+                    booking = booking_service.join_waitlist(
+                        _booking_request(form, session, nonce_lookup)
+                    )
                 else:
-                    booking = booking_service.book(_booking_request(form, session))
+                    booking = booking_service.book(_booking_request(form, session, nonce_lookup))
             except DomainError as error:
                 form_error = show_refusal(form, error)
                 status = error.status
