@@ -191,7 +191,7 @@ def register_cli(app: Flask) -> None:
         click.echo(
             f"Sessions ended {days} or more days ago, anonymised: bookings {report.bookings}, "
             f"standby entries {report.standby_entries}, mails {report.outbox_messages}, "
-            f"audit entries {report.audit_entries}."
+            f"audit entries {report.audit_entries}, answers {report.answers}."
         )
 
     @app.cli.command("collect-assets")

@@ -198,3 +198,36 @@ def demo_party_on_several(app) -> tuple[int, str]:
         )
         db.session.commit()
         return full.id, booking.token
+
+
+def a_day_to_cancel(app, exclude: int | None = None) -> dict[str, object]:
+    """A session of an event held on several days, with Irène Joliot's party of 2 booked.
+
+    Returns its id, its Paris day and its event, for a bad day's preview and cancellation.
+    """
+    from app.extensions import db
+    from app.models import EventSession
+    from app.services import booking as booking_service
+    from app.timeutil import paris
+
+    with app.app_context():
+        sessions = db.session.scalars(
+            db.select(EventSession).order_by(EventSession.starts_at, EventSession.id)
+        ).all()
+        chosen = next(
+            s
+            for s in sessions
+            if s.seats_left >= 2
+            and s.id != exclude
+            and len({paris(o.starts_at).date() for o in s.event.sessions}) > 1
+        )
+        booking = booking_service.book(
+            booking_service.BookingRequest(chosen.id, "Irène Joliot", "irene@example.fr", 2)
+        )
+        db.session.commit()
+        return {
+            "session": chosen.id,
+            "day": paris(chosen.starts_at).date().isoformat(),
+            "event": chosen.event_id,
+            "token": booking.token,
+        }

@@ -49,6 +49,13 @@ def sample_ids(app, make_session):
 
         rule = add_rule(event_id, 180, actor="setup")
         db.session.commit()
+        from app.models import QuestionKind
+        from app.services.questions import QuestionFields, add_question
+
+        question = add_question(
+            event_id, QuestionFields(QuestionKind.TEXT, "Pointure"), actor="setup"
+        )
+        db.session.commit()
         specimen = gallery.save_specimen(
             gallery.SpecimenFields(name="Galène", category=SpecimenCategory.ORE),
             actor="setup",
@@ -64,6 +71,7 @@ def sample_ids(app, make_session):
             "specimen_id": specimen.id,
             "image_id": specimen.images[0].id,
             "rule_id": rule.id,
+            "question_id": question.id,
             "kind": "confirmed",
             "size": "thumb",
             "digest": specimen.images[0].digest,
@@ -151,6 +159,10 @@ ALLOWED_POST_OUTCOMES = {
         "/admin/events/{event_id}/series",
         ("success", "Rien à changer\u202f: ces séances ouvrent déjà à ce moment."),
     ),
+    # A bad day with neither a day nor an event: nothing to cancel, said next to the day.
+    "admin.confirm_cancel_day": Outcome(
+        422, None, "Choisissez une journée, une activité, ou les deux."
+    ),
     "admin.new_edition": Outcome(
         422, None, "Indiquez l’année de l’édition à recopier, par exemple 2026."
     ),
@@ -171,6 +183,16 @@ ALLOWED_POST_OUTCOMES = {
     ),
     "admin.reset_mail": Outcome(
         303, "/admin/events/{event_id}/mails/confirmed", ("success", "Texte par défaut rétabli.")
+    ),
+    # No direction sent: nothing moves.
+    "admin.move_question": Outcome(
+        303,
+        "/admin/events/{event_id}/questions",
+        ("error", "Choisissez de monter ou de descendre la question."),
+    ),
+    # Nobody answered the sample's question: it is deleted, not only retired.
+    "admin.remove_question": Outcome(
+        303, "/admin/events/{event_id}/questions", ("success", "Question supprimée.")
     ),
     "checkin.scan": Outcome(
         303, "/checkin/sessions/{session_id}", ("error", "Saisissez ou scannez un code de billet.")

@@ -403,3 +403,140 @@ def test_a_seat_change_is_announced_once_politely_without_moving_focus(
     page.wait_for_timeout(2500)  # more polls: the same news is not repeated
     assert len(page.evaluate("window.__announcements")) == 1
     assert page.evaluate("document.activeElement.outerHTML") == focus_before
+
+
+def test_a_booking_form_with_questions_passes_axe_with_its_errors(
+    app, pages, live_server, page_factory
+):
+    """The event's own questions: labelled, their errors tied to them, nothing typed lost."""
+    from app.models import QuestionKind
+    from app.services import questions
+
+    with app.app_context():
+        event_id = db.session.get(EventSession, pages.open_session).event_id
+        for kind, label, required, choices in (
+            (
+                QuestionKind.CHOICE,
+                "Pointure pour les chaussures prêtées",
+                True,
+                "36-38\n39-41\n42-44",
+            ),
+            (QuestionKind.YES_NO, "Repas végétarien", True, ""),
+            (QuestionKind.TEXT, "Remarque pour le guide", False, ""),
+        ):
+            questions.add_question(
+                event_id,
+                questions.QuestionFields(kind, label, required=required, choices_fr=choices),
+                actor="setup",
+            )
+        db.session.commit()
+    shots = ROOT / "screenshots"
+    shots.mkdir(exist_ok=True)
+    page = page_factory(*WIDTHS["phone"])
+    page.goto(f"{live_server}{pages.paths['session']}")
+    assert axe_violations(page) == []
+    assert page.evaluate(SMALL_TARGETS) == []
+    page.locator("#booking-panel").screenshot(path=str(shots / "booking-questions-390.png"))
+    page.get_by_label("Nom et prénom").fill("Hélène Müller")
+    page.get_by_label("Adresse e-mail").fill("helene@example.fr")
+    page.get_by_label("Remarque pour le guide (facultatif)").fill("Genou fragile")
+    page.get_by_role("radio", name="Oui").check()
+    page.get_by_role("button", name="Confirmer la réservation").click()
+    size = page.get_by_role("group", name="Pointure pour les chaussures prêtées")
+    expect(size).to_have_attribute("aria-describedby", re.compile("error"))
+    expect(size).to_contain_text("Répondez à cette question.")
+    expect(page.get_by_label("Remarque pour le guide (facultatif)")).to_have_value("Genou fragile")
+    expect(page.get_by_role("radio", name="Oui")).to_be_checked()
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.locator("#booking-panel").screenshot(path=str(shots / "booking-questions-error-390.png"))
+
+
+def test_a_bad_day_preview_its_mail_and_the_mail_link_page_pass_axe(
+    app, runner, live_server, page_factory
+):
+    """The organiser's preview of a bad day, the mail it sends and the page its link opens.
+
+    The pages and the mail's HTML part are kept in ``screenshots/`` to be looked at.
+    """
+    from app.models import Booking, OutboxMessage
+    from app.services import bad_day
+    from app.services.mail import render_message
+    from app.timeutil import paris
+
+    shots = ROOT / "screenshots"
+    shots.mkdir(exist_ok=True)
+    data = demo_with_a_queue(app, runner)
+    with app.app_context():
+        create_user("orga@mines-ales.fr", Role.ORGANISER, STAFF_PASSWORD, "Orga")
+        db.session.commit()
+        # An event on several days: Irène Joliot's party booked on its first day, which is
+        # cancelled; its other days have room.
+        sessions = db.session.scalars(
+            db.select(EventSession).order_by(EventSession.starts_at, EventSession.id)
+        ).all()
+        booked = next(
+            s
+            for s in sessions
+            if s.seats_left >= 2
+            and s.id != data["open"]
+            and len({paris(o.starts_at).date() for o in s.event.sessions}) > 1
+        )
+        day, event_id = paris(booked.starts_at).date(), booked.event_id
+        booking_service.book(
+            booking_service.BookingRequest(booked.id, "Irène Joliot", "irene@example.fr", 2)
+        )
+        db.session.commit()
+    page = page_factory(1280, 900)
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Adresse e-mail").fill("orga@mines-ales.fr")
+    page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.goto(f"{live_server}/admin/")
+    page.screenshot(path=str(shots / "bad-day-overview.png"))
+    page.goto(f"{live_server}/admin/cancel-day")
+    assert axe_violations(page) == []
+    page.get_by_label("Jour").fill(day.isoformat())
+    page.get_by_label("Activité").select_option(str(event_id))
+    page.get_by_role("button", name="Voir l’aperçu").click()
+    expect(page.get_by_role("heading", name="Aperçu")).to_be_visible()
+    page.get_by_label("Message aux personnes prévenues (facultatif)").fill(
+        "Orage annoncé l’après-midi : nous préférons annuler. Toutes nos excuses."
+    )
+    page.screenshot(path=str(shots / "bad-day-preview.png"), full_page=True)
+    assert axe_violations(page) == []
+    page.get_by_role("button", name=re.compile("^Oui, annuler")).click()
+    expect(page.locator(".notice--success, .flash--success").first).to_be_visible()
+
+    with app.app_context():
+        message = db.session.scalars(
+            db.select(OutboxMessage).where(
+                OutboxMessage.kind == bad_day.MAIL_KIND,
+                OutboxMessage.recipient == "irene@example.fr",
+            )
+        ).one()
+        booking = db.session.get(Booking, message.booking_id)
+        html = render_message(message.kind, booking, **message.context)["body_html"]
+        token = booking.token
+        targets = [s.id for s in booking_service_targets(booking)]
+    mail = page_factory(700, 900)
+    mail.set_content(html)
+    mail.screenshot(path=str(shots / "bad-day-mail.png"), full_page=True)
+    assert targets, "the demo event has another session with room"
+
+    visitor = page_factory(*WIDTHS["phone"])
+    visitor.goto(f"{live_server}/b/{token}")  # the booking's page has the same links
+    assert axe_violations(visitor) == []
+    visitor.goto(f"{live_server}/b/{token}/rebook/{targets[0]}")
+    visitor.screenshot(path=str(shots / "bad-day-rebook.png"), full_page=True)
+    assert axe_violations(visitor) == []
+    visitor.get_by_role("button", name="Réserver cette séance").click()
+    expect(visitor.get_by_text("C’est fait")).to_be_visible()
+    assert axe_violations(visitor) == []
+
+
+def booking_service_targets(booking):
+    """The sessions the cancelled booking's mail offers."""
+    from app.services import plan_changes
+
+    return plan_changes.rebook_targets(booking)

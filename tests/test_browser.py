@@ -453,48 +453,129 @@ def test_an_action_answered_503_stays_queued_and_goes_through_later(
     assert standing_check_ins(app) == [("Irène Joliot-Curie", 2)]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open defect (issue 17): once the account is gone, the board is replaced before the "
-    "tap lands (the day poll's or the counters' answer is the login page), so the queued-tap "
-    "path this test drives is not reached",
-)
-def test_an_action_sent_after_the_sign_in_lapsed_waits_for_the_next_sign_in(
-    app, make_session, live_server, page_factory
-):
-    """A redirect to /login is not an answer: the action stays queued, the board stays."""
-    from datetime import timedelta
-
+def lapse(app, email):
+    """The staff account is removed: the tablet's session no longer signs anybody in."""
     from sqlalchemy import delete
 
     from app.extensions import db
-    from app.models import Role, StaffUser
+    from app.models import StaffUser
+
+    with app.app_context():
+        db.session.execute(delete(StaffUser).where(StaffUser.email == email))
+        db.session.commit()
+
+
+def no_login_page_in(tablet):
+    """The door page is whole: no login form swapped into it, one board, one set of counters."""
+    expect(tablet.get_by_label("Mot de passe")).to_have_count(0)
+    expect(tablet.locator("main")).to_have_count(1)
+    expect(tablet.locator("#board")).to_have_count(1)
+    expect(tablet.locator("#counters")).to_have_count(1)
+
+
+def test_an_action_sent_after_the_sign_in_lapsed_waits_for_the_next_sign_in(
+    app, make_session, live_server, page_factory
+):
+    """A redirect to /login is not an answer: the action waits, the board stays and says the
+    sign-in lapsed, and the next sign-in sends it, once.
+
+    The tap is taken while the Wi-Fi is down, so nothing can have told the tablet that the
+    sign-in lapsed: online, a poll every few seconds may tell it first, and the list (people's
+    names) is erased before a tap can land on it (the scan box still takes tickets then).
+    """
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.models import Role
     from app.services.accounts import create_user
 
     from .conftest import STAFF_PASSWORD
+    from .test_accessibility import axe_violations
+    from .test_door_offline import SHOTS, door_actions
 
     session_id = make_session(capacity=8, starts_in=timedelta(minutes=20))
     booked(app, session_id, ("Marie Curie", 2))
     tablet = door_tablet(app, page_factory, live_server, session_id, "lapsed@mines-ales.fr")
+    crashes: list[str] = []  # offline, Chrome logs every failed request: expected
+    tablet.on("pageerror", lambda error: crashes.append(str(error)))
     banner = tablet.locator("#door-queue")
-    with app.app_context():  # the account is gone: the tablet's session no longer signs it in
-        db.session.execute(delete(StaffUser).where(StaffUser.email == "lapsed@mines-ales.fr"))
-        db.session.commit()
-    with tablet.expect_response(lambda response: "/login" in response.url):
-        tablet.get_by_role("button", name=re.compile("Entrée \\(2\\)")).click()
+    tablet.context.set_offline(True)
+    tablet.get_by_role("button", name=re.compile("Entrée \\(2\\)")).click()
+    expect(banner).to_have_text("Hors ligne — 1 enregistrement en attente")
+    lapse(app, "lapsed@mines-ales.fr")
+
+    with tablet.expect_response(lambda response: "/login?next=%2Fcheckin%2Fsync" in response.url):
+        tablet.context.set_offline(False)
+    expect(banner).to_have_text(
+        "Connexion expirée — 1 enregistrement en attente d’envoi après la prochaine connexion"
+    )
+    # No one's name left on a tablet nobody signs in, and where to sign in again.
+    expect(tablet.locator(".door-list")).to_contain_text("Connectez-vous à nouveau")
+    expect(tablet.locator(".door-row")).to_have_count(0)
+    expect(tablet.locator("#door-counters-note")).to_have_text(
+        "Compteurs de cette tablette, jusqu’à la prochaine connexion"
+    )
+    with tablet.expect_response(lambda response: "/login?next=%2Fcheckin%2Fday" in response.url):
+        pass  # the next poll meets the login page too
+    no_login_page_in(tablet)
     expect(banner).to_contain_text("1 enregistrement en attente d’envoi")
-    # Not the login form in the board, and no one's name left on a tablet nobody signs in.
-    expect(tablet.locator(".door-list")).to_have_text(re.compile("Connectez-vous à nouveau"))
     assert standing_check_ins(app) == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tablet.screenshot(path=SHOTS / "lapsed.png")
+    assert axe_violations(tablet) == []
 
     with app.app_context():
         create_user("lapsed@mines-ales.fr", Role.CHECKIN, STAFF_PASSWORD)
         db.session.commit()
     tablet.context.clear_cookies()  # a fresh sign-in, as after a lapsed staff session
-    sign_in(tablet, live_server, "lapsed@mines-ales.fr", STAFF_PASSWORD)
-    tablet.goto(f"{live_server}/checkin/sessions/{session_id}")
-    expect(tablet.locator("#door-queue")).to_be_hidden(timeout=15000)
+    tablet.locator(".door-list").get_by_role("link", name="Se connecter").click()
+    tablet.get_by_label("Adresse e-mail").fill("lapsed@mines-ales.fr")
+    tablet.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
+    tablet.get_by_role("button", name="Se connecter").click()
+    expect(tablet).to_have_url(f"{live_server}/checkin/sessions/{session_id}")
+    expect(banner).to_be_hidden(timeout=15000)
+    expect(tablet.get_by_role("button", name="Annuler l’entrée — Marie Curie")).to_be_visible()
     assert standing_check_ins(app) == [("Marie Curie", 2)]
+    assert door_actions(app) == 1  # sent once
+    assert crashes == []
+
+
+def test_a_poll_sent_to_the_login_page_never_puts_it_in_the_door_page(
+    app, make_session, live_server, page_factory
+):
+    """The counters' poll (htmx) follows the redirect to /login: the login page is not
+    swapped into the door page; the tablet says the sign-in lapsed instead."""
+    from datetime import timedelta
+
+    session_id = make_session(capacity=8, starts_in=timedelta(minutes=20))
+    booked(app, session_id, ("Marie Curie", 2))
+    tablet = door_tablet(app, page_factory, live_server, session_id, "polled@mines-ales.fr")
+    errors = collect_errors(tablet)
+    expect(tablet.locator(".door-row__name")).to_have_text(["Marie Curie"])
+    # The day's poll is held on the way, so the counters' poll is the first to meet /login.
+    held: list = []
+
+    def hold(route):
+        held.append(route)
+
+    tablet.context.route("**/checkin/day", hold)
+    lapse(app, "polled@mines-ales.fr")
+    counters = f"/login?next=%2Fcheckin%2Fsessions%2F{session_id}%2Fcounters"
+    with tablet.expect_response(lambda response: counters in response.url, timeout=10000):
+        pass
+    no_login_page_in(tablet)
+    expect(tablet.locator(".door-list")).to_contain_text("Connectez-vous à nouveau")
+    expect(tablet.locator("#door-queue")).to_have_text(
+        "Connexion expirée\u202f: connectez-vous à nouveau."
+    )
+    tablet.context.unroute("**/checkin/day")
+    for route in held:
+        route.continue_()
+    tablet.get_by_label("Nom ou code du billet").fill("curie")  # no search of the server's board
+    tablet.wait_for_timeout(500)
+    no_login_page_in(tablet)
+    expect(tablet.locator(".door-row")).to_have_count(0)
+    assert errors == []
 
 
 def test_the_tablet_script_speaks_the_page_language(app, make_session, live_server, page_factory):

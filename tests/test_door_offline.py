@@ -281,6 +281,12 @@ def test_two_offline_tablets_let_the_same_party_in_once_and_the_second_is_told(
     )
     assert standing_check_ins(app) == [("Marie Curie", 2)]  # counted once
     expect(first.locator("#door-conflicts")).to_be_hidden()
+    # The server's board again: the row says who let the party in.
+    expect(second.locator(".door-row").filter(has_text="Marie Curie")).to_contain_text(
+        "(first@mines-ales.fr)"
+    )
+    expect(second.locator(".door-row__pending")).to_have_count(0)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     second.screenshot(path=SHOTS / "conflict.png")
     assert axe_violations(second) == []
     second.get_by_role("button", name=re.compile("^Compris")).click()
@@ -441,3 +447,124 @@ def test_the_day_is_erased_from_the_tablet_once_it_is_over(
     tablet.reload()
     until(lambda: tablet.evaluate(STORED)["sessions"] is None)
     until(lambda: tablet.evaluate(PAGE_CACHES) == [])
+
+
+def board_text(page):
+    """The door's list, its queue and the waiting counter as a person reads them."""
+    return (
+        page.locator(".door-list").inner_text(),
+        page.locator(".door-standby").inner_text(),
+        counter(page, 4).inner_text(),
+    )
+
+
+def test_offline_the_board_shows_the_waiting_list_and_the_door_queue_as_online(
+    app, make_session, live_server, tablet_context
+):
+    """Booking has closed: the waiting list's parties are rows that may join the door's queue,
+    and the queue shows its numbers and ranks; offline, the tablet draws the same board, and
+    a party joining the queue there is sent once back online."""
+    from app.services import checkin
+
+    from .test_door_waitlist import booking_closes, door, full_session, party, queue
+
+    session_id, _booked = full_session(app, make_session, 3, 3)
+    martin = party(app, session_id, 2, "Famille Martin", waiting=True)
+    dirac = party(app, session_id, 1, "Paul Dirac", waiting=True)
+    booking_closes(app, session_id)
+    door(app, checkin.join_standby, session_id, dirac["id"])
+    door(app, checkin.add_standby, session_id, 1, "Léa")
+    context = tablet_context()
+    tablet = ready_tablet(app, context, live_server, session_id, "queue@mines-ales.fr")
+    crashes: list[str] = []
+    tablet.on("pageerror", lambda error: crashes.append(str(error)))
+    join = "Ajouter à l’attente à l’entrée (rang 1 sur la liste d’attente) — Famille Martin"
+    expect(tablet.get_by_role("button", name=join)).to_be_visible()
+    online = board_text(tablet)
+    assert "Paul Dirac · 1 place · " in online[1] and "liste d’attente, rang 2" in online[1]
+    with tablet.expect_response(  # compressed, and still a 304 while nothing changes
+        lambda r: r.url.endswith("/checkin/day") and r.status == 304, timeout=12000
+    ):
+        pass
+
+    wifi(context, False)
+    tablet.reload()
+    expect(tablet.locator("#door-counters-note")).to_be_visible()  # the tablet's own board
+    assert board_text(tablet) == online
+    expect(tablet.locator(".door-row").filter(has_text="Paul Dirac")).to_contain_text(
+        "liste d’attente, rang 2 · attend à l’entrée"
+    )
+
+    tablet.get_by_role("button", name=join).click()
+    expect(tablet.locator("#door-result")).to_contain_text(
+        "Ajouté à l’attente à l’entrée\u202f: n° 1 de la file."
+    )
+    standby = tablet.locator(".door-standby li")
+    expect(standby).to_have_count(3)
+    expect(standby.nth(0)).to_contain_text("n° 1 · Famille Martin · 2 places")
+    expect(standby.nth(1)).to_contain_text("n° 2 · Paul Dirac")
+    expect(tablet.get_by_role("button", name=join)).to_have_count(0)
+    search = tablet.get_by_label("Nom ou code du billet")
+    search.fill(dirac["code"])
+    search.press("Enter")
+    expect(tablet.locator("#door-result")).to_contain_text(
+        "Ce groupe attend déjà à l’entrée\u202f: n° 2 de la file."
+    )
+    tablet.get_by_role("button", name="Parti — Léa").click()
+    expect(standby).to_have_count(2)
+    expect(tablet.locator("#door-queue")).to_have_text("Hors ligne — 2 enregistrements en attente")
+    assert queue(app, session_id) == ["Paul Dirac", "Léa"]  # nothing reached the server
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tablet.locator(".door-side").screenshot(path=SHOTS / "offline-queue.png")
+    assert axe_violations(tablet) == []
+
+    wifi(context, True)
+    expect(tablet.locator("#door-queue")).to_be_hidden(timeout=20000)
+    assert queue(app, session_id) == ["Famille Martin", "Paul Dirac"]
+    expect(tablet.locator("#door-counters-note")).to_have_count(0)  # the server's board again
+    expect(standby.nth(0)).to_contain_text("n° 1 · Famille Martin · 2 places")
+    assert martin["id"] and crashes == []
+
+
+def test_the_camera_reads_a_ticket_offline(
+    app, make_session, live_server, playwright_driver, tmp_path
+):
+    """Chromium's fake camera shows a ticket's QR code while the Wi-Fi is down: the QR
+    reader comes from what the service worker kept, the party is let in on the tablet, and
+    the check-in reaches the server once back online."""
+    from .conftest import CHROMIUM, CHROMIUM_ARGS
+    from .fake_camera import qr_video
+
+    session_id = make_session(capacity=8, starts_in=timedelta(minutes=20))
+    code = booked(app, session_id, ("Lise Meitner", 2))["Lise Meitner"][1]
+    video = qr_video(code, tmp_path / "ticket.y4m")
+    browser = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = browser.new_context(
+            viewport=TABLET, locale="fr-FR", has_touch=True, permissions=["camera"]
+        )
+        tablet = ready_tablet(app, context, live_server, session_id, "camera@mines-ales.fr")
+        wifi(context, False)
+        tablet.reload()  # the page and the QR reader from what the service worker kept
+        expect(tablet.locator(".door-row__name")).to_have_text(["Lise Meitner"])
+        tablet.get_by_role("button", name="Scanner avec la caméra").click()
+        expect(tablet.locator("#door-result")).to_contain_text(
+            "Lise Meitner, 2 places", timeout=15000
+        )
+        expect(tablet.locator("#door-queue")).to_have_text(
+            "Hors ligne — 1 enregistrement en attente"
+        )
+        assert standing_check_ins(app) == []
+        wifi(context, True)
+        expect(tablet.locator("#door-queue")).to_be_hidden(timeout=15000)
+        assert standing_check_ins(app) == [("Lise Meitner", 2)]
+    finally:
+        browser.close()

@@ -141,6 +141,77 @@ def test_a_nonce_sent_again_for_another_booking_is_refused_and_changes_nothing(
     assert standing(app, session_id) == before
 
 
+def test_a_waiting_list_party_joins_the_door_queue_once_and_its_nonce_is_its_own(
+    app, door, make_session
+):
+    """Offline, a waiting-list party at the door joins the queue (``join``): applied once,
+    sent again it answers the same, and its nonce is refused for another party."""
+    from .test_door_waitlist import booking_closes, full_session, party, queue
+
+    session_id, _booked = full_session(app, make_session, 2, 2)
+    ada = party(app, session_id, 1, "Ada Lovelace", waiting=True)
+    bob = party(app, session_id, 2, "Bob Marley", waiting=True)
+    early = nonce()
+    [refused] = sync(
+        door,
+        session_id,
+        [{"nonce": early, "kind": "join", "session": session_id, "booking": bob["id"]}],
+    )["results"]
+    assert (refused["outcome"], refused["code"]) == ("refused", "not_admissible")  # not closed yet
+    booking_closes(app, session_id)
+    joined = {"nonce": nonce(), "kind": "join", "session": session_id, "booking": bob["id"]}
+    first = sync(door, session_id, [joined])["results"]
+    assert first[0]["outcome"] == "done"
+    assert first[0]["message"] == "Ajouté à l’attente à l’entrée\u202f: n° 1 de la file."
+    again = sync(door, session_id, [joined, joined])["results"]
+    assert [a["message"] for a in again] == [first[0]["message"]] * 2
+    other = sync(door, session_id, [{**joined, "booking": ada["id"]}])["results"]
+    assert (other[0]["outcome"], other[0]["code"]) == ("refused", "nonce_reused")
+    assert queue(app, session_id) == ["Bob Marley"]
+    with app.app_context():
+        assert check_ledger() == []
+    data = door.get("/checkin/day").get_json()
+    [session] = [s for s in data["sessions"] if s["id"] == session_id]
+    assert [(p["name"], p["rank"], p["at_door"]) for p in session["waiting_list"]] == [
+        ("Ada Lovelace", 1, False),
+        ("Bob Marley", 2, True),
+    ]
+    [entry] = session["standby"]
+    assert (entry["name"], entry["booking"], entry["rank"], entry["held"]) == (
+        "Bob Marley",
+        bob["id"],
+        2,
+        False,
+    )
+    assert session["booking_closed"] is True
+
+
+def test_before_the_close_the_day_data_lists_no_waiting_party(app, door, make_session):
+    """Until booking closes, a waiting party is a ticket code and a status (it may not wait
+    at the door yet), as on the server's board."""
+    from .test_door_waitlist import full_session, party
+
+    session_id, _booked = full_session(app, make_session, 2, 2)
+    ada = party(app, session_id, 1, "Ada Lovelace", waiting=True)
+    with app.app_context():  # in 3 hours (today, or tomorrow after 21 h: kept from 18 h)
+        row = db.session.get(EventSession, session_id)
+        row.starts_at = utcnow() + timedelta(hours=3)
+        row.ends_at = row.starts_at + timedelta(hours=1)
+        row.booking_closes_at = row.starts_at  # booking still open
+        db.session.commit()
+    data = door.get("/checkin/day").get_json()
+    [session] = [s for s in data["sessions"] if s["id"] == session_id]
+    assert session["waiting_list"] == [] and session["booking_closed"] is False
+    assert {"code": ada["code"], "status": "waiting"} in session["refused"]
+    assert "Ada Lovelace" not in json_text(session)
+
+
+def json_text(value) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
 def test_refusals_are_answered_one_by_one_and_never_undo_the_actions_before_them(
     app, door, make_session
 ):
@@ -268,6 +339,104 @@ def test_the_day_data_holds_what_the_door_needs_and_answers_304_when_unchanged(
     assert changed.status_code == 200
     [booking] = next(s for s in changed.get_json()["sessions"] if s["id"] == today)["bookings"]
     assert booking["in"] == 2 and booking["last"]["by"] == "door@mines-ales.fr"
+
+
+def statements_of(app, call):
+    """What ``call()`` answered, and the SQL statements it ran."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        return call(), seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+DAY_TABLES = re.compile(r"\b(booking|check_in|standby_entry|event_session|door_action)\b", re.I)
+
+
+def test_an_unchanged_day_answers_304_from_its_version_without_building_the_day(
+    app, door, make_session
+):
+    session_id = make_session(capacity=10, starts_in=timedelta(minutes=30))
+    book(app, session_id, 2)
+    first = door.get("/checkin/day", headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200 and first.headers["Content-Encoding"] == "gzip"
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"')  # compression leaves it whole, so it matches next time
+    door.get("/checkin/day", headers={"If-None-Match": etag})  # the counter read and kept
+
+    unchanged, sql = statements_of(
+        app,
+        lambda: door.get(
+            "/checkin/day", headers={"If-None-Match": etag, "Accept-Encoding": "gzip"}
+        ),
+    )
+    assert unchanged.status_code == 304 and unchanged.get_data() == b""
+    assert unchanged.headers["ETag"] == etag and unchanged.headers["X-CSRF-Token"]
+    assert [s for s in sql if DAY_TABLES.search(s)] == []  # the day is not built
+    assert len(sql) <= 2, sql  # the signed-in account, at most the change counter
+
+
+def test_a_check_in_a_booking_or_a_cancel_gives_the_day_a_new_version(app, door, make_session):
+    from app.services import booking as booking_service
+
+    session_id = make_session(capacity=10, starts_in=timedelta(minutes=30))
+    marie = book(app, session_id, 2)
+    seen = [door.get("/checkin/day").headers["ETag"]]
+
+    def changed():
+        answer = door.get("/checkin/day", headers={"If-None-Match": seen[-1]})
+        assert answer.status_code == 200 and answer.headers["ETag"] not in seen
+        seen.append(answer.headers["ETag"])
+        return next(s for s in answer.get_json()["sessions"] if s["id"] == session_id)
+
+    sync(
+        door,
+        session_id,
+        [{"nonce": nonce(), "kind": "check_in", "session": session_id, "booking": marie["id"]}],
+    )
+    assert changed()["bookings"][0]["in"] == 2
+    lise = book(app, session_id, 3, "Lise Meitner")
+    assert [b["name"] for b in changed()["bookings"]] == ["Lise Meitner", "Marie Curie"]
+    with app.app_context():
+        booking_service.cancel(lise["token"])
+        db.session.commit()
+    assert [b["name"] for b in changed()["bookings"]] == ["Marie Curie"]
+    assert door.get("/checkin/day", headers={"If-None-Match": seen[-1]}).status_code == 304
+
+
+def test_a_new_minute_rebuilds_the_day_but_the_same_content_is_still_304(
+    app, door, make_session, monkeypatch
+):
+    """The clock alone may change the day (booking closes): each minute the day is built
+    again, and when nothing shows a difference the tablet still gets a 304, with the new
+    version to ask with next time."""
+    import app.services.checkin.day as door_day
+
+    session_id = make_session(capacity=10, starts_in=timedelta(minutes=30))
+    book(app, session_id, 2)
+    etag = door.get("/checkin/day").headers["ETag"]
+    later = utcnow() + timedelta(minutes=2)
+    monkeypatch.setattr(door_day, "utcnow", lambda: later)
+    answer, sql = statements_of(
+        app, lambda: door.get("/checkin/day", headers={"If-None-Match": etag})
+    )
+    assert answer.status_code == 304
+    assert [s for s in sql if DAY_TABLES.search(s)]  # built again
+    newer = answer.headers["ETag"]
+    assert newer != etag and newer.split(".")[-1] == etag.split(".")[-1]
+    again, sql = statements_of(
+        app, lambda: door.get("/checkin/day", headers={"If-None-Match": newer})
+    )
+    assert again.status_code == 304 and [s for s in sql if DAY_TABLES.search(s)] == []
 
 
 def test_the_day_data_takes_tomorrow_from_the_evening_before(app):

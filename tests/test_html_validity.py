@@ -23,6 +23,7 @@ from app.timeutil import utcnow
 
 from .helpers import (
     a_booking_that_can_move,
+    a_day_to_cancel,
     demo_party_on_several,
     demo_with_a_queue,
     form_fields,
@@ -85,10 +86,50 @@ def refused_reduction(client, token: str, seats: str, status: int) -> str:
     return response.get_data(as_text=True)
 
 
+def with_questions(app, session_id: int) -> tuple[int, int]:
+    """The session's event asks three questions, and one party answered them.
+
+    Returns the event's id and one question's id.
+    """
+    from app.models import QuestionKind
+    from app.services import booking as booking_service
+    from app.services import questions
+
+    with app.app_context():
+        event_id = db.session.get(EventSession, session_id).event_id
+        asked = [
+            questions.add_question(
+                event_id,
+                questions.QuestionFields(kind, label, required=True, choices_fr=choices),
+                actor="setup",
+            )
+            for kind, label, choices in (
+                (QuestionKind.CHOICE, "Pointure", "36-38\n39-41"),
+                (QuestionKind.YES_NO, "Repas végétarien", ""),
+                (QuestionKind.TEXT, "Remarque", ""),
+            )
+        ]
+        booking_service.book(
+            booking_service.BookingRequest(
+                session_id,
+                "Hélène Müller",
+                "helene@example.fr",
+                1,
+                answers=tuple(
+                    (q.id, a)
+                    for q, a in zip(asked, ("39-41", "yes", "Arrivée à pied"), strict=True)
+                ),
+            )
+        )
+        db.session.commit()
+        return event_id, asked[0].id
+
+
 def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tmp_path, capsys):
     """Public, door and organiser pages (and the door board fragment): no vnu error."""
     data = demo_with_a_queue(app, runner)
     several_full, several = demo_party_on_several(app)
+    asking, question = with_questions(app, data["open"])
     visitor = app.test_client()
     pages = {
         "programme": fetch(visitor, "/"),
@@ -111,6 +152,13 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
         "embed-kind": fetch(visitor, "/embed/?kind=film"),
         "embed-event": fetch(visitor, f"/embed/?event={data['event']}"),
     }
+    # The event's own questions unanswered: their errors next to them.
+    fields = form_fields(pages["session-open"])
+    unanswered = {k: v for k, v in fields.items() if not k.startswith("question-")}
+    unanswered.update(name="Ada", email="ada@example.fr", seats="1")
+    refused = visitor.post(f"/sessions/{data['open']}", data=unanswered)
+    assert refused.status_code == 422
+    pages["session-questions-refused"] = refused.get_data(as_text=True)
     english = app.test_client()
     english.get("/language/en")
     pages["programme-english"] = fetch(english, "/")
@@ -148,6 +196,8 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
         "specimen-new": "/admin/specimens/new",
         "specimen-edit": f"/admin/specimens/{data['specimen']}/edit",
         "privacy-export": "/admin/privacy/export",
+        "event-questions": f"/admin/events/{asking}/questions",
+        "question-edit": f"/admin/events/{asking}/questions/{question}",
     }.items():
         pages[f"admin-{name}"] = fetch(organiser, path)
 
@@ -179,6 +229,25 @@ def test_every_page_passes_the_nu_html_checker(app, runner, staff_login, vnu, tm
     too_late = refused_reduction(visitor, data["token"], "1", 409)
     assert 'role="alert"' in too_late
     pages["booking-reduce-too-late"] = too_late
+
+    # A bad day: the organisers' form and preview, then the page the mail's link opens.
+    bad = a_day_to_cancel(app, exclude=data["open"])
+    pages["admin-cancel-day"] = fetch(organiser, "/admin/cancel-day")
+    pages["admin-cancel-day-preview"] = fetch(
+        organiser, f"/admin/cancel-day?day={bad['day']}&event_id={bad['event']}"
+    )
+    with app.app_context():
+        from app.services import bad_day, plan_changes
+        from app.services import booking as booking_service
+
+        bad_day.cancel_day(
+            bad_day.parse_scope(str(bad["day"]), str(bad["event"])), actor="tests@example.fr"
+        )
+        db.session.commit()
+        cancelled = booking_service.get_by_token(str(bad["token"]))
+        target = plan_changes.rebook_targets(cancelled)[0].id
+    pages["booking-rebook"] = fetch(visitor, f"/b/{bad['token']}/rebook/{target}")
+    pages["booking-cancelled-with-its-session"] = fetch(visitor, f"/b/{bad['token']}")
 
     files = []
     for name, html in pages.items():

@@ -6,7 +6,9 @@ people, against the real services, on two or three sessions of one event: bookin
 smaller or bigger, joining and leaving the waiting list, offers made by the automatic promotion
 or by hand, accepted, declined and expired, capacity raised and lowered, priorities,
 moves between sessions (by an organiser or by the visitor, through the same service),
-self-erasure, a whole session cancelled, a party waiting on several sessions at once
+self-erasure, a whole session cancelled, a bad day (a day's sessions cancelled at once,
+one mail per address) and the mail's move of a cancelled booking into a session with
+room, a party waiting on several sessions at once
 (``also``), a confirmed booking waiting to move or for extra seats (``join_for_change``) and
 the offers those get, and the door: check-in
 of a whole party or of some of its seats, undo, walk-ins, no-show release, the standby
@@ -41,6 +43,10 @@ clock passed as ``now=``; moving it on runs ``waitlist.expire_due`` as the
   offer, and never holds seats in two places but a confirmed lead and one offer for its
   change; a change row only waits or holds an offer; the change rows of a lead that
   ended have ended;
+* a bad day cancels exactly the event's sessions of that day still to come, and queues
+  one mail per address among the rows that ended; the mail's link moves only a row its
+  session's cancellation ended, into a session that takes bookings, with nobody waiting
+  and room for the whole party, and a second click changes nothing;
 * a small model of what each booking should be (status, seats, session, checked-in
   seats, lead) agrees with the database, which catches lost updates.
 
@@ -92,18 +98,27 @@ from app.models import (
     Event,
     EventKind,
     EventSession,
+    OutboxMessage,
     StandbyEntry,
     StandbyStatus,
     Venue,
 )
+from app.services import (
+    bad_day,
+    checkin,
+    organiser,
+    plan_changes,
+    privacy,
+    waiting_party,
+    waitlist,
+)
 from app.services import booking as booking_service
-from app.services import checkin, organiser, plan_changes, privacy, waiting_party, waitlist
 from app.services.booking_errors import ChangeNoLongerPossible, PartyTooLarge
 from app.services.checkin import sync as door_sync
 from app.services.errors import DomainError
 from app.services.ledger import check_ledger
 from app.services.programme import ensure_bookable
-from app.timeutil import utcnow
+from app.timeutil import paris, utcnow
 
 from .conftest import empty_tables
 
@@ -373,6 +388,17 @@ class Tap:
     label: str
     call: Callable[[], Any]
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _day_mails() -> list[str]:
+    """The recipients of the bad day's mails, in the order they were queued."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage.recipient)
+            .where(OutboxMessage.kind == bad_day.MAIL_KIND)
+            .order_by(OutboxMessage.id)
+        )
+    )
 
 
 def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
@@ -1059,8 +1085,13 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             )
             if step.refused or world.sessions[session_id].cancelled:
                 return
+            self.follow_cancelled(step, {session_id})
+
+        def follow_cancelled(self, step: Step, session_ids: set[int]) -> None:
+            """The model after sessions were cancelled: their active rows end."""
+            world = step.before
             for expected in self.model.values():
-                if expected.session_id == session_id and expected.status in ACTIVE:
+                if expected.session_id in session_ids and expected.status in ACTIVE:
                     expected.status = BookingStatus.CANCELLED
             # What becomes of the parties of its leads that wait elsewhere too is the
             # organisers' service's to say (``party_endings.after_ending``): the model
@@ -1068,7 +1099,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             parties = {
                 b.id
                 for b in world.bookings.values()
-                if b.session_id == session_id and b.changes is None and self.live_rows(world, b.id)
+                if b.session_id in session_ids and b.changes is None and self.live_rows(world, b.id)
             }
             after = step.after.bookings
             for booking_id, expected in self.model.items():
@@ -1079,6 +1110,105 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                         row.seats,
                         row.status,
                     )
+
+        @precondition(lambda self: len(self.session_ids) >= 2)
+        @rule(where=pick)
+        def cancel_day(self, where: int) -> None:
+            """A bad day (services/bad_day.py): that day's sessions of the event, one mail
+            per address for every row that ended."""
+            world = self.world()
+            day = paris(world.sessions[self.session_at(where)].starts_at).date()
+            on_that_day = {
+                s.id
+                for s in world.sessions.values()
+                if paris(s.starts_at).date() == day and not s.cancelled and self.now < s.starts_at
+            }
+            if sum(not s.cancelled for s in world.sessions.values()) <= len(on_that_day):
+                return  # keep one session alive: the rest of the sequence needs one
+            with app.app_context():
+                event_id = db.session.get(EventSession, self.session_ids[0]).event_id
+                mails_before = _day_mails()
+            step = self.run(
+                f"cancel_day({day})",
+                lambda: (
+                    bad_day.cancel_day(
+                        bad_day.Scope(day, event_id), actor=ORGANISER, now=self.now
+                    ).sessions
+                ),
+            )
+            if step.refused:
+                assert not on_that_day, f"cancel_day({day}) refused ({step.refused})"
+                return
+            now_cancelled = {
+                s.id
+                for s in step.after.sessions.values()
+                if s.cancelled
+                and s.id not in {b.id for b in world.sessions.values() if b.cancelled}
+            }
+            assert now_cancelled == on_that_day, (
+                f"cancel_day({day}) cancelled {now_cancelled}, that day holds {on_that_day}"
+            )
+            ended = [
+                b
+                for b in world.bookings.values()
+                if b.session_id in on_that_day and b.status in ACTIVE
+            ]
+            with app.app_context():
+                mails = _day_mails()[len(mails_before) :]
+                emails = db.session.scalars(
+                    select(Booking.email).where(
+                        Booking.id.in_([b.id for b in ended]),
+                        Booking.personal_data_purged_at.is_(None),
+                    )
+                ).all()
+            addresses = {e.strip().lower() for e in emails if e.strip()}
+            assert sorted(mails) == sorted(addresses), (
+                f"cancel_day({day}): mails to {mails}, the rows that ended are {addresses}"
+            )
+            self.follow_cancelled(step, on_that_day)
+
+        @precondition(lambda self: self.model)
+        @rule(index=pick, any_status=stray, to=pick)
+        def move_after_cancel(self, index: int, any_status: bool, to: int) -> None:
+            """The cancellation mail's link: a row its session's cancellation ended, into
+            another session with room for it behind its list (plan_changes.move_cancelled)."""
+            world = self.world()
+            ended = [
+                i
+                for i in sorted(self.model)
+                if world.bookings[i].ended_reason == "session_cancelled"
+                and world.bookings[i].status is BookingStatus.CANCELLED
+            ]
+            ids = sorted(self.model) if any_status or not ended else ended
+            booking_id = ids[index % len(ids)]
+            expected = self.model[booking_id]
+            target_id = self.session_at(to)
+
+            def call() -> bool:
+                return plan_changes.move_cancelled(
+                    expected.token, target_id, actor="public", now=self.now
+                )[1]
+
+            step = self.run(f"move_after_cancel({booking_id}, {target_id})", call)
+            if step.refused:
+                return
+            old = step.before.bookings[booking_id]
+            if not step.value:
+                # The link clicked again: the booking is there already, nothing changes.
+                assert old.status is BookingStatus.CONFIRMED and old.session_id == target_id
+                assert step.after == step.before, "a second click changed the database"
+                return
+            target = step.before.sessions[target_id]
+            assert (old.status, old.ended_reason, old.changes) == (
+                BookingStatus.CANCELLED,
+                "session_cancelled",
+                None,
+            ), f"moved after cancel from {old}"
+            assert not target.cancelled and self.now < min(target.closes_at, target.starts_at)
+            assert (
+                target.seats_waiting == 0 and old.seats <= target.capacity - target.seats_taken
+            ), f"moved {old} into {target}: ahead of its list or beyond its room"
+            expected.status, expected.session_id = BookingStatus.CONFIRMED, target_id
 
         # ------------------------------------------------------------------- the door
 
@@ -1634,7 +1764,23 @@ def _check_in(index: int, seats: int | None = None) -> tuple[str, dict[str, Any]
 
 DOOR_TIME = ("door_opens", {"where": 0, "offset": -8})
 
+# A bad day on the first session: a party of 2, one of 1, a party of 2 waiting; then the
+# mail's link into the second session (4 seats): the first party moves, its second click
+# does nothing, the waiting party moves into the 2 seats left, the last one finds it full.
+BAD_DAY = [
+    _programme(3, 4),
+    _book(0, 2),
+    _book(0, 1),
+    _join(0, 2),
+    ("cancel_day", {"where": 0}),
+    ("move_after_cancel", {"index": 0, "any_status": False, "to": 1}),
+    ("move_after_cancel", {"index": 0, "any_status": True, "to": 1}),
+    ("move_after_cancel", {"index": 1, "any_status": False, "to": 1}),
+    ("move_after_cancel", {"index": 0, "any_status": False, "to": 1}),
+]
+
 KNOWN_SEQUENCES: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "a-bad-day-and-the-mail-link": BAD_DAY,
     "cancel-frees-seats-of-people-inside": [
         _programme(4),
         _book(0, 2),
@@ -1803,5 +1949,28 @@ def test_known_sequences_keep_the_ledger_whole(app: Any, name: str) -> None:
         for rule_name, arguments in {**KNOWN_SEQUENCES, **KNOWN_DEFECTS}[name]:
             getattr(machine, rule_name)(**arguments)
             machine.everything_holds()
+    finally:
+        machine.teardown()
+
+
+def test_a_bad_day_moves_parties_through_the_mail_link_while_there_is_room(app: Any) -> None:
+    """The rules of BAD_DAY do what they say, not only keep the invariants."""
+    machine = ledger_machine(app)()
+    try:
+        for rule_name, arguments in BAD_DAY:
+            getattr(machine, rule_name)(**arguments)
+            machine.everything_holds()
+        first, second = machine.session_ids
+        world = machine.world()
+        assert world.sessions[first].cancelled and not world.sessions[second].cancelled
+        rows = sorted(world.bookings.values(), key=lambda b: b.id)
+        assert [(b.status, b.session_id, b.seats) for b in rows] == [
+            (BookingStatus.CONFIRMED, second, 2),
+            (BookingStatus.CANCELLED, first, 1),
+            (BookingStatus.CONFIRMED, second, 2),
+        ]
+        assert world.sessions[second].seats_taken == 4
+        with app.app_context():
+            assert len(_day_mails()) == 3
     finally:
         machine.teardown()

@@ -38,6 +38,8 @@ KINDS = {
     "cancelled": {},
     "reminder": {},
     "session_cancelled": {},
+    # A bad day's mail: the booking itself is the row it lists (filled in by raw_mail).
+    "day_cancelled": {"note": "Orage annoncé sur le mont Lozère : toutes nos excuses."},
     "message": {
         "custom_subject_fr": "Changement de salle",
         "custom_body_fr": "Bonjour à tous,\n\nLa projection aura lieu dans l’amphithéâtre.",
@@ -65,6 +67,8 @@ def raw_mail(app, booking_id: int, kind: str, extra: dict) -> bytes:
         booking = db.session.get(Booking, booking_id)
         if kind == "offer":
             booking.offer_expires_at = utcnow() + timedelta(hours=12)
+        if kind == "day_cancelled":
+            extra = {**extra, "rows": [[booking.id, booking.session_id, "confirmed"]]}
         rendered = render_message(kind, booking, **extra)
         row = OutboxMessage(
             id=1,

@@ -6,9 +6,11 @@ Every module registers its URL rules on the one blueprint ``bp``, so endpoint na
 * sessions.py: the overview, a session's page, capacity, duplicate, cancel, edit, lists;
 * bookings.py: one booking or waiting party (by phone, cancel, move, offer, priority);
 * events.py: the events and their form;
+* bad_day.py: every session of a day or of an event cancelled at once, after a preview;
 * series.py: sessions from a rule, and when booking opens for an event;
 * editions.py: the editions, a new one copied from an earlier one, opening its booking;
 * mails.py: the mails' words (week and event), practical details, reminders;
+* questions.py: an event's own booking questions;
 * messages.py: e-mails to the people of a session or an event;
 * statistics.py: the statistics page and its CSV;
 * collection.py: specimens and their pictures;
@@ -25,6 +27,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_blueprint(bp, Role.ORGANISER)
 
 from . import (  # noqa: E402,F401
+    bad_day,
     bookings,
     collection,
     editions,
@@ -32,6 +35,7 @@ from . import (  # noqa: E402,F401
     mails,
     messages,
     people,
+    questions,
     series,
     sessions,
     statistics,

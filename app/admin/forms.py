@@ -331,3 +331,26 @@ class NewEditionForm(FlaskForm):
 
     from_year = StringField(_l("Édition à recopier (année)"))
     week = StringField(_l("Un jour de la semaine de la nouvelle édition"))
+
+
+class CancelDayScopeForm(FlaskForm):
+    """What a bad day cancels: a day, an event, or both (read from the preview's GET)."""
+
+    class Meta:
+        """A GET that changes nothing: the confirmation's form carries the token."""
+
+        csrf = False
+
+    day = StringField(_l("Jour"))
+    event_id = SelectField(_l("Activité"), validate_choice=False)
+
+
+class CancelDayForm(FlaskForm):
+    """The confirmation: the scope again, the sessions the preview showed, the word to send."""
+
+    day = StringField(_l("Jour"))
+    event_id = StringField(_l("Activité"))
+    expected = StringField()
+    note = TextAreaField(
+        _l("Message aux personnes prévenues (facultatif)"), validators=[Length(max=2000)]
+    )

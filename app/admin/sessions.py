@@ -12,7 +12,7 @@ from ..forms import given, show_refusal
 from ..htmx import is_htmx_request
 from ..i18n import gettext
 from ..models import EventSession
-from ..services import attendees, dashboard, exports, organiser, plan_changes, seat_reads
+from ..services import attendees, dashboard, exports, organiser, plan_changes, questions, seat_reads
 from ..services.errors import DomainError
 from ..services.programme import get_session
 from . import bp
@@ -33,11 +33,13 @@ def session_context(session: EventSession, **forms: object) -> dict[str, object]
     """Everything the session page shows."""
     query = request.args.get("q", "")
     people = attendees.attendees(session.id, query)
+    waiting = attendees.waiting(session.id, query)
     return {
         "session": session,
         "figures": dashboard.figures_for(session),
         "attendees": people,
-        "waiting": attendees.waiting(session.id, query),
+        "waiting": waiting,
+        "answers": questions.answer_lines([*people, *waiting]),
         "query": query,
         "capacity_form": forms.get("capacity_form") or CapacityForm(capacity=session.capacity),
         "duplicate_form": forms.get("duplicate_form")
@@ -178,6 +180,10 @@ def waitlist_csv(session_id: int) -> Response:
 def print_list(session_id: int) -> str:
     """A printable attendee list: the paper backup at the door."""
     session = get_session(session_id)
+    people = attendees.attendees(session_id)
     return render_template(
-        "admin/print.html", session=session, attendees=attendees.attendees(session_id)
+        "admin/print.html",
+        session=session,
+        attendees=people,
+        answers=questions.answer_lines(people),
     )

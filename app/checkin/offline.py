@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, jsonify, make_response, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
@@ -25,6 +26,7 @@ from ..assets import HTMX_LOCAL_PATH, asset_url
 from ..htmx import is_htmx_request
 from ..i18n import clock, current_language, full_date, gettext
 from ..models import CheckIn, StandbyEntry, StandbyStatus
+from ..services import checkin, questions
 from ..services.checkin import day as door_data
 from ..services.checkin import sync as door_sync
 from . import bp
@@ -77,6 +79,8 @@ def session_json(data: door_data.DoorSessionData) -> dict[str, Any]:
         "waiting": session.seats_waiting,
         "cancelled": session.cancelled_at is not None,
         "door_may_take_seats": data.door_may_take_seats,
+        "booking_closed": data.booking_closed,
+        "closes": clock(data.closes_at),
         "bookings": [
             {
                 "id": b.id,
@@ -86,22 +90,60 @@ def session_json(data: door_data.DoorSessionData) -> dict[str, Any]:
                 "status": b.status.value,
                 "in": b.checked_in_seats,
                 "needs": b.accessibility_needs,
+                # The party's answers to the event's questions, on one short line.
+                "answers": questions.answers_text(data.answers.get(b.id, [])),
                 "walk_in": b.source == "walkin",
                 "last": last_check_in(data.last_check_ins.get(b.id)),
             }
             for b in data.bookings
         ],
         "refused": [{"code": b.ticket_code, "status": b.status.value} for b in data.refused],
+        # Once booking has closed: the waiting list's parties, who may wait at the door.
+        "waiting_list": [
+            {
+                "id": b.id,
+                "name": b.name,
+                "seats": b.seats,
+                "code": b.ticket_code,
+                "needs": b.accessibility_needs,
+                "rank": data.waiting_ranks[b.id],
+                "at_door": b.id in data.at_the_door,
+            }
+            for b in data.waiting
+        ],
         "standby": [
-            {"id": e.id, "name": e.name, "seats": e.seats, "time": clock(e.arrived_at)}
-            for e in data.standby
+            {
+                "id": p.entry.id,
+                "name": p.entry.name,
+                "seats": p.seats,
+                "time": clock(p.entry.arrived_at),
+                "booking": p.entry.booking_id,
+                "rank": p.list_rank,
+                "held": p.held,
+            }
+            for p in data.standby
         ],
     }
 
 
 @bp.get("/day")
 def day() -> Response:
-    """The door's days as JSON; 304 when the tablet already has this version."""
+    """The door's days as JSON; 304 when the tablet already has this version.
+
+    The ETag is ``<version>.<digest>``: the version (``day_version``: the change counter,
+    the days, the minute; with who asks and in which language) is read first, and a tablet
+    that has it gets a 304 without the day being built. A new version is built, and if
+    its content is what the tablet has (only the minute moved), still a 304, with the new
+    version. Weak, so that compression leaves it as it is (a strong one gets the encoding
+    appended, and would never match again).
+    """
+    version = hashlib.sha256(
+        f"{door_data.day_version()}|{current_user.id}|{actor()}|{current_language()}".encode()
+    ).hexdigest()[:16]
+    known = request.if_none_match.as_set(include_weak=True)
+    same = next((tag for tag in known if tag.split(".")[0] == version), None)
+    if same is not None:
+        return day_answer(Response(status=304), same)
     data = door_data.day_data()
     body = {
         "user": actor(),
@@ -111,14 +153,23 @@ def day() -> Response:
         "sessions": [session_json(s) for s in data.sessions],
     }
     text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    # The content's own digest: any change a tablet must see changes it.
+    digest = hashlib.sha256(text.encode()).hexdigest()[:20]
+    if any(tag.split(".")[-1] == digest for tag in known):
+        return day_answer(Response(status=304), f"{version}.{digest}")
     response = make_response(text)
     response.mimetype = "application/json"
-    # The version is the content's own digest: any change a tablet must see changes it.
-    response.set_etag(hashlib.sha256(text.encode()).hexdigest()[:20])
+    return day_answer(response, f"{version}.{digest}")
+
+
+def day_answer(response: Response, etag: str) -> Response:
+    """The day's answer (200 or 304): its version, never shared, and the sync's token."""
+    response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "private, no-cache"
-    # Outside the digest (it changes with every call): the sync's token, even on a 304.
+    response.vary.update(("Cookie", "Accept-Language"))
+    # Outside the version (it changes with every call): the sync's token, even on a 304.
     response.headers["X-CSRF-Token"] = generate_csrf()
-    return response.make_conditional(request)
+    return response
 
 
 def outcome_json(outcome: door_sync.StepOutcome) -> dict[str, Any]:
@@ -131,13 +182,17 @@ def outcome_json(outcome: door_sync.StepOutcome) -> dict[str, Any]:
     answer["outcome"] = "done"
     if isinstance(made, StandbyEntry):
         admitted = made.status is StandbyStatus.ADMITTED
-        answer["message"] = (
-            gettext("Retiré de la file de la porte.")
-            if step.kind == "leave"
-            else gettext("Des places étaient libres : entrée enregistrée.")
-            if admitted
-            else gettext("Ajouté à la file d’attente de la porte.")
-        )
+        if step.kind == "leave":
+            answer["message"] = gettext("Retiré de la file de la porte.")
+        elif admitted:
+            answer["message"] = gettext("Des places étaient libres : entrée enregistrée.")
+        elif step.kind == "join" and made.booking is not None:
+            answer["message"] = gettext(
+                "Ajouté à l’attente à l’entrée : n° %(num)d de la file.",
+                num=checkin.standby_place(made.booking) or 0,
+            )
+        else:
+            answer["message"] = gettext("Ajouté à la file d’attente de la porte.")
     elif isinstance(made, CheckIn):
         answer["check_in"] = made.id
         answer["message"] = (

@@ -19,7 +19,7 @@ from ..htmx import is_htmx_request
 from ..i18n import gettext, ngettext
 from ..models import CheckIn, EventSession
 from ..security import id_arg
-from ..services import attendees, checkin, seat_reads
+from ..services import attendees, checkin, questions, seat_reads
 from ..services.checkin import day as door_data
 from ..services.errors import DomainError
 from ..services.programme import get_session
@@ -74,6 +74,11 @@ def board_context(
         "release_open": utcnow() >= checkin.release_opens_at(session),
         "new_nonce": lambda: secrets.token_urlsafe(16),
         "last_check_ins": checkin.last_check_ins(session.id),
+        # Each party's answers to the event's questions, on one short line.
+        "answers": {
+            booking_id: questions.answers_text(lines)
+            for booking_id, lines in questions.answer_lines(people).items()
+        },
     }
 
 

@@ -82,6 +82,8 @@ def read_step(raw: Any) -> DoorStep:
     )
     if step.kind == "check_in" and step.booking_id is None and not (step.ticket_code or "").strip():
         raise BadBatch()
+    if step.kind == "join" and step.booking_id is None:
+        raise BadBatch()
     if step.kind == "undo" and step.check_in_id is None and not step.target:
         raise BadBatch()
     if step.kind == "leave" and step.entry_id is None and not step.target:

@@ -25,8 +25,17 @@ DOOR_TEXTS: dict[str, str | tuple[str, str]] = {
         "%(num)d enregistrements en attente d’envoi : nouvel essai automatique.",
     ),
     "local_counters": N_("Compteurs de cette tablette, tant que le réseau manque"),
+    "lapsed_counters": N_("Compteurs de cette tablette, jusqu’à la prochaine connexion"),
     "queued": N_("Enregistré sur la tablette : envoi au retour du réseau."),
     "pending_row": N_("en attente d’envoi"),
+    "lapsed": NP_(
+        "Connexion expirée — %(num)d enregistrement en attente d’envoi après la prochaine "
+        "connexion",
+        "Connexion expirée — %(num)d enregistrements en attente d’envoi après la prochaine "
+        "connexion",
+    ),
+    "lapsed_none": N_("Connexion expirée : connectez-vous à nouveau."),
+    "sign_in": N_("Se connecter"),
     "signed_out": N_(
         "Connectez-vous à nouveau pour afficher la liste : les actions en attente seront "
         "envoyées ensuite."
@@ -62,6 +71,16 @@ DOOR_TEXTS: dict[str, str | tuple[str, str]] = {
         "proposées d’abord, jusqu’à la clôture des réservations. Ajoutez ce groupe à la file de la "
         "porte."
     ),
+    "on_waiting_list": N_(
+        "Sur la liste d’attente (rang %(num)d), sans place confirmée : ajoutez ce groupe à "
+        "l’attente à l’entrée, il y passe avant les personnes sans réservation."
+    ),
+    "waiting_until": N_(
+        "Cette personne est sur la liste d’attente, sans place confirmée. À la clôture "
+        "des réservations (%(time)s), elle pourra attendre à l’entrée à son rang."
+    ),
+    "already_on_standby": N_("Ce groupe attend déjà à l’entrée : n° %(num)d de la file."),
+    "joined": N_("Ajouté à l’attente à l’entrée : n° %(num)d de la file."),
     "undone": N_("Entrée annulée : %(name)s."),
     "nothing_to_undo": N_("Cette entrée a déjà été annulée."),
     "standby_added": N_("Ajouté à la file d’attente de la porte."),
@@ -82,6 +101,11 @@ DOOR_TEXTS: dict[str, str | tuple[str, str]] = {
     "no_name": N_("Sans nom"),
     "walk_in_name": N_("Sans réservation"),
     "gone": N_("Parti"),
+    "waiting_rank": N_("liste d’attente, rang %(num)d"),
+    "at_the_door": N_("attend à l’entrée"),
+    "join": N_("Ajouter à l’attente à l’entrée (rang %(num)d sur la liste d’attente)"),
+    "standby_number": N_("n° %(num)d"),
+    "held": N_("Places retenues : personne derrière ce groupe n’entre avant lui."),
     "nobody_waits": N_("Personne n’attend à la porte."),
     # What the server said no to, once back online.
     "conflicts": N_("À vérifier : réponses du serveur aux actions faites hors ligne"),

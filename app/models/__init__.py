@@ -7,6 +7,7 @@ from .live import SEATS_COUNTER, ChangeCounter
 from .mail_text import MailText, ReminderRule, SentReminder
 from .outbox import OutboxMessage, OutboxStatus
 from .programme import Event, EventKind, EventSession, Venue
+from .question import BookingAnswer, BookingQuestion, QuestionKind
 from .specimen import Specimen, SpecimenCategory, SpecimenImage
 from .staff import LoginThrottle, Role, StaffUser
 
@@ -15,6 +16,8 @@ __all__ = [
     "SEAT_HOLDING_STATUSES",
     "AuditEntry",
     "Booking",
+    "BookingAnswer",
+    "BookingQuestion",
     "BookingStatus",
     "ChangeCounter",
     "CheckIn",
@@ -26,6 +29,7 @@ __all__ = [
     "MailText",
     "OutboxMessage",
     "OutboxStatus",
+    "QuestionKind",
     "ReminderRule",
     "Role",
     "SentReminder",

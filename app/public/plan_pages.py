@@ -18,6 +18,7 @@ from ..ratelimits import lookup_limit
 from ..services import booking as booking_service
 from ..services import plan_changes
 from ..services.errors import DomainError
+from ..services.programme import get_session
 from . import bp
 from .booking_pages import TOKEN_RULE, private_page, render_booking
 from .forms import MoveForm, ReduceForm
@@ -134,5 +135,57 @@ def cant_come(token: str) -> Response:
             )
     response = make_response(
         render_template("public/cant_come.html", booking=booking, error=error), status
+    )
+    return private_page(response)
+
+
+@bp.route(f"/b/{TOKEN_RULE}/rebook/<int:session_id>", methods=["GET", "POST"])
+@lookup_limit
+def rebook(token: str, session_id: int) -> Response:
+    """A bad day's mail link: the booking its session lost, into another session (POST).
+
+    The page (GET) says what the click would do, or why it cannot now, with the other
+    sessions that still have room; the seats are taken at the click, re-checked then.
+    """
+    booking = booking_service.get_by_token(token)
+    target = get_session(session_id)
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            result, moved = plan_changes.move_cancelled(token, session_id)
+        except DomainError as refusal:
+            booking = booking_service.get_by_token(token)
+            error, status = show_refusal(None, refusal), refusal.status
+        else:
+            when = full_date(result.session.starts_at)
+            if not moved:
+                return _done(
+                    token,
+                    gettext("C’est déjà fait : votre réservation est pour le %(when)s.", when=when),
+                )
+            return _done(
+                token,
+                gettext(
+                    "C’est fait : votre réservation est maintenant pour le %(when)s. "
+                    "La nouvelle confirmation part par e-mail ; votre lien et votre billet "
+                    "restent valables.",
+                    when=when,
+                ),
+            )
+    done = booking.session_id == target.id and booking.is_active
+    if error is None and not done:
+        why_not = plan_changes.rebook_refusal(booking, target)
+        error = why_not.message() if why_not is not None else None
+    others = [s for s in plan_changes.rebook_targets(booking) if s.id != target.id]
+    response = make_response(
+        render_template(
+            "public/rebook.html",
+            booking=booking,
+            target=target,
+            error=error,
+            done=done,
+            others=others,
+        ),
+        status,
     )
     return private_page(response)

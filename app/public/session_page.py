@@ -17,7 +17,7 @@ from ..live import LiveVersion, live_etag, live_version
 from ..models import Booking, BookingStatus, EventSession
 from ..ratelimits import booking_limit
 from ..services import booking as booking_service
-from ..services import gallery, plan_options, seat_reads, tickets, waiting_party
+from ..services import gallery, plan_options, questions, seat_reads, tickets, waiting_party
 from ..services.booking_options import booking_options
 from ..services.errors import DomainError
 from . import bp
@@ -40,7 +40,21 @@ def _booking_request(
         nonce=form.nonce.data or None,
         nonce_lookup=nonce_lookup,
         also=tuple(form.also.data or ()),
+        answers=tuple(typed_answers().items()),
     )
+
+
+def typed_answers() -> dict[int, str]:
+    """What the form's question fields hold (``question-<id>``), as typed.
+
+    Only parsed here: the service checks them against the event's questions.
+    """
+    answers = {}
+    for name, value in request.form.items():
+        number = name.removeprefix("question-")
+        if number != name and number.isdigit() and len(number) < 12:
+            answers[int(number)] = value
+    return answers
 
 
 @bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
@@ -53,6 +67,8 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     form = BookingForm()
     form_error = None
     status = 200
+    asked = asked_questions(session, version)
+    answer_errors: dict[int, str] = {}
     if request.method == "POST":
         if form.validate_on_submit():
             joining = request.form.get("action") == "waitlist"
@@ -63,12 +79,18 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
                     )
                 else:
                     booking = booking_service.book(_booking_request(form, session, nonce_lookup))
+            except questions.AnswersRefused as error:
+                answer_errors = error.messages()
+                status = error.status
             except DomainError as error:
                 form_error = show_refusal(form, error)
                 status = error.status
             else:
                 return booking_confirmed(booking)
         else:
+            # The answers' messages come with the fields' ones, all in one go.
+            _kept, problems = questions.answer_problems(asked, typed_answers())
+            answer_errors = questions.AnswersRefused(problems).messages()
             status = 422
     context = {
         "session": session,
@@ -78,6 +100,9 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
         "live_etag": live_etag(None, session.event_id),
         "also_choices": also_choices(session, version),
         "oob_badge": is_htmx_request(),
+        "questions": asked,
+        "answers": typed_answers() if request.method == "POST" else {},
+        "answer_errors": answer_errors,
     }
     if is_htmx_request():  # only the booking panel goes back
         return render_template("public/_booking_panel.html", **context), status
@@ -145,6 +170,19 @@ def also_choices(session: EventSession, version: LiveVersion) -> tuple[AlsoChoic
             AlsoChoice(other.id, other.starts_at, other.seats_left)
             for other in waiting_party.also_choices(session)
         )
+        store.put(key, found)
+    return found
+
+
+def asked_questions(
+    session: EventSession, version: LiveVersion
+) -> tuple[questions.AskedQuestion, ...]:
+    """The event's own questions, read once per ``version`` (editing them moves it)."""
+    store = fragments.fragment_store()
+    key = (*version, "questions", session.event_id)
+    found: tuple[questions.AskedQuestion, ...] | None = store.get(key)
+    if found is None:
+        found = questions.asked(session.event_id)
         store.put(key, found)
     return found
 

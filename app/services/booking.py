@@ -16,7 +16,7 @@ from ..database import writes, writing
 from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
-from . import checkin, ledger, mail, party_endings, waiting_party, waitlist
+from . import checkin, ledger, mail, party_endings, questions, waiting_party, waitlist
 from .audit import audit
 from .booking_errors import (
     AlreadyCancelled,
@@ -166,12 +166,14 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
     if session is None:
         raise SessionNotFound(request.session_id)
     _check_request(session, request, now)
+    answers = _checked_answers(session, request)
     keys = BookingKeys.draw()
     try:
         with writing():
             booking = _new_booking(session, request, BookingStatus.CONFIRMED, now, keys)
             db.session.add(booking)
             db.session.flush()
+            questions.store_answers(booking, answers)
             audit("booking.confirmed", actor, booking, seats=booking.seats)
             mail.enqueue("confirmed", booking)
             _claim_seats(session, request, now)
@@ -185,6 +187,16 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
             raise
         return earlier
     return booking
+
+
+def _checked_answers(session: EventSession, request: BookingRequest) -> dict[int, str]:
+    """The request's answers to the event's questions, or ``AnswersRefused``.
+
+    Checked after the seats, so a full session refuses a rush without reading its questions.
+    """
+    return questions.check_answers(
+        session.event_id, dict(request.answers), enforce_required=not request.by_organiser
+    )
 
 
 def _claim_seats(session: EventSession, request: BookingRequest, now: datetime) -> None:
@@ -233,10 +245,14 @@ def join_waitlist(
             raise PartyTooLarge(session.capacity)
         _check_seats_per_person(session, request)
         others = [_also_session(locked, session, other_id, request, now) for other_id in also]
+        answers = _checked_answers(session, request)
         booking = _new_booking(session, request, BookingStatus.WAITING, now, keys)
         db.session.add(booking)
         ledger.add_waiting(session, booking.seats)
         db.session.flush()
+        # On the party's own row: an offer accepted later confirms this row (or makes one
+        # of its change rows its new session), so the answers follow the party.
+        questions.store_answers(booking, answers)
         audit("waitlist.joined", actor, booking, seats=booking.seats, also=list(also))
         waitlist.promote(session, now, actor)
         for other in sorted(others, key=lambda s: (s.starts_at, s.id)):

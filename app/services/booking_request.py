@@ -42,6 +42,9 @@ class BookingRequest:
     by_organiser: bool = False
     # Joining a waiting list: the event's other sessions the party waits on as well.
     also: tuple[int, ...] = ()
+    # Answers to the event's own questions, as typed (question id, value): checked and
+    # stored by the service with the booking (services/questions.py).
+    answers: tuple[tuple[int, str], ...] = ()
     # What the database said about ``nonce`` when the form's session was read
     # (``seat_reads.page_session``): the check before the booking then costs no query.
     nonce_lookup: NonceLookup | None = None

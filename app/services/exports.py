@@ -19,7 +19,7 @@ from ..i18n import gettext
 from ..labels import booking_status_label, kind_label
 from ..models import Booking, EventSession
 from ..timeutil import paris
-from . import attendees, stats
+from . import attendees, questions, stats
 
 # A cell starting with one of these is a formula (or hides one) to a spreadsheet.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -61,8 +61,27 @@ def _kind_label(item: stats.SessionStats) -> str:
     return kind_label(item.kind)
 
 
+def _answer_columns(
+    session: EventSession, bookings: list[Booking]
+) -> tuple[list[str], list[list[str]]]:
+    """One column per question of the event (its wording in the current language), and
+    each booking's answers in those columns."""
+    asked = [
+        questions.AskedQuestion.of(q)
+        for q in questions.event_questions(session.event_id, with_removed=True)
+    ]
+    lines = questions.answer_lines(bookings)
+    cells = []
+    for booking in bookings:
+        given = {line.question_id: line.answer for line in lines.get(booking.id, [])}
+        cells.append([given.get(question.id, "") for question in asked])
+    return [question.label() for question in asked], cells
+
+
 def attendees_csv(session: EventSession) -> str:
-    """The attendee list of a session, by name."""
+    """The attendee list of a session, by name, with the answers to the event's questions."""
+    people = attendees.attendees(session.id)
+    question_header, answer_cells = _answer_columns(session, people)
     header = [
         gettext("Nom"),
         gettext("E-mail"),
@@ -73,6 +92,7 @@ def attendees_csv(session: EventSession) -> str:
         gettext("Arrivés"),
         gettext("Besoins d’accessibilité"),
         gettext("Réservé le"),
+        *question_header,
     ]
     rows = (
         [
@@ -85,14 +105,17 @@ def attendees_csv(session: EventSession) -> str:
             b.checked_in_seats,
             b.accessibility_needs,
             moment(b.created_at),
+            *answers,
         ]
-        for b in attendees.attendees(session.id)
+        for b, answers in zip(people, answer_cells, strict=True)
     )
     return to_csv(header, rows)
 
 
 def waitlist_csv(session: EventSession) -> str:
-    """The waiting list of a session, in queue order."""
+    """The waiting list of a session, in queue order, with the answers to the questions."""
+    parties = attendees.waiting(session.id)
+    question_header, answer_cells = _answer_columns(session, parties)
     header = [
         gettext("Position"),
         gettext("Nom"),
@@ -102,6 +125,7 @@ def waitlist_csv(session: EventSession) -> str:
         gettext("Priorité"),
         gettext("Raison"),
         gettext("Inscrit le"),
+        *question_header,
     ]
     rows = (
         [
@@ -113,8 +137,9 @@ def waitlist_csv(session: EventSession) -> str:
             b.priority,
             b.priority_reason,
             moment(b.created_at),
+            *answers,
         ]
-        for index, b in enumerate(attendees.waiting(session.id), start=1)
+        for index, (b, answers) in enumerate(zip(parties, answer_cells, strict=True), start=1)
     )
     return to_csv(header, rows)
 

@@ -95,16 +95,34 @@ def cancel_session(session_id: int, *, actor: str, now: datetime | None = None) 
     now = now or utcnow()
     # The sessions where its waiting parties wait too: their lists run, their leads move.
     session = lock_sessions(*waiting_party.party_session_ids_on(session_id))[session_id]
+    return len(end_session(session, actor=actor, now=now, notify=True))
+
+
+def end_session(
+    session: EventSession, *, actor: str, now: datetime, notify: bool
+) -> list[tuple[Booking, int, BookingStatus]]:
+    """The rule of a cancelled session, the caller holding the locks of ``cancel_session``.
+
+    Every active row ends (``session_cancelled``): its seats or waiting seats leave the
+    ledger, its party follows ``party_endings.after_ending``. Returns each row ended with
+    the session it was on (a waiting lead that waits elsewhere too has moved there since)
+    and what it was there (booked, offered, waiting).
+    ``notify``: each row gets the session's own mail; a bad day (``bad_day``) sends one
+    per address instead.
+    """
     if session.cancelled_at is not None:
-        return 0
+        return []
+    session_id = session.id
     session.cancelled_at = now
     affected = db.session.scalars(
         select(Booking)
         .where(Booking.session_id == session_id, Booking.status.in_(waitlist.ACTIVE_STATUSES))
         .execution_options(populate_existing=True)
     ).all()
+    ended = []
     for booking in affected:
         previous = booking.status
+        ended.append((booking, session_id, previous))
         if booking.status is BookingStatus.WAITING:
             ledger.add_waiting(session, -booking.seats)
         else:
@@ -112,11 +130,12 @@ def cancel_session(session_id: int, *, actor: str, now: datetime | None = None) 
         booking.status = BookingStatus.CANCELLED
         booking.ended_reason = "session_cancelled"
         booking.cancelled_at = now
-        mail.enqueue("session_cancelled", booking, session_id=session_id)
+        if notify:
+            mail.enqueue("session_cancelled", booking, session_id=session_id)
         db.session.flush()
         party_endings.after_ending(booking, previous, actor=actor, now=now, session_gone=True)
     audit("session.cancelled", actor, session_id=session_id, bookings=len(affected))
-    return len(affected)
+    return ended
 
 
 @writes

@@ -16,6 +16,12 @@ wishes the party was waiting for (they were for the party as it was, where it wa
 When the target has no room (or the extra seats are not free), the visitor may wait for
 it without losing what they hold: a change row joins that session's waiting list
 (``waiting_party.join_for_change``), and an offer on it swaps the booking only once accepted.
+
+A booking ended by its session's cancellation (a bad day, ``bad_day``) may still move:
+``move_cancelled`` puts the same row, token and ticket code, into another session of its
+event that takes bookings and has room for the whole party behind its waiting list,
+re-checked under the target's lock at the click. The row is confirmed again there; a
+second click changes nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import utcnow
 from . import checkin, ledger, mail, party_endings, waiting_party
 from .audit import audit
+from .bad_day_errors import NotRebookable, RebookedElsewhere, RebookFull
 from .booking import COUNTED_PER_PERSON, get_by_token, max_seats_per_booking, max_seats_per_person
 from .booking import reduce as reduce_party
 from .booking_errors import (
@@ -47,6 +54,7 @@ from .booking_errors import (
     SeatsPerPersonExceeded,
     SessionNotFound,
 )
+from .errors import DomainError
 from .programme import BOOKABLE, Availability, availability, default_close, ensure_bookable
 
 # A full session is still a place to move to: the visitor may wait for it.
@@ -250,6 +258,112 @@ def wait_to_move(
             _swap(booking, source, target, actor=actor, now=now)
             return booking
         return waiting_party.join_for_change(booking, target, booking.seats, actor=actor, now=now)
+
+
+# ----------------------------------------------------- after its session was cancelled
+
+
+def rebookable(booking: Booking) -> bool:
+    """Whether the row ended with its session and may be moved by the cancellation mail."""
+    return (
+        booking.status is BookingStatus.CANCELLED
+        and booking.ended_reason == "session_cancelled"
+        and booking.changes_booking_id is None
+        and not booking.checked_in_seats
+        and booking.personal_data_purged_at is None
+    )
+
+
+def _check_rebook(booking: Booking, target: EventSession, now: datetime) -> None:
+    """Raise why the cancelled ``booking`` cannot go into ``target`` now, room included."""
+    if not rebookable(booking):
+        raise NotRebookable()
+    if target.event_id != booking.session.event_id or target.id == booking.session_id:
+        raise NotSameEvent()
+    if target.cancelled_at is not None:
+        raise MoveTargetClosed("cancelled")
+    state = availability(target, now)
+    if state not in MOVE_TARGET_STATES:
+        raise MoveTargetClosed(state.value, target.booking_opens_at)
+    if booking.seats > target.capacity:
+        raise PartyTooLarge(target.capacity)
+    if _held_by_address(target.id, booking.email) + booking.seats > max_seats_per_person():
+        raise SeatsPerPersonExceeded(max_seats_per_person())
+    if booking.seats > target.seats_left:
+        raise RebookFull(target.seats_left, booking.seats)
+
+
+def rebook_refusal(
+    booking: Booking, target: EventSession, now: datetime | None = None
+) -> DomainError | None:
+    """Why ``move_cancelled`` would refuse now (the page before the click), or ``None``."""
+    try:
+        _check_rebook(booking, target, now or utcnow())
+    except DomainError as error:
+        return error
+    return None
+
+
+def rebook_targets(booking: Booking, now: datetime | None = None) -> list[EventSession]:
+    """The sessions the cancelled ``booking`` may move to now, in start order (none if not)."""
+    if not rebookable(booking):
+        return []
+    now = now or utcnow()
+    targets = []
+    for session in booking.session.event.sessions:
+        if session.id == booking.session_id:
+            continue
+        try:
+            _check_rebook(booking, session, now)
+        except DomainError:
+            continue
+        targets.append(session)
+    return targets
+
+
+def move_cancelled(
+    token: str, target_session_id: int, *, actor: str = "public", now: datetime | None = None
+) -> tuple[Booking, bool]:
+    """Move a booking whose session was cancelled into ``target_session_id``.
+
+    Returns the booking and whether it moved now: a booking already there (the link
+    clicked twice) is returned as it is. Raises ``NotRebookable``, ``RebookedElsewhere``,
+    ``NotSameEvent``, ``MoveTargetClosed``, ``PartyTooLarge``, ``SeatsPerPersonExceeded``
+    or ``RebookFull``.
+    """
+    now = now or utcnow()
+    booking = get_by_token(token)
+    with writing():
+        # The target is the only session whose counters change (the cancelled one holds
+        # nothing); then the booking's row, read afresh under the lock.
+        target = lock_sessions(target_session_id)[target_session_id]
+        waiting_party.lock_lead(booking.id)
+        db.session.refresh(booking)
+        if booking.status is BookingStatus.CONFIRMED and booking.changes_booking_id is None:
+            if booking.session_id == target.id:
+                return booking, False
+            raise RebookedElsewhere(booking.session.starts_at)
+        _check_rebook(booking, target, now)
+        source_id = booking.session_id
+        ledger.take_seats(target, booking.seats)
+        booking.session_id = target.id
+        booking.status = BookingStatus.CONFIRMED
+        booking.ended_reason, booking.cancelled_at = "", None
+        booking.offered_at = booking.offer_expires_at = None
+        booking.priority, booking.priority_reason, booking.passed_over = 0, "", 0
+        booking.reminder_sent_at = None
+        db.session.flush()
+        db.session.expire(booking, ["session"])
+        audit(
+            "booking.moved_after_cancel",
+            actor,
+            booking,
+            seats=booking.seats,
+            source=source_id,
+            target=target.id,
+        )
+        mail.enqueue("confirmed", booking)
+        return booking, True
 
 
 # ------------------------------------------------------------------------ party size

@@ -10,7 +10,13 @@ from datetime import datetime
 
 from ..models import Booking, BookingStatus, EventSession
 from ..timeutil import paris, utcnow
-from .plan_changes import MOVE_TARGET_STATES, largest_party, may_move, session_targets
+from .plan_changes import (
+    MOVE_TARGET_STATES,
+    largest_party,
+    may_move,
+    rebook_targets,
+    session_targets,
+)
 from .programme import BOOKABLE, Availability, availability
 
 
@@ -31,6 +37,8 @@ class PlanOptions:
     # The largest party the size field proposes (the booking's own size minus one when it
     # can only shrink).
     max_seats: int
+    # A booking its session's cancellation ended: where the cancellation mail's links lead.
+    rebook_targets: tuple[EventSession, ...] = ()
 
     @property
     def can_move(self) -> bool:
@@ -56,7 +64,12 @@ def plan_options(booking: Booking, now: datetime | None = None) -> PlanOptions:
     )
     largest = largest_party(booking) if can_grow else booking.seats
     can_grow = can_grow and largest > booking.seats
-    return PlanOptions(choices, can_grow, largest if can_grow else max(booking.seats - 1, 1))
+    return PlanOptions(
+        choices,
+        can_grow,
+        largest if can_grow else max(booking.seats - 1, 1),
+        tuple(rebook_targets(booking, now)),
+    )
 
 
 def elsewhere(session: EventSession, now: datetime | None = None) -> list[EventSession]:

@@ -1,13 +1,15 @@
 """Personal data (GDPR): erase it on request or after the retention period, export it.
 
 What the app keeps about a member of the public: the name, e-mail address, phone number
-and accessibility needs typed in the booking form; the mails sent to them (the outbox
+and accessibility needs typed in the booking form, and the answers to the event's own
+questions (services/questions.py); the mails sent to them (the outbox
 keeps the rendered message and a small context); the name given at the door's standby
 queue; and the reasons organisers write when they change a waiting party's priority
 (kept in the booking and in the audit log).
 
 *Anonymising* blanks all of that and keeps everything the seat ledger and the statistics
-count: sessions, seats, statuses, dates, check-ins, sources. Mails not yet sent are
+count: sessions, seats, statuses, dates, check-ins, sources. The answers are deleted
+(they are nothing but what the person typed or chose). Mails not yet sent are
 dropped, as nobody can receive them any more. The booking's ``personal_data_purged_at``
 makes the operation idempotent and closes its secret link (``BookingErased``).
 """
@@ -38,7 +40,7 @@ from ..models import (
 )
 from ..timeutil import utcnow
 from . import booking as booking_service
-from . import party_endings, waiting_party
+from . import party_endings, questions, waiting_party
 from .audit import audit
 from .booking_errors import AlreadyCancelled, PartyInside, SessionStarted
 
@@ -60,6 +62,7 @@ class PurgeReport:
     standby_entries: int = 0
     outbox_messages: int = 0
     audit_entries: int = 0
+    answers: int = 0
 
     def add(self, other: PurgeReport) -> None:
         """Add another report's counts to this one."""
@@ -67,6 +70,7 @@ class PurgeReport:
         self.standby_entries += other.standby_entries
         self.outbox_messages += other.outbox_messages
         self.audit_entries += other.audit_entries
+        self.answers += other.answers
 
 
 def _strip_audit(entries: list[AuditEntry]) -> int:
@@ -136,6 +140,7 @@ def anonymise(bookings: list[Booking], now: datetime) -> PurgeReport:
     for entry in standby:
         entry.name = ""
     report.standby_entries = len(standby)
+    report.answers = questions.erase_answers(ids)
     report.outbox_messages = _anonymise_outbox(ids)
     report.audit_entries = _strip_audit(
         list(db.session.scalars(select(AuditEntry).where(AuditEntry.booking_id.in_(ids))))
@@ -237,7 +242,7 @@ def address_digest(email: str) -> str:
     return hmac.new(key, email.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def _booking_json(booking: Booking) -> dict[str, Any]:
+def _booking_json(booking: Booking, answers: list[dict[str, str]]) -> dict[str, Any]:
     """A booking as exported (its secret link is left out: it is a key, not a fact)."""
     session = booking.session
     return {
@@ -267,6 +272,7 @@ def _booking_json(booking: Booking) -> dict[str, Any]:
         "offer_expires_at": _iso(booking.offer_expires_at),
         "reminder_sent_at": _iso(booking.reminder_sent_at),
         "cancelled_at": _iso(booking.cancelled_at),
+        "answers": answers,
     }
 
 
@@ -293,6 +299,7 @@ def personal_data(email: str) -> dict[str, Any]:
         select(Booking).where(func.lower(Booking.email) == address).order_by(Booking.id)
     ).all()
     ids = [b.id for b in bookings]
+    answers = questions.answers_export(ids)
     standby = db.session.scalars(
         select(StandbyEntry).where(StandbyEntry.booking_id.in_(ids)).order_by(StandbyEntry.id)
     ).all()
@@ -313,7 +320,7 @@ def personal_data(email: str) -> dict[str, Any]:
         "email": address,
         "generated_at": _iso(utcnow()),
         "retention_days": retention_days(),
-        "bookings": [_booking_json(b) for b in bookings],
+        "bookings": [_booking_json(b, answers.get(b.id, [])) for b in bookings],
         "check_ins": [
             {
                 "booking_id": c.booking_id,

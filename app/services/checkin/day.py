@@ -15,10 +15,14 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Booking, BookingStatus, CheckIn, EventSession, StandbyEntry
+from ...models import Booking, BookingStatus, CheckIn, EventSession
 from ...timeutil import PARIS, paris, utcnow
+from .. import ledger
+from ..programme import default_close
+from ..questions import AnswerLine, answer_lines
 from ..seat_reads import settle
-from .standby import door_may_take_seats, standby_queue
+from .lists import StandbyPlace, standby_board, waiting_ranks
+from .standby import booking_has_closed, door_may_take_seats
 
 # From this hour (Paris) the tablets also keep tomorrow's sessions.
 EVENING_HOUR = 18
@@ -35,10 +39,44 @@ class DoorSessionData:
 
     session: EventSession
     door_may_take_seats: bool
+    # Once booking has closed, the waiting list's parties are rows of the door's list,
+    # which may join the door's queue at their rank (``waiting.join_standby``).
+    booking_closed: bool = False
     bookings: list[Booking] = field(default_factory=list)
     refused: list[Booking] = field(default_factory=list)
     last_check_ins: dict[int, CheckIn] = field(default_factory=dict)
-    standby: list[StandbyEntry] = field(default_factory=list)
+    standby: list[StandbyPlace] = field(default_factory=list)
+    waiting_ranks: dict[int, int] = field(default_factory=dict)
+    # Each admissible booking's answers to the event's questions (booking id → lines).
+    answers: dict[int, list[AnswerLine]] = field(default_factory=dict)
+
+    @property
+    def closes_at(self) -> datetime:
+        """When online booking closes (a waiting party may wait at the door from then)."""
+        return self.session.closes_at(default_close())
+
+    @property
+    def waiting(self) -> list[Booking]:
+        """The waiting list's parties shown at the door, in the list's order.
+
+        A row standing for another booking's change is not a party at the door: its
+        lead's ticket is the one the party holds (as on the server's board).
+        """
+        if not self.booking_closed:
+            return []
+        rows = [
+            b
+            for b in self.refused
+            if b.status is BookingStatus.WAITING
+            and b.changes_booking_id is None
+            and b.id in self.waiting_ranks
+        ]
+        return sorted(rows, key=lambda b: self.waiting_ranks[b.id])
+
+    @property
+    def at_the_door(self) -> set[int]:
+        """The waiting-list parties already on the door's queue (by booking id)."""
+        return {p.entry.booking_id for p in self.standby if p.list_rank and p.entry.booking_id}
 
 
 @dataclass
@@ -62,6 +100,22 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=PARIS)
 
 
+def day_version(now: datetime | None = None) -> str:
+    """A cheap version of what ``day_data`` gives, without loading it.
+
+    The change counter moves in the same transaction as any change to bookings, check-ins,
+    the door's queue or sessions (``ledger``); the days kept and the minute cover what
+    changes with the clock alone (tomorrow from the evening, booking closing, which lets
+    the door take seats and shows the waiting list). Lapsed offers are settled first, so
+    the counter counts what settling changed. Read it before the rows it stands for.
+    """
+    now = now or utcnow()
+    settle()
+    days = door_days(now)
+    minute = int(now.timestamp() // 60)
+    return f"{ledger.change_counter()}-{days[0].isoformat()}-{len(days)}-{minute}"
+
+
 def day_data(now: datetime | None = None) -> DoorDayData:
     """The sessions of the door's days, each with its bookings, check-ins and door queue."""
     now = now or utcnow()
@@ -75,14 +129,21 @@ def day_data(now: datetime | None = None) -> DoorDayData:
             .order_by(EventSession.starts_at, EventSession.id)
         )
     )
-    by_id = {s.id: DoorSessionData(s, door_may_take_seats(s, now)) for s in sessions}
+    by_id = {
+        s.id: DoorSessionData(s, door_may_take_seats(s, now), booking_has_closed(s, now))
+        for s in sessions
+    }
     if by_id:
         _fill(by_id)
     return DoorDayData(days=days, keep_until=end, sessions=list(by_id.values()))
 
 
 def _fill(by_id: dict[int, DoorSessionData]) -> None:
-    """Bookings, latest standing check-ins and door queues of these sessions (3 queries)."""
+    """Bookings, latest standing check-ins, door queues and answers of these sessions.
+
+    Three queries for all of them, then per session its door queue and, once booking has
+    closed, its waiting list's ranks.
+    """
     ids = list(by_id)
     for booking in db.session.scalars(
         select(Booking)
@@ -91,6 +152,7 @@ def _fill(by_id: dict[int, DoorSessionData]) -> None:
     ):
         target = by_id[booking.session_id]
         (target.bookings if booking.status in ADMISSIBLE else target.refused).append(booking)
+    answers = answer_lines(b for data in by_id.values() for b in data.bookings)
     latest: dict[int, dict[int, CheckIn]] = defaultdict(dict)
     for entry in db.session.scalars(
         select(CheckIn)
@@ -100,7 +162,9 @@ def _fill(by_id: dict[int, DoorSessionData]) -> None:
         latest[entry.session_id][entry.booking_id] = entry
     for session_id, data in by_id.items():
         data.last_check_ins = latest[session_id]
-        data.standby = standby_queue(session_id)
+        data.waiting_ranks = waiting_ranks(session_id) if data.booking_closed else {}
+        data.standby = standby_board(data.session, data.waiting_ranks)
+        data.answers = {b.id: answers[b.id] for b in data.bookings if b.id in answers}
 
 
 def next_day_with_sessions(after: date) -> date | None:

@@ -2,7 +2,7 @@
 
 Every action carries the nonce the tablet made when it was taken. Each one goes through
 the same service as a tap made online (``check_in``, ``walk_in``, ``add_standby``,
-``undo``, ``leave_standby``), in a transaction of its own: a refusal (the party was let
+``join_standby``, ``undo``, ``leave_standby``), in a transaction of its own: a refusal (the party was let
 in by another tablet first, the room filled up) is that action's outcome and never undoes
 the ones before it. A batch sent again, in part, in another order or twice changes
 nothing twice: the nonces are known (``DoorAction``), and a nonce sent again for anything
@@ -23,8 +23,10 @@ from .actions import record_action
 from .door import check_in, undo, walk_in
 from .errors import NonceReused, NothingToUndo, UnknownTicket
 from .standby import add_standby, leave_standby
+from .waiting import join_standby
 
-KINDS = ("check_in", "walk_in", "standby", "undo", "leave")
+# ``join``: a waiting-list party at the door joins the door's queue at its rank.
+KINDS = ("check_in", "walk_in", "standby", "join", "undo", "leave")
 # How far back an action's own time is believed (a tablet's clock may be wrong).
 LONGEST_OFFLINE = timedelta(hours=12)
 
@@ -95,6 +97,10 @@ def _apply(step: DoorStep, actor: str, now: datetime) -> CheckIn | StandbyEntry:
     if step.kind == "standby":
         return add_standby(
             step.session_id, step.seats or 1, step.name, actor=actor, nonce=step.nonce, now=now
+        )
+    if step.kind == "join":
+        return join_standby(
+            step.session_id, step.booking_id or 0, actor=actor, nonce=step.nonce, now=now
         )
     if step.kind == "undo":
         return undo_once(step, actor=actor, now=now)

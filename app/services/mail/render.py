@@ -17,7 +17,7 @@ from flask_babel import force_locale
 
 from ...config import DEVELOPMENT_BASE_URL
 from ...extensions import db
-from ...i18n import colon, current_language, full_date, gettext
+from ...i18n import colon, current_language, full_date, gettext, ngettext
 from ...models import Booking, EventSession
 from ...timeutil import utcnow
 from .. import tickets
@@ -150,6 +150,8 @@ def render_message(
             "programme": public_url("public.programme"),
         }
         mail_words = words(kind, booking, extra) if kind in texts.KIND_OF_OUTBOX else None
+        if kind == "day_cancelled":
+            extra = {**extra, **_bad_day_context(extra)}
         context = {
             "booking": booking,
             "session": session or booking.session,
@@ -160,7 +162,9 @@ def render_message(
             **extra,
         }
         message = {
-            "subject": mail_words["subject"] if mail_words else subject(kind, booking),
+            "subject": mail_words["subject"]
+            if mail_words
+            else extra.get("subject_line") or subject(kind, booking),
             "body_text": render_template(f"emails/{kind}.txt", **context),
             "body_html": render_template(f"emails/{kind}.html", **context),
             "attachments": ticket_attachments(booking, links["manage"])
@@ -168,6 +172,29 @@ def render_message(
             else [],
         }
     return message
+
+
+def _bad_day_context(extra: dict[str, Any]) -> dict[str, Any]:
+    """A bad day's mail: every booking the address lost, and where each may go instead."""
+    from .. import bad_day  # the bad day's rules need the outbox: imported when rendering
+
+    def link(booking: Booking, session: EventSession) -> str:
+        return public_url("public.rebook", token=booking.token, session_id=session.id)
+
+    values = bad_day.context_for_mail(extra, link)
+    entries = values["entries"]
+    titles = {entry.booking.session.event.title for entry in entries}
+    count = sum(len(entry.sessions) for entry in entries)
+    if len(titles) == 1:
+        values["subject_line"] = ngettext(
+            "Votre séance est annulée : %(title)s",
+            "Vos séances sont annulées : %(title)s",
+            count,
+            title=titles.pop(),
+        )
+    else:
+        values["subject_line"] = gettext("Minér’Alès : vos séances sont annulées")
+    return values
 
 
 def ticket_attachments(booking: Booking, manage_url: str) -> list[dict[str, str]]:

@@ -41,9 +41,17 @@
       metaNode.appendChild(el("code", {}, [booking.code]));
     }
     if (booking.status === "released") { metaNode.appendChild(document.createTextNode(" · " + say("released"))); }
+    if (booking.status === "waiting") {
+      metaNode.appendChild(document.createTextNode(" · " + say("waiting_rank", { num: booking.rank }) +
+        (booking.at_door ? " · " + say("at_the_door") : "")));
+    }
     if (booking.needs) {
       metaNode.appendChild(el("br"));
       metaNode.appendChild(el("span", { "class": "needs" }, ["\u267f " + booking.needs]));
+    }
+    if (booking.answers) {
+      metaNode.appendChild(el("br"));
+      metaNode.appendChild(el("span", { "class": "door-row__answers" }, [booking.answers]));
     }
     if (last) {
       metaNode.appendChild(el("br"));
@@ -54,7 +62,13 @@
       metaNode.appendChild(el("em", { "class": "door-row__pending" }, [say("pending_row")]));
     }
     var actions = el("div", { "class": "door-row__actions" });
-    if (remaining > 0 && booking.id) {
+    if (booking.status === "waiting") {
+      if (!booking.at_door) {
+        actions.appendChild(form({ action: scope + "sessions/" + state.id + "/bookings/" + booking.id + "/standby" }, {},
+          el("button", { type: "submit", "class": "door-button door-button--in" },
+            [say("join", { num: booking.rank }), hidden(" — " + booking.name)])));
+      }
+    } else if (remaining > 0 && booking.id) {
       var tap = scope + "sessions/" + state.id + "/bookings/" + booking.id;
       actions.appendChild(form({ action: tap }, {}, el("button", { type: "submit", "class": "door-button door-button--in" },
         [say("enter", { num: remaining }), hidden(" — " + booking.name)])));
@@ -71,17 +85,25 @@
       actions.appendChild(form(undoAttrs, { session: state.id }, el("button", { type: "submit", "class": "door-button door-button--undo" },
         [say("undo"), hidden(" — " + booking.name)])));
     }
-    var classes = "door-row" + (remaining <= 0 ? " door-row--in" : "") + (booking.status === "released" ? " door-row--released" : "");
+    var classes = "door-row" + (remaining <= 0 ? " door-row--in" : "") +
+      (booking.status === "released" || booking.status === "waiting" ? " door-row--released" : "");
     return el("li", { "class": classes }, [
       el("div", { "class": "door-row__who" }, [el("span", { "class": "door-row__name" }, [booking.name]), metaNode]),
       actions
     ]);
   }
 
-  function standbyRow(scope, state, entry) {
+  // One party on the door's queue, as the server's board shows it: its number, who, how
+  // many, since when, its waiting-list rank, whether the next seats are held for it.
+  function standbyRow(scope, state, entry, index) {
     var attrs = entry.id ? { action: scope + "standby/" + entry.id + "/leave" } : { action: scope, "data-kind": "leave", "data-target": entry.nonce };
+    var words = [el("strong", {}, [say("standby_number", { num: index + 1 })]),
+      " · " + (entry.name || say("no_name")) + " · " + say("seats", { num: entry.seats }) + " · " + entry.time +
+      (entry.rank ? " · " + say("waiting_rank", { num: entry.rank }) : "")];
+    if (entry.pending) { words.push(" · ", el("em", { "class": "door-row__pending" }, [say("pending_row")])); }
+    if (entry.held) { words.push(el("br"), el("strong", {}, [say("held")])); }
     return el("li", {}, [
-      el("span", {}, [(entry.name || say("no_name")) + " · " + say("seats", { num: entry.seats }) + " · " + entry.time]),
+      el("span", {}, words),
       form(attrs, { session: state.id }, el("button", { type: "submit", "class": "door-button door-button--undo" },
         [say("gone"), hidden(" — " + entry.name)]))
     ]);
@@ -102,7 +124,7 @@
       : [el("li", { "class": "empty" }, [query.trim() ? say("no_match") : say("no_booking")])]);
     var queue = board.querySelector(".door-standby");
     if (queue) {
-      replace(queue, state.standby.length ? state.standby.map(function (entry) { return standbyRow(scope, state, entry); })
+      replace(queue, state.standby.length ? state.standby.map(function (entry, index) { return standbyRow(scope, state, entry, index); })
         : [el("li", { "class": "empty" }, [say("nobody_waits")])]);
     }
     var release = board.querySelector(".door-button--danger");
@@ -110,7 +132,7 @@
     counters(window.DoorLocal.counters(state));
   }
 
-  function counters(values) {
+  function counters(values, noteKey) {
     var box = document.getElementById("counters");
     if (!box) { return; }
     box.querySelectorAll(".door-counters__value").forEach(function (node, index) {
@@ -118,9 +140,11 @@
     });
     var note = document.getElementById("door-counters-note");
     if (!note) {
-      note = el("p", { id: "door-counters-note", "class": "door-counters__note" }, [say("local_counters")]);
+      note = el("p", { id: "door-counters-note", "class": "door-counters__note" });
       box.parentNode.insertBefore(note, box.nextSibling);
     }
+    var words = say(noteKey || "local_counters");
+    if (note.textContent !== words) { note.textContent = words; }
     box.classList.add("door-counters--local");
   }
 
@@ -132,13 +156,17 @@
     if (box) { box.classList.remove("door-counters--local"); }
   }
 
-  // Signed out (or the account lost its role): the tablet shows nobody's name.
-  function empty(text) {
+  // Signed out (or the account lost its role): the tablet shows nobody's name, and says
+  // where to sign in again (``link``: href and text).
+  function empty(text, link) {
     var board = document.getElementById("board");
     var list = board && board.querySelector(".door-list");
-    if (list) { replace(list, [el("li", { "class": "empty" }, [text])]); }
+    var words = [text];
+    if (link && link.href) { words.push(" ", el("a", { href: link.href }, [link.text])); }
+    if (list) { replace(list, [el("li", { "class": "empty" }, words)]); }
     var queue = board && board.querySelector(".door-standby");
     if (queue) { replace(queue, []); }
+    counters([], "lapsed_counters");  // the last counts this tablet knew, said to be its own
   }
 
   window.DoorBoard = { draw: draw, forgetLocal: forgetLocal, empty: empty, el: el };

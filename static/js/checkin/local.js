@@ -62,6 +62,10 @@
       state.bookings.forEach(function (booking) {
         booking.checkins = booking.last ? [booking.last] : [];
       });
+      // Once booking has closed, the waiting list's parties: rows that may join the queue.
+      state.waiting_list = (state.waiting_list || []).map(function (party) {
+        return Object.assign(party, { status: "waiting", "in": 0, checkins: [] });
+      });
       world.sessions[state.id] = state;
       world.order.push(state.id);
     });
@@ -73,6 +77,43 @@
 
   function standbySeats(state) {
     return state.standby.reduce(function (sum, entry) { return sum + entry.seats; }, 0);
+  }
+
+  // A waiting-list party on the door's queue is still counted as waiting (state.waiting):
+  // the counters add only the people who came without a booking.
+  function walkUpSeats(state) {
+    return state.standby.reduce(function (sum, entry) { return sum + (entry.booking ? 0 : entry.seats); }, 0);
+  }
+
+  function waitingParty(state, action) {
+    var code = action.booking ? null : normalise(action.code);
+    return (state.waiting_list || []).filter(function (party) {
+      return action.booking ? party.id === action.booking : party.code === code;
+    })[0] || null;
+  }
+
+  // Where a waiting-list party stands (or would stand) on the door's queue: after the
+  // waiting-list parties ranked before it, before everyone who came without a booking.
+  function queuePlace(state, party) {
+    for (var i = 0; i < state.standby.length; i += 1) {
+      if (state.standby[i].booking === party.id) { return i + 1; }
+    }
+    return state.standby.filter(function (entry) { return entry.booking && entry.rank < party.rank; }).length + 1;
+  }
+
+  // The refusal (or "join the queue") a waiting-list party's ticket gets at the door.
+  function waitingAnswer(state, party) {
+    if (!state.booking_closed) { return refuse(say("waiting_until", { time: state.closes }), "info"); }
+    if (party.at_door) { return refuse(say("already_on_standby", { num: queuePlace(state, party) }), "info"); }
+    return refuse(say("on_waiting_list", { num: party.rank }), "info");
+  }
+
+  // A waiting-list party joining the queue goes in at once when seats are free for it and
+  // nobody before it waits (or is held for).
+  function joinsAtOnce(state, party) {
+    return state.door_may_take_seats && party.seats <= state.free && !state.standby.some(function (entry) {
+      return entry.held || (entry.booking && entry.rank < party.rank);
+    });
   }
 
   function findBooking(world, action) {
@@ -144,6 +185,12 @@
       if (seats > state.free) { return refuse(noSeats(state.free)); }
       return accept(say("welcome", { name: action.name || say("walk_in_name"), num: seats }));
     }
+    if (action.kind === "join") {
+      var party = waitingParty(state, action);
+      if (!party) { return { queue: true, kind: "info", message: say("unknown_here") }; }
+      if (!state.booking_closed || party.at_door) { return waitingAnswer(state, party); }
+      return accept(joinsAtOnce(state, party) ? say("standby_admitted") : say("joined", { num: queuePlace(state, party) }));
+    }
     if (action.kind === "undo") {
       var found = findCheckIn(state, action);
       return found ? accept(say("undone", { name: found.booking.name })) : refuse(say("nothing_to_undo"), "info");
@@ -155,7 +202,12 @@
     if (!action.booking && !normalise(action.code)) { return refuse(say("enter_code")); }
     var booking = findBooking(world, action);
     if (!booking) {
+      var waiting = action.code && waitingParty(state, action);
+      if (waiting) { return waitingAnswer(state, waiting); }
       var refused = action.code && refusedTicket(world, action.code);
+      if (refused && refused.status === "waiting" && !state.booking_closed && state.closes) {
+        return refuse(say("waiting_until", { time: state.closes }), "info");
+      }
       if (refused) { return refuse(say(refused.status === "waiting" ? "waiting" : refused.status)); }
       return { queue: true, kind: "info", message: say("unknown_here") };
     }
@@ -220,6 +272,24 @@
       } else {
         state.standby.push({ id: null, nonce: action.nonce, name: action.name || "", seats: seats, time: clock(action.at), pending: true });
       }
+    } else if (action.kind === "join") {
+      var party = waitingParty(state, action);
+      if (!party) { return; }
+      if (joinsAtOnce(state, party)) {
+        state.free -= party.seats;
+        state.waiting -= party.seats;
+        state.waiting_list.splice(state.waiting_list.indexOf(party), 1);
+        state.bookings.push(Object.assign(party, {
+          status: "confirmed", "in": party.seats, pending: true, checkins: [localEntry(world, action, party.seats)]
+        }));
+      } else {
+        party.at_door = true;
+        party.pending = true;
+        state.standby.splice(queuePlace(state, party) - 1, 0, {
+          id: null, nonce: action.nonce, booking: party.id, rank: party.rank, name: party.name, seats: party.seats,
+          time: clock(action.at), pending: true
+        });
+      }
     } else if (action.kind === "undo") {
       var found = findCheckIn(state, action);
       if (!found) { return; }
@@ -232,7 +302,11 @@
       }
     } else if (action.kind === "leave") {
       state.standby = state.standby.filter(function (entry) {
-        return !((action.entry && entry.id === action.entry) || (action.target && entry.nonce === action.target));
+        var leaves = (action.entry && entry.id === action.entry) || (action.target && entry.nonce === action.target);
+        if (leaves && entry.booking) {
+          (state.waiting_list || []).forEach(function (party) { if (party.id === entry.booking) { party.at_door = false; } });
+        }
+        return !leaves;
       });
     }
   }
@@ -247,18 +321,19 @@
         arrived += booking["in"];
       }
     });
-    return [expected, arrived, Math.max(expected - arrived, 0), Math.max(state.free, 0), state.waiting + standbySeats(state)];
+    return [expected, arrived, Math.max(expected - arrived, 0), Math.max(state.free, 0), state.waiting + walkUpSeats(state)];
   }
 
-  // The list as the board shows it: those still to come first, then by name.
+  // The list as the board shows it: those still to come first by name, then the waiting
+  // list's parties in its order, then those already in.
   function matching(state, query) {
     var needle = fold(query.trim());
-    return state.bookings.filter(function (booking) {
+    function group(row) { return row["in"] >= row.seats ? 2 : (row.status === "waiting" ? 1 : 0); }
+    return state.bookings.concat(state.waiting_list || []).filter(function (booking) {
       return !needle || fold(booking.name + " " + booking.code).indexOf(needle) !== -1;
     }).sort(function (a, b) {
-      var inA = a["in"] >= a.seats ? 1 : 0;
-      var inB = b["in"] >= b.seats ? 1 : 0;
-      return inA - inB || a.name.localeCompare(b.name) || (a.id || 0) - (b.id || 0);
+      return group(a) - group(b) || (group(a) === 1 ? a.rank - b.rank : 0) ||
+        a.name.localeCompare(b.name) || (a.id || 0) - (b.id || 0);
     });
   }
 

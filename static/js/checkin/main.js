@@ -58,6 +58,7 @@
 
   var ROUTES = [
     [/\/sessions\/(\d+)\/scan$/, function (m, f) { return { kind: "check_in", session: +m[1], code: textOf(f, "code") || textOf(f, "q") }; }],
+    [/\/sessions\/(\d+)\/bookings\/(\d+)\/standby$/, function (m) { return { kind: "join", session: +m[1], booking: +m[2] }; }],
     [/\/sessions\/(\d+)\/bookings\/(\d+)$/, function (m, f) { return { kind: "check_in", session: +m[1], booking: +m[2], seats: seatsOf(f, null) }; }],
     [/\/check-ins\/(\d+)\/undo$/, function (m, f) { return { kind: "undo", session: idOf(f, "session"), check_in: +m[1] }; }],
     [/\/sessions\/(\d+)\/walk-in$/, function (m, f) { return { kind: "walk_in", session: +m[1], seats: seatsOf(f, 1), name: textOf(f, "name") }; }],
@@ -86,6 +87,10 @@
   function labelOf(action) {
     var here = world().sessions[action.session];
     var people = (here && here.bookings) || [];
+    if (action.kind === "join") {
+      var party = ((here && here.waiting_list) || []).concat(people).filter(function (b) { return b.id === action.booking; })[0];
+      return party ? party.name : "";
+    }
     if (action.kind === "check_in") {
       var booking = people.filter(function (b) { return action.booking ? b.id === action.booking : b.code === Local.normalise(action.code); })[0];
       return booking ? booking.name : Local.normalise(action.code);
@@ -160,6 +165,17 @@
     var elt = evt.detail.elt;
     if (state.local && elt && (elt === scanInput || elt.id === "counters")) { evt.preventDefault(); }
   });
+  // The counters' poll or the search sent to the login page once the sign-in lapsed: XHR
+  // follows the redirect, and htmx would swap the whole login page into the door page.
+  // Never: the board stays, and the tablet says the sign-in lapsed.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail.xhr;
+    var asked = evt.detail.requestConfig && evt.detail.requestConfig.path;
+    if (!xhr || outsideScope(asked) || !lapsed(xhr.status, xhr.responseURL)) { return; }
+    evt.detail.shouldSwap = false;
+    evt.detail.isError = false;
+    signedOut();
+  });
   document.addEventListener("htmx:configRequest", function (evt) {
     var form = evt.detail.elt;
     if (form && form.matches && form.matches("form[data-door-action]") && form.querySelector("input[name=nonce]")) {
@@ -176,9 +192,11 @@
     return sent;
   }
 
-  function isLogin(response) {
-    return response.redirected && new URL(response.url).pathname.indexOf(scope) !== 0;
-  }
+  // Sent to the login page (or refused by role): the sign-in lapsed. ``url`` is where the
+  // request ended up after its redirects.
+  function outsideScope(url) { return !!url && new URL(url, window.location.href).pathname.indexOf(scope) !== 0; }
+  function isLogin(response) { return response.redirected && outsideScope(response.url); }
+  function lapsed(status, url) { return status === 401 || status === 403 || outsideScope(url); }
 
   function failed() {
     state.failed = true;
@@ -187,7 +205,9 @@
   }
 
   function flush() {
-    if (state.flushing || !state.queue.length || !navigator.onLine) { return; }
+    // Signed out, a batch would only meet the login page: the day's poll says when someone
+    // is signed in again.
+    if (state.flushing || !state.queue.length || !navigator.onLine || state.signedOut) { return; }
     state.flushing = true;
     var batch = state.queue.slice(0, BATCH);
     fetch(app.getAttribute("data-sync-url"), {
@@ -195,7 +215,7 @@
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify({ actions: batch.map(wire) })
     }).then(function (response) {
-      if (isLogin(response) || response.status === 401 || response.status === 403) { return signedOut(); }
+      if (isLogin(response) || lapsed(response.status)) { return signedOut(); }
       if (response.status === 422) { return response.json().then(function (body) { return unreadable(batch, body.error); }); }
       if (!response.ok) { return failed(); }
       return response.json().then(function (body) { return settle(batch, body.results || []); });
@@ -267,17 +287,21 @@
     if (state.day && state.day.etag) { headers["If-None-Match"] = state.day.etag; }
     return fetch(app.getAttribute("data-day-url"), { credentials: "same-origin", cache: "no-store", headers: headers })
       .then(function (response) {
-        if (isLogin(response) || response.status === 401 || response.status === 403) { return signedOut(); }
+        if (isLogin(response) || lapsed(response.status)) { return signedOut(); }
         if (response.headers.get("X-CSRF-Token")) { csrf = response.headers.get("X-CSRF-Token"); }
-        if (response.status === 304 || !response.ok) { return null; }
         var etag = response.headers.get("ETag");
+        if (response.status === 304 && state.day && etag && etag !== state.day.etag) {
+          state.day.etag = etag;  // the same day under a newer version: asked with it next time
+          return Store.putDay(state.day);
+        }
+        if (response.status === 304 || !response.ok) { return null; }
         return response.json().then(function (data) {
           var someoneElse = state.day && state.day.data.user !== data.user;
           state.signedOut = false;
           state.day = { etag: etag, data: data };
           return (someoneElse ? Store.clearConflicts().then(loadConflicts) : Promise.resolve())
             .then(function () { return Store.putDay(state.day); })
-            .then(function () { keepPages(data); render(); });
+            .then(function () { keepPages(data); render(); flush(); });
         });
       }, function () { /* offline: what the tablet has stays */ })
       .then(function () { state.polling = false; }, function () { state.polling = false; });
@@ -299,6 +323,7 @@
     var count = state.queue.length;
     if (banner) {
       var text = !navigator.onLine ? say("offline", { num: count })
+        : state.signedOut ? (count ? say("lapsed", { num: count }) : say("lapsed_none"))
         : state.queue.some(function (action) { return action.waited; }) ? say("pending", { num: count }) : "";
       banner.hidden = !text;
       if (banner.textContent !== text) { banner.textContent = text; }
@@ -308,7 +333,7 @@
       state.local = true;
       var here = world().sessions[sessionId];
       if (state.signedOut && !here) {
-        window.DoorBoard.empty(say("signed_out"));
+        window.DoorBoard.empty(say("signed_out"), { href: app.getAttribute("data-login-url"), text: say("sign_in") });
       } else if (here) {
         window.DoorBoard.draw(scope, here, scanInput ? scanInput.value : "");
       }
