@@ -380,9 +380,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=50, help="per version and round")
-    parser.add_argument(
-        "--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/h20p_bench"
-    )
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis", default="", help="rate limits on, stored there")
     parser.add_argument(
         "--multiproc", action="store_true", help="metrics in files, as deploy/gunicorn.conf.py"
