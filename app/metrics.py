@@ -66,9 +66,27 @@ def count_refusal(error: Any) -> None:
     REFUSALS.labels(reason=str(getattr(error, "code", type(error).__name__))).inc()
 
 
+# The methods the app's routes answer. Any other a client makes up is counted as "other":
+# a label value per invented method would add time series (and, with several worker
+# processes, lines in every worker's file) for as long as the metrics are kept.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+# Each (method, route, status) histogram child, looked up once per process: ``labels()``
+# checks and joins its arguments under a lock on every call, for the same few children.
+# Routes are the app's rules, statuses the codes it answers: the cache stays small.
+_REQUEST_CHILDREN: dict[tuple[str, str, int], Any] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     """Add one answered request to the latency histogram."""
-    REQUEST_SECONDS.labels(method=method, route=route, status=str(status)).observe(seconds)
+    if method not in KNOWN_METHODS:
+        method = "other"
+    key = (method, route, status)
+    child = _REQUEST_CHILDREN.get(key)
+    if child is None:
+        child = REQUEST_SECONDS.labels(method=method, route=route, status=str(status))
+        _REQUEST_CHILDREN[key] = child
+    child.observe(seconds)
 
 
 # ----------------------------------------------------------------------- bookings

@@ -56,10 +56,19 @@ def request_id() -> str:
     return str(rid)
 
 
+# Each rule's name, made once per process: the rules are the app's, a fixed few.
+_ROUTE_NAMES: dict[str, str] = {}
+
+
 def route_name() -> str:
     """The rule that matched, its placeholders without converters, or a mark for none."""
     rule = request.url_rule
-    return CONVERTER.sub(r"<\1>", rule.rule) if rule is not None else "<unmatched>"
+    if rule is None:
+        return "<unmatched>"
+    name = _ROUTE_NAMES.get(rule.rule)
+    if name is None:
+        name = _ROUTE_NAMES[rule.rule] = CONVERTER.sub(r"<\1>", rule.rule)
+    return name
 
 
 def _start() -> None:

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import flask_migrate  # noqa: E402
 from sqlalchemy import and_, bindparam, create_engine, exists, func, select, text, update  # noqa: E402
-from sqlalchemy.orm import Session, lazyload  # noqa: E402
+from sqlalchemy.orm import Session, aliased, lazyload  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
@@ -122,6 +122,17 @@ def _page_session() -> Any:
     return _session_and_lapsed_offers().options(lazyload(EventSession.event))
 
 
+def _page_session_and_nonce() -> Any:
+    by_nonce = aliased(Booking, name="by_nonce")
+    return (
+        _page_session()
+        .add_columns(
+            by_nonce.id.label("nonce_booking_id"), by_nonce.session_id.label("nonce_session_id")
+        )
+        .outerjoin(by_nonce, by_nonce.request_nonce == bindparam("nonce"))
+    )
+
+
 def _claim() -> Any:
     sessions = EventSession.__table__
     return (
@@ -170,6 +181,10 @@ FRESH: dict[str, tuple[Any, Callable[[], Any]]] = {
         _session_and_lapsed_offers,
     ),
     "seat_reads._PAGE_SESSION": (seat_reads._PAGE_SESSION, _page_session),
+    "seat_reads._PAGE_SESSION_AND_NONCE": (
+        seat_reads._PAGE_SESSION_AND_NONCE,
+        _page_session_and_nonce,
+    ),
     "seat_reads._NEXT_DEADLINE": (
         seat_reads._NEXT_DEADLINE,
         lambda: select(func.min(Booking.offer_expires_at)).where(

@@ -248,3 +248,17 @@ def test_metrics_add_up_every_worker_process(app, client, tmp_path, monkeypatch)
     )
     # The database's figures are still there, read once, not per worker.
     assert ("minerales_waitlist_offers_open", ()) in found
+
+
+def test_a_made_up_method_is_counted_as_other_not_as_a_label_of_its_own(client):
+    # Clients choose the method: each new label value would be a new time series.
+    client.open("/healthz", method="BREW")
+    client.open("/healthz", method="XYZZY")
+    found = scrape(client)
+    methods = {
+        dict(labels).get("method")
+        for name, labels in found
+        if name == "minerales_http_request_duration_seconds_count"
+    }
+    assert "other" in methods
+    assert not methods & {"BREW", "XYZZY"}

@@ -33,7 +33,9 @@ from .booking_pages import private_page
 from .forms import BookingForm
 
 
-def _booking_request(form: BookingForm, session: EventSession) -> booking_service.BookingRequest:
+def _booking_request(
+    form: BookingForm, session: EventSession, nonce_lookup: booking_service.NonceLookup | None
+) -> booking_service.BookingRequest:
     """Turn a validated form into the service's plain request."""
     return booking_service.BookingRequest(
         session_id=session.id,
@@ -44,6 +46,7 @@ def _booking_request(form: BookingForm, session: EventSession) -> booking_servic
         accessibility_needs=form.accessibility_needs.data or "",
         locale=current_language(),
         nonce=form.nonce.data or None,
+        nonce_lookup=nonce_lookup,
         also=tuple(form.also.data or ()),
         answers=tuple(typed_answers().items()),
     )
@@ -72,7 +75,8 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
     the group's: see group_booking.py.
     """
     version = live_version(f"session-{session_id}")  # before the session's row: see live.py
-    session = seat_reads.page_session(session_id)
+    # A POST's nonce comes with the session, in one query; a GET has none.
+    session, nonce_lookup = seat_reads.page_session(session_id, request.form.get("nonce"))
     form = BookingForm()
     form_error = None
     status = 200
@@ -90,9 +94,11 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
                         group_booking.group_request(form, session, typed_answers())
                     )
                 elif joining:
-                    booking = booking_service.join_waitlist(_booking_request(form, session))
+                    booking = booking_service.join_waitlist(
+                        _booking_request(form, session, nonce_lookup)
+                    )
                 else:
-                    booking = booking_service.book(_booking_request(form, session))
+                    booking = booking_service.book(_booking_request(form, session, nonce_lookup))
             except questions.AnswersRefused as error:
                 answer_errors = error.messages()
                 status = error.status

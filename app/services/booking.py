@@ -35,7 +35,7 @@ from .booking_errors import (
     SessionStarted,
 )
 from .booking_keys import BookingKeys, new_ticket_code, new_token
-from .booking_request import BookingRequest, earlier_booking
+from .booking_request import BookingRequest, NonceLookup, earlier_booking
 from .programme import ensure_bookable
 
 # Statuses whose seats count against a person's cap on one session.
@@ -45,6 +45,7 @@ COUNTED_PER_PERSON = (BookingStatus.CONFIRMED, BookingStatus.WAITING, BookingSta
 __all__ = [
     "BookingKeys",
     "BookingRequest",
+    "NonceLookup",
     "book",
     "cancel",
     "decline_offer",
@@ -187,7 +188,7 @@ def book(request: BookingRequest, *, actor: str = "public", now: datetime | None
         # The nonce is unique: an identical submit (a double click) was booked meanwhile,
         # and its booking is the answer (``writing()`` took ours back). Anything else is a
         # real error.
-        earlier, _request = earlier_booking(request)
+        earlier, _request = earlier_booking(request, fresh=True)
         if earlier is None:
             raise
         return earlier
@@ -239,7 +240,7 @@ def join_waitlist(
         session = locked.get(request.session_id)
         if session is None:
             raise SessionNotFound(request.session_id)
-        earlier, request = earlier_booking(request)
+        earlier, request = earlier_booking(request, fresh=True)
         if earlier is not None:
             return earlier
         ensure_bookable(session, now)

@@ -17,8 +17,8 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, bindparam, exists, func, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import Row, Select, and_, bindparam, exists, func, select
+from sqlalchemy.orm import aliased, lazyload
 
 from ..database import commit_now
 from ..extensions import db
@@ -27,6 +27,7 @@ from ..timeutil import utcnow
 from . import booking as booking_service
 from . import dashboard, door_day, gallery, ledger, programme, waitlist
 from .booking_errors import SessionNotFound
+from .booking_request import NonceLookup
 
 # Built once: the check runs before every read that shows seats, and building a statement
 # costs more than running this one on its index.
@@ -43,6 +44,12 @@ _SESSION_AND_LAPSED_OFFERS = select(
 # The public session page: the event and venue load on first use, as the page has them in
 # its cached parts.
 _PAGE_SESSION = _SESSION_AND_LAPSED_OFFERS.options(lazyload(EventSession.event))
+# A booking POST: the same row, with the booking its form's nonce already made (if any).
+# Every booking POST needs both, a refusal nothing else: one round trip instead of two.
+_BY_NONCE = aliased(Booking, name="by_nonce")
+_PAGE_SESSION_AND_NONCE = _PAGE_SESSION.add_columns(
+    _BY_NONCE.id.label("nonce_booking_id"), _BY_NONCE.session_id.label("nonce_session_id")
+).outerjoin(_BY_NONCE, _BY_NONCE.request_nonce == bindparam("nonce"))
 
 _NEXT_DEADLINE = select(func.min(Booking.offer_expires_at)).where(
     Booking.status == BookingStatus.OFFERED
@@ -89,28 +96,38 @@ def _process(session_id: int | None) -> None:
     commit_now()
 
 
-def _session(session_id: int, statement: Select[Any] = _SESSION_AND_LAPSED_OFFERS) -> EventSession:
-    """The session, settled (one query when nothing lapsed)."""
-    row = db.session.execute(statement, {"now": utcnow(), "session_id": session_id}).first()
+def _session_row(
+    session_id: int, statement: Select[Any] = _SESSION_AND_LAPSED_OFFERS, **params: Any
+) -> tuple[EventSession, Row[Any]]:
+    """The session, settled, and the row it came in (one query when nothing lapsed)."""
+    row = db.session.execute(
+        statement, {"now": utcnow(), "session_id": session_id, **params}
+    ).first()
     if row is None:
         raise SessionNotFound(session_id)
     if not row.offers_lapsed:
-        return row[0]
+        return row[0], row
     _process(session_id)
-    return programme.get_session(session_id)
+    return programme.get_session(session_id), row
 
 
 def session(session_id: int) -> EventSession:
     """One session, as shown now. Raises ``SessionNotFound``."""
-    return _session(session_id)
+    return _session_row(session_id)[0]
 
 
-def page_session(session_id: int) -> EventSession:
+def page_session(
+    session_id: int, nonce: str | None = None
+) -> tuple[EventSession, NonceLookup | None]:
     """One session, as shown now, for its public page (whose shared parts show its event).
 
-    Raises ``SessionNotFound``.
+    With a booking form's ``nonce``, also what that nonce already booked, read in the same
+    query (``BookingRequest.nonce_lookup``). Raises ``SessionNotFound``.
     """
-    return _session(session_id, _PAGE_SESSION)
+    if not nonce:
+        return _session_row(session_id, _PAGE_SESSION)[0], None
+    found, row = _session_row(session_id, _PAGE_SESSION_AND_NONCE, nonce=nonce)
+    return found, NonceLookup(nonce, row.nonce_booking_id, row.nonce_session_id)
 
 
 def sessions(
