@@ -144,10 +144,10 @@ _EMPTYING_SQL: dict[str, str] = {}
 def _emptying_sql(connection: Any) -> str:
     """One script that empties every table on PostgreSQL, built once per schema.
 
-    ``TRUNCATE`` of every table costs a few hundred milliseconds per test however little they
-    hold (it rewrites each table's files); the tests leave a handful of rows, for which
-    ``DELETE`` (children first) and a reset of each sequence take a few milliseconds. The
-    sequences restart, as ``TRUNCATE … RESTART IDENTITY`` did, so ids are the same in every test.
+    ``TRUNCATE`` replaces every table's files, a cost paid before each test however little
+    the tables hold; the tests leave a handful of rows, which ``DELETE`` (children first)
+    removes far more cheaply. Each sequence is set back to 1, as ``TRUNCATE … RESTART
+    IDENTITY`` would, so the ids a test sees do not depend on the tests before it.
     """
     key = str(
         connection.exec_driver_sql("SELECT current_database() || '.' || current_schema()").scalar()
