@@ -5,8 +5,8 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-# Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs in this process.
-TEST_WORKERS ?= auto
+# Test processes (pytest-xdist): one per logical CPU by default; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= logical
 
 .PHONY: run test install assets translations extract db lint format bench screenshots clean
 
