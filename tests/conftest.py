@@ -71,26 +71,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: runs on the PostgreSQL server")
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep a module's tests on one worker when they share a module-scoped fixture.
-
-    Under pytest-xdist (``--dist loadgroup``, as ``make test`` runs) tests go to whichever
-    worker is free, and a module-scoped fixture (a whole PostgreSQL database, nginx with two
-    gunicorn instances) would be built again on every worker that gets one of its tests.
-    Session-scoped fixtures are per worker by design: the migrated databases, the browser.
-    """
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        for name in info.names_closure:
-            definitions = info.name2fixturedefs.get(name) or ()
-            if any(d.scope in ("package", "module", "class") for d in definitions):
-                item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-                break
-
-
 def _migrate(config: dict[str, Any]) -> None:
     """Create the schema with the real migrations."""
     app = create_app(config)
