@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Test processes (pytest-xdist): one per logical CPU by default; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= logical
 
 .PHONY: run test install assets translations extract db lint format bench screenshots clean
 
@@ -12,7 +14,7 @@ run: db ## Set everything up and serve the app on http://127.0.0.1:5000 (SQLite)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install ## Set everything up and run every test
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 install: $(VENV)/.installed assets translations ## Virtualenv, Python packages, front-end files, catalogues
 

@@ -118,16 +118,43 @@ def _psycopg(url: str) -> str:
     return normalise_database_url(url)
 
 
+_EMPTYING_SQL: dict[str, str] = {}
+
+
+def _emptying_sql(connection: Any) -> str:
+    """One script that empties every table on PostgreSQL, built once per schema.
+
+    ``TRUNCATE`` replaces every table's files, a cost paid before each test however little
+    the tables hold; the tests leave a handful of rows, which ``DELETE`` (children first)
+    removes far more cheaply. Each sequence is set back to 1, as ``TRUNCATE … RESTART
+    IDENTITY`` would, so the ids a test sees do not depend on the tests before it.
+    """
+    key = str(
+        connection.exec_driver_sql("SELECT current_database() || '.' || current_schema()").scalar()
+    )
+    if key not in _EMPTYING_SQL:
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "change_counter"]
+        sequences = connection.exec_driver_sql(
+            "SELECT sequence_name FROM information_schema.sequences"
+            " WHERE sequence_schema = current_schema() ORDER BY sequence_name"
+        ).scalars()
+        resets = ", ".join(f"setval('\"{name}\"', 1, false)" for name in sequences)
+        statements = [f'DELETE FROM "{t.name}"' for t in tables]
+        if resets:
+            statements.append(f"SELECT {resets}")
+        _EMPTYING_SQL[key] = "; ".join(statements)
+    return _EMPTYING_SQL[key]
+
+
 def empty_tables() -> None:
-    """Delete every row but the live counter's, which is reset to zero."""
-    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "change_counter"]
+    """Delete every row but the live counter's, which is reset to zero; ids start again at 1."""
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            connection.exec_driver_sql(_emptying_sql(connection))
         else:
-            for table in tables:
-                connection.execute(table.delete())
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name != "change_counter":
+                    connection.execute(table.delete())
         connection.execute(
             update(ChangeCounter).where(ChangeCounter.name == SEATS_COUNTER).values(value=0)
         )

@@ -49,16 +49,28 @@ KINDS = {
 }
 
 
-def score(raw: bytes) -> tuple[float, str]:
-    """SpamAssassin's score of a message and the rules that fired."""
+def scores(raws: list[bytes], folder) -> list[tuple[float, str]]:
+    """SpamAssassin's score of each message and the rules that fired, in order.
+
+    One run for them all: each start of spamassassin loads its whole rule set, which costs
+    far more than scoring a message. Each message is a file of its own, as it would arrive.
+    """
+    paths = []
+    for index, raw in enumerate(raws):
+        path = folder / f"message-{index}.eml"
+        path.write_bytes(raw)
+        paths.append(str(path))
     result = subprocess.run(
-        [SPAMASSASSIN, "-L", "-t"], input=raw, capture_output=True, timeout=120, check=False
+        [SPAMASSASSIN, "-L", "-t", *paths], capture_output=True, timeout=240, check=False
     )
     report = result.stdout.decode("utf-8", "replace")
-    found = re.search(r"^X-Spam-Status: \w+, score=(-?[\d.]+)", report, re.MULTILINE)
-    assert found, report[-2000:]
-    rules = re.search(r"tests=([^\n]*(?:\n\s+[^\n]*)*)", report[found.start() :])
-    return float(found.group(1)), rules.group(1) if rules else ""
+    found = list(re.finditer(r"^X-Spam-Status: \w+, score=(-?[\d.]+)", report, re.MULTILINE))
+    assert len(found) == len(raws), report[-2000:] + result.stderr.decode("utf-8", "replace")
+    results = []
+    for status in found:
+        rules = re.search(r"tests=([^\n]*(?:\n\s+[^\n]*)*)", report[status.start() :])
+        results.append((float(status.group(1)), rules.group(1) if rules else ""))
+    return results
 
 
 def raw_mail(app, booking_id: int, kind: str, extra: dict) -> bytes:
@@ -108,16 +120,20 @@ def booked(app, make_session):
         return {"event_id": event.id, "ids": ids}
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
-def test_every_kind_scores_under_one_point(app, booked, kind):
+def test_every_kind_scores_under_one_point(app, booked, tmp_path):
     # French on the film (no details, accents in its title), English on the hike.
     french_film, _, _, english_hike = booked["ids"]
-    for booking_id in (french_film, english_hike):
-        points, rules = score(raw_mail(app, booking_id, kind, KINDS[kind]))
-        assert points < 1.0, f"{kind}: {points} ({rules})"
+    cases = [(kind, b) for kind in sorted(KINDS) for b in (french_film, english_hike)]
+    raws = [raw_mail(app, booking_id, kind, KINDS[kind]) for kind, booking_id in cases]
+    high = [
+        f"{kind} (booking {booking_id}): {points} ({rules})"
+        for (kind, booking_id), (points, rules) in zip(cases, scores(raws, tmp_path), strict=True)
+        if points >= 1.0
+    ]
+    assert not high, "\n".join(high)
 
 
-def test_an_edited_confirmation_scores_under_one_point(app, booked):
+def test_an_edited_confirmation_scores_under_one_point(app, booked, tmp_path):
     with app.app_context():
         save_text(
             "confirmed",
@@ -131,6 +147,6 @@ def test_an_edited_confirmation_scores_under_one_point(app, booked):
             actor="organiser@mines-ales.fr",
         )
         db.session.commit()
-    for booking_id in booked["ids"][2:]:
-        points, rules = score(raw_mail(app, booking_id, "confirmed", {}))
+    raws = [raw_mail(app, booking_id, "confirmed", {}) for booking_id in booked["ids"][2:]]
+    for points, rules in scores(raws, tmp_path):
         assert points < 1.0, f"{points} ({rules})"
