@@ -38,6 +38,9 @@ BASE_CONFIG: dict[str, Any] = {
     "TESTING": True,
     "SECRET_KEY": "tests-only-secret",
     "RATELIMIT_ENABLED": False,
+    # The JSON line per request is tested on its own (test_observability); elsewhere the
+    # live servers' lines would only drown the test output.
+    "REQUEST_LOG": False,
     # Like the rate limits, the cap per e-mail address is for people, not for tests that
     # book a session full under one address; the tests of the cap set it themselves.
     "BOOKING_MAX_SEATS_PER_EMAIL": 1000,

@@ -65,6 +65,7 @@ def test_every_answer_carries_a_request_id_and_keeps_the_proxys(client):
     assert odd.headers["X-Request-ID"] not in ('x", "status": 500', "")
 
 
+@pytest.mark.app_config(REQUEST_LOG=True)
 def test_one_json_line_per_request_names_the_route_not_the_secret_path(
     app, client, make_session, book_form, capsys
 ):
