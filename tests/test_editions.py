@@ -248,3 +248,65 @@ def test_the_dashboard_previews_creates_and_opens_an_edition(app, organiser, las
     assert {(s.booking_opens_at, s.opening_pending) for s in copies(app)} == {(opens, False)}
     with app.app_context():
         assert editions.editions()[0].pending == 0
+
+
+def test_new_edition_brings_the_organisers_words_but_not_the_answers(app, runner, last_year):
+    """Next year's hike has the same practical details, mails, reminders and questions;
+    last year's answers stay where they were."""
+    from app.models import BookingAnswer, BookingQuestion, MailText, QuestionKind, ReminderRule
+    from app.services import questions
+
+    with app.app_context():
+        shoes = questions.add_question(
+            last_year["hike"],
+            questions.QuestionFields(
+                QuestionKind.CHOICE,
+                "Pointure",
+                label_en="Shoe size",
+                required=True,
+                choices_fr="36-39\n40-44",
+                choices_en="36-39\n40-44",
+            ),
+            actor="setup",
+        )
+        retired = questions.add_question(
+            last_year["hike"],
+            questions.QuestionFields(QuestionKind.YES_NO, "Navette"),
+            actor="setup",
+        )
+        retired.removed_at = utcnow()
+        hike = db.session.get(Event, last_year["hike"])
+        hike.meeting_point = "Parking de la gare de Vialas"
+        db.session.add_all(
+            [
+                MailText(
+                    kind="confirmed", event_id=hike.id, subject_fr="Rendez-vous", body_fr="{name}"
+                ),
+                ReminderRule(event_id=hike.id, minutes_before=2 * 24 * 60),
+            ]
+        )
+        db.session.add(BookingAnswer(booking_id=1, question_id=shoes.id, value="40-44"))
+        db.session.commit()
+
+    assert new_edition(runner).exit_code == 0
+    with app.app_context():
+        copied_hike = db.session.scalar(
+            select(Event).where(Event.edition == NEXT_YEAR, Event.kind == EventKind.HIKE)
+        )
+        copied = db.session.scalars(
+            select(BookingQuestion).where(BookingQuestion.event_id == copied_hike.id)
+        ).all()
+        assert [(q.kind, q.label_fr, q.label_en, q.required, q.choices_fr) for q in copied] == [
+            (QuestionKind.CHOICE, "Pointure", "Shoe size", True, "36-39\n40-44")
+        ]
+        assert db.session.scalar(select(func.count()).select_from(BookingAnswer)) == 1
+        assert copied_hike.meeting_point == "Parking de la gare de Vialas"
+        mail = db.session.scalar(select(MailText).where(MailText.event_id == copied_hike.id))
+        assert (mail.kind, mail.subject_fr, mail.body_fr) == ("confirmed", "Rendez-vous", "{name}")
+        assert db.session.scalars(
+            select(ReminderRule.minutes_before).where(ReminderRule.event_id == copied_hike.id)
+        ).all() == [2880]
+
+    assert new_edition(runner).exit_code == 0  # twice: no second copy of the questions
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(BookingQuestion)) == 3

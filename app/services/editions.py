@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from ..database import writing
 from ..extensions import db
-from ..models import Event, EventSession, Specimen
+from ..models import BookingQuestion, Event, EventSession, MailText, ReminderRule, Specimen
 from ..timeutil import PARIS, paris, utcnow
 from .audit import audit
 from .errors import N_, DomainError
@@ -46,6 +46,22 @@ COPIED_FIELDS = (
     "distance_km",
     "difficulty",
     "waitlist_auto",
+    "meeting_point",
+    "meeting_point_en",
+    "what_to_bring",
+    "what_to_bring_en",
+    "access_info",
+    "access_info_en",
+)
+# What a question's copy keeps (not who last edited it, nor when).
+COPIED_QUESTION_FIELDS = (
+    "kind",
+    "required",
+    "label_fr",
+    "label_en",
+    "choices_fr",
+    "choices_en",
+    "position",
 )
 
 
@@ -247,8 +263,9 @@ def plan_edition(from_year: int, week: date) -> EditionPlan:
 def new_edition(from_year: int, week: date, *, actor: str, dry_run: bool = False) -> EditionPlan:
     """Copy edition ``from_year`` onto the week of ``week``, booking closed until opened.
 
-    One transaction: the copied events, their sessions, and the specimens they show, which
-    are shown by the copies from then on. ``dry_run`` only plans.
+    One transaction: the copied events with their mails, reminders and booking questions,
+    their sessions, and
+    the specimens they show, which are shown by the copies from then on. ``dry_run`` only plans.
     """
     with writing():
         # Two organisers copying at once: the second waits here, then finds the copies.
@@ -291,6 +308,33 @@ def _copy_event(source: Event, year: int) -> Event:
     )
     db.session.add(copy)
     db.session.flush()
+    # The organisers' own words come along: the event's mails, its reminders and its
+    # booking questions (the shoe size for the hike is asked every year); the answers
+    # stay with last year's bookings.
+    for text in db.session.scalars(select(MailText).where(MailText.event_id == source.id)):
+        db.session.add(
+            MailText(
+                kind=text.kind,
+                event_id=copy.id,
+                subject_fr=text.subject_fr,
+                body_fr=text.body_fr,
+                subject_en=text.subject_en,
+                body_en=text.body_en,
+            )
+        )
+    for rule in db.session.scalars(select(ReminderRule).where(ReminderRule.event_id == source.id)):
+        db.session.add(ReminderRule(event_id=copy.id, minutes_before=rule.minutes_before))
+    for question in db.session.scalars(
+        select(BookingQuestion)
+        .where(BookingQuestion.event_id == source.id, BookingQuestion.removed_at.is_(None))
+        .order_by(BookingQuestion.position, BookingQuestion.id)
+    ):
+        db.session.add(
+            BookingQuestion(
+                event_id=copy.id,
+                **{name: getattr(question, name) for name in COPIED_QUESTION_FIELDS},
+            )
+        )
     return copy
 
 
