@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar, overload
 
+from flask import request
 from markupsafe import Markup, escape
 from wtforms import EmailField, Form, IntegerField
 from wtforms.validators import DataRequired, Email, Length
@@ -109,3 +110,16 @@ def show_refusal(form: Form | None, error: DomainError) -> str | None:
         field.errors = [*field.errors, message]
         return None
     return message
+
+
+def typed_answers() -> dict[int, str]:
+    """What a booking form's question fields hold (``question-<id>``), as typed.
+
+    Only parsed here: the service checks them against the event's questions.
+    """
+    answers = {}
+    for name, value in request.form.items():
+        number = name.removeprefix("question-")
+        if number != name and number.isdigit() and len(number) < 12:
+            answers[int(number)] = value
+    return answers

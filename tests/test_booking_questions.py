@@ -357,6 +357,33 @@ def test_the_answers_are_gone_after_self_erasure(app, client, booked):
 # ------------------------------------------------------------------------ the organisers
 
 
+def test_a_booking_by_phone_asks_the_questions_without_requiring_them(
+    app, client, staff_login, make_session
+):
+    """The organisers' phone form shows the event's questions; what the caller answers is
+    kept and checked, and a required one the caller did not answer does not block it."""
+    session_id = make_session(capacity=10)
+    ids = add_questions(app, session_id)
+    staff_login(client, "organiser")
+    path = f"/admin/sessions/{session_id}/bookings/new"
+    page = client.get(path).get_data(as_text=True)
+    assert "Pointure pour les chaussures prêtées" in page and "Repas végétarien" in page
+    fields = {k: v for k, v in form_fields(page).items() if not k.startswith("question-")}
+    caller = {**fields, "name": "Jean Giono", "email": "jean@example.fr", "seats": "2"}
+
+    refused = client.post(path, data={**caller, f"question-{ids['size']}": "48"})
+    assert refused.status_code == 422
+    assert "Choisissez une réponse dans la liste." in refused.get_data(as_text=True)
+    assert count(app, Booking) == 0 and count(app, BookingAnswer) == 0
+
+    answered = client.post(
+        path,
+        data={**caller, f"question-{ids['meal']}": "yes", f"question-{ids['remark']}": "Genou"},
+    )
+    assert answered.status_code == 303
+    assert stored_answers(app) == {ids["meal"]: "yes", ids["remark"]: "Genou"}
+
+
 def test_organisers_add_edit_reorder_and_remove_questions(app, client, staff_login, make_session):
     session_id = make_session(capacity=10)
     event_id = event_of(app, session_id)

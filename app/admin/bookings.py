@@ -8,10 +8,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..forms import given, show_refusal
+from ..forms import given, show_refusal, typed_answers
 from ..i18n import gettext
 from ..services import booking as booking_service
-from ..services import organiser, plan_changes
+from ..services import organiser, plan_changes, questions
 from ..services.errors import DomainError
 from ..services.programme import get_session
 from . import bp
@@ -25,6 +25,7 @@ def new_booking(session_id: int) -> Response | tuple[str, int]:
     session = get_session(session_id)
     form = PhoneBookingForm()
     status = 200
+    answer_errors: dict[int, str] = {}
     if request.method == "POST":
         if form.validate_on_submit():
             try:
@@ -38,9 +39,13 @@ def new_booking(session_id: int) -> Response | tuple[str, int]:
                         accessibility_needs=form.accessibility_needs.data or "",
                         source="phone",
                         by_organiser=True,
+                        answers=tuple(typed_answers().items()),
                     ),
                     actor=actor(),
                 )
+            except questions.AnswersRefused as error:
+                answer_errors = error.messages()
+                status = error.status
             except DomainError as error:
                 if message := show_refusal(form, error):
                     flash(message, "error")
@@ -52,7 +57,15 @@ def new_booking(session_id: int) -> Response | tuple[str, int]:
                 return redirect(url_for(".session_page", session_id=session_id), code=303)
         else:
             status = 422
-    return render_template("admin/booking_new.html", session=session, form=form), status
+    return render_template(
+        "admin/booking_new.html",
+        session=session,
+        form=form,
+        # The event's questions, asked by phone too; none is required here (services).
+        questions=questions.asked(session.event_id),
+        answers=typed_answers() if request.method == "POST" else {},
+        answer_errors=answer_errors,
+    ), status
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])

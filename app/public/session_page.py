@@ -10,7 +10,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .. import fragments
-from ..forms import given, show_refusal
+from ..forms import given, show_refusal, typed_answers
 from ..htmx import is_htmx_request
 from ..i18n import current_language, full_date, gettext
 from ..live import LiveVersion, live_etag, live_version
@@ -50,19 +50,6 @@ def _booking_request(
         also=tuple(form.also.data or ()),
         answers=tuple(typed_answers().items()),
     )
-
-
-def typed_answers() -> dict[int, str]:
-    """What the form's question fields hold (``question-<id>``), as typed.
-
-    Only parsed here: the service checks them against the event's questions.
-    """
-    answers = {}
-    for name, value in request.form.items():
-        number = name.removeprefix("question-")
-        if number != name and number.isdigit() and len(number) < 12:
-            answers[int(number)] = value
-    return answers
 
 
 @bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
