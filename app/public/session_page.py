@@ -187,9 +187,13 @@ def also_choices(session: EventSession, version: LiveVersion) -> tuple[AlsoChoic
 def asked_questions(
     session: EventSession, version: LiveVersion
 ) -> tuple[questions.AskedQuestion, ...]:
-    """The event's own questions, read once per ``version`` (editing them moves it)."""
+    """The event's own questions, read once per change counter (editing them moves it).
+
+    Not per minute nor per language like the page's other parts: they hold both languages
+    and do not age, so a refused rush does not read them again when the minute turns.
+    """
     store = fragments.fragment_store()
-    key = (*version, "questions", session.event_id)
+    key = (version.counter, "questions", session.event_id)
     found: tuple[questions.AskedQuestion, ...] | None = store.get(key)
     if found is None:
         found = questions.asked(session.event_id)
