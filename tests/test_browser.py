@@ -494,7 +494,7 @@ def test_an_action_sent_after_the_sign_in_lapsed_waits_for_the_next_sign_in(
     from .test_door_offline import SHOTS, door_actions
 
     session_id = make_session(capacity=8, starts_in=timedelta(minutes=20))
-    booked(app, session_id, ("Marie Curie", 2))
+    parties = booked(app, session_id, ("Marie Curie", 2), ("Pierre Curie", 1))
     tablet = door_tablet(app, page_factory, live_server, session_id, "lapsed@mines-ales.fr")
     crashes: list[str] = []  # offline, Chrome logs every failed request: expected
     tablet.on("pageerror", lambda error: crashes.append(str(error)))
@@ -519,6 +519,17 @@ def test_an_action_sent_after_the_sign_in_lapsed_waits_for_the_next_sign_in(
         pass  # the next poll meets the login page too
     no_login_page_in(tablet)
     expect(banner).to_contain_text("1 enregistrement en attente d’envoi")
+    # Online but signed out, a scanned ticket waits for the next sign-in, not the network.
+    scan = tablet.get_by_label("Nom ou code du billet")
+    scan.fill(parties["Pierre Curie"][1])
+    scan.press("Enter")
+    result = tablet.locator("#door-result")
+    expect(result).to_contain_text(
+        "il sera vérifié après la prochaine connexion. "
+        "Enregistré sur la tablette\u202f: envoi après la prochaine connexion."
+    )
+    expect(result).not_to_contain_text("retour du réseau")
+    expect(banner).to_contain_text("2 enregistrements en attente d’envoi")
     assert standing_check_ins(app) == []
     SHOTS.mkdir(parents=True, exist_ok=True)
     tablet.screenshot(path=SHOTS / "lapsed.png")
@@ -535,8 +546,8 @@ def test_an_action_sent_after_the_sign_in_lapsed_waits_for_the_next_sign_in(
     expect(tablet).to_have_url(f"{live_server}/checkin/sessions/{session_id}")
     expect(banner).to_be_hidden(timeout=15000)
     expect(tablet.get_by_role("button", name="Annuler l’entrée — Marie Curie")).to_be_visible()
-    assert standing_check_ins(app) == [("Marie Curie", 2)]
-    assert door_actions(app) == 1  # sent once
+    assert standing_check_ins(app) == [("Marie Curie", 2), ("Pierre Curie", 1)]
+    assert door_actions(app) == 2  # each sent once
     assert crashes == []
 
 

@@ -27,6 +27,8 @@ DOOR_TEXTS: dict[str, str | tuple[str, str]] = {
     "local_counters": N_("Compteurs de cette tablette, tant que le réseau manque"),
     "lapsed_counters": N_("Compteurs de cette tablette, jusqu’à la prochaine connexion"),
     "queued": N_("Enregistré sur la tablette : envoi au retour du réseau."),
+    # Online but signed out: the actions wait for a sign-in, not for the network.
+    "queued_signed_out": N_("Enregistré sur la tablette : envoi après la prochaine connexion."),
     "pending_row": N_("en attente d’envoi"),
     "lapsed": NP_(
         "Connexion expirée — %(num)d enregistrement en attente d’envoi après la prochaine "
@@ -48,6 +50,9 @@ DOOR_TEXTS: dict[str, str | tuple[str, str]] = {
     "enter_code": N_("Saisissez ou scannez un code de billet."),
     "unknown": N_("Billet inconnu : vérifiez le code."),
     "unknown_here": N_("Billet inconnu de cette tablette : il sera vérifié au retour du réseau."),
+    "unknown_signed_out": N_(
+        "Billet inconnu de cette tablette : il sera vérifié après la prochaine connexion."
+    ),
     "wrong_session": N_("Ce billet est pour une autre séance : « %(title)s », %(when)s."),
     "already": NP_(
         "Déjà entré : %(num)d place à %(time)s (par %(by)s).",

@@ -166,11 +166,14 @@
     return null;
   }
 
+  // A ticket or party this tablet has no record of: sent for the server to decide.
+  function unknownHere() { return { queue: true, kind: "info", unknown: true, message: say("unknown_here") }; }
+
   // The answer the door's rules give to ``action`` as far as this tablet knows, and
   // whether it is worth sending (``queue``): a refusal the tablet is sure of is not sent.
   function decide(world, action) {
     var state = world.sessions[action.session];
-    if (!state) { return { queue: true, kind: "info", message: say("unknown_here") }; }
+    if (!state) { return unknownHere(); }
     if (state.cancelled && action.kind !== "leave" && action.kind !== "undo") { return refuse(say("session_cancelled")); }
     if (action.kind === "check_in") { return decideCheckIn(world, state, action); }
     if (action.kind === "walk_in" || action.kind === "standby") {
@@ -187,7 +190,7 @@
     }
     if (action.kind === "join") {
       var party = waitingParty(state, action);
-      if (!party) { return { queue: true, kind: "info", message: say("unknown_here") }; }
+      if (!party) { return unknownHere(); }
       if (!state.booking_closed || party.at_door) { return waitingAnswer(state, party); }
       return accept(joinsAtOnce(state, party) ? say("standby_admitted") : say("joined", { num: queuePlace(state, party) }));
     }
@@ -209,7 +212,7 @@
         return refuse(say("waiting_until", { time: state.closes }), "info");
       }
       if (refused) { return refuse(say(refused.status === "waiting" ? "waiting" : refused.status)); }
-      return { queue: true, kind: "info", message: say("unknown_here") };
+      return unknownHere();
     }
     var home = sessionOf(world, booking);
     if (home !== state) { return refuse(say("wrong_session", { title: home.title, when: home.when })); }

@@ -119,7 +119,13 @@
       verdict = { queue: false, kind: "error", message: say("unknown") };  // a name typed, not a ticket
     }
     var away = offline();
-    showResult(verdict.message + (verdict.queue && away ? " " + say("queued") : ""), verdict.kind);
+    var message = verdict.message;
+    if (verdict.queue && state.signedOut) {  // online or not, the next sign-in sends it
+      message = (verdict.unknown ? say("unknown_signed_out") : message) + " " + say("queued_signed_out");
+    } else if (verdict.queue && away) {
+      message += " " + say("queued");
+    }
+    showResult(message, verdict.kind);
     if (!verdict.queue) { return Promise.resolve(); }
     action.label = labelOf(action);
     action.waited = away;
