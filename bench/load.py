@@ -12,9 +12,15 @@ X-Forwarded-For and the app trusts as one proxy's):
    one-seat booking at once to a session of ``--capacity`` seats (default 30).
 
 It prints p50/p95/p99 of the polls (during the rush, and overall), of the bookings, of
-hello; the status counts; errors; the CPU seconds of the servers (gunicorn and nginx) per
-request; and whether the sale was exact and the ledger is right. The client is one asyncio
-loop, on the same machine as the servers.
+hello; the status counts; errors; the CPU seconds by process of the form loads and of the
+bookings, the clients' per request, the servers' per booking and the shortest the rush
+could last on this machine's cores for that CPU; the CPU seconds of gunicorn and nginx per
+request; and whether the sale was exact and the ledger is right.
+
+The clients run on the same machine as the servers: the pollers in a process of their own,
+hello and the rush in this one, each one asyncio loop driving non-blocking sockets. Every
+request has a connection of its own (``Connection: close``); its latency runs from just
+before the connection is opened to the end of the answer.
 
     .venv/bin/python bench/load.py
     .venv/bin/python bench/load.py --pollers 500 --rush 100 --duration 20
@@ -24,23 +30,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import random
 import resource
+import socket
 import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from client import parse_form, parse_reply
+from client import form_values, header_value, split_reply
 from harness import (
     BIN_DIR,
     DEFAULT_PG_SERVER,
@@ -83,9 +92,95 @@ class Answer:
 
     status: int | None
     latency_ms: float
-    headers: dict[str, str] = field(default_factory=dict)
+    head: bytes = b""  # the header lines, read by ``header``
     body: bytes = b""
     error: str = ""
+
+    def header(self, name: str) -> str:
+        """The value of header ``name`` (the last one if repeated), "" when absent."""
+        return header_value(self.head, name)
+
+
+class Exchange:
+    """One request on a connection of its own, driven by the loop's reader and writer callbacks.
+
+    A non-blocking socket watched by the event loop, not asyncio's streams nor even a
+    transport: the client runs on the cores the servers being measured use, and a
+    StreamReader, its writer, ``drain`` and a ``wait_for`` around each step cost it several
+    times the CPU of the socket calls themselves. The server closes the connection after
+    its answer (``Connection: close``), so the answer ends at the end of the stream.
+    """
+
+    __slots__ = ("chunks", "done", "ended", "fd", "loop", "raw", "sock", "timer", "watching")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, raw: bytes) -> None:
+        self.loop = loop
+        self.sock = sock
+        # The loop is given the number: for a socket object, asyncio formats its repr in the
+        # KeyError it raises and catches each time the socket is first watched.
+        self.fd = sock.fileno()
+        self.raw = raw  # what is left to send
+        self.chunks: list[bytes] = []
+        self.done: asyncio.Future[OSError | None] = loop.create_future()
+        self.ended = 0.0  # perf_counter() when the answer ended or the connection broke
+        self.timer = loop.call_later(TIMEOUT, self.finish, TimeoutError("no answer in time"))
+        self.watching = ""  # "write" or "read": the callback the loop holds for the socket
+
+    def connect(self, address: tuple[str, int]) -> None:
+        try:
+            self.sock.connect(address)
+        except BlockingIOError:
+            pass  # in progress: the socket turns writable once connected, or once refused
+        except OSError as error:
+            self.finish(error)
+            return
+        self.watching = "write"
+        self.loop.add_writer(self.fd, self.writable)
+
+    def writable(self) -> None:
+        code = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if code:
+            self.finish(OSError(code, os.strerror(code)))
+            return
+        try:
+            sent = self.sock.send(self.raw)
+        except BlockingIOError:
+            return
+        except OSError as error:
+            self.finish(error)
+            return
+        self.raw = self.raw[sent:]
+        if not self.raw:
+            self.loop.remove_writer(self.fd)
+            self.watching = "read"
+            self.loop.add_reader(self.fd, self.readable)
+
+    def readable(self) -> None:
+        while True:  # to the end of what has arrived: the answer and its close come together
+            try:
+                chunk = self.sock.recv(65536)
+            except BlockingIOError:
+                return
+            except OSError as error:
+                self.finish(error)
+                return
+            if not chunk:
+                self.finish(None)
+                return
+            self.chunks.append(chunk)
+
+    def finish(self, error: OSError | None) -> None:
+        """The answer is whole (``error`` None), or the request failed: close, wake the caller."""
+        if self.done.done():
+            return
+        self.ended = time.perf_counter()
+        self.timer.cancel()
+        if self.watching == "write":
+            self.loop.remove_writer(self.fd)
+        elif self.watching == "read":
+            self.loop.remove_reader(self.fd)
+        self.sock.close()
+        self.done.set_result(error)
 
 
 async def request(
@@ -96,38 +191,43 @@ async def request(
     headers: dict[str, str] | None = None,
     body: bytes = b"",
 ) -> Answer:
-    """One HTTP/1.1 request on a new connection from ``source``; the whole answer."""
+    """One HTTP/1.1 request on a new connection from ``source``; the whole answer.
+
+    The latency runs from just before the connection is opened to the end of the answer,
+    stamped by the callback that reads it, not when this coroutine runs again, so that the
+    loop's lag in waking it stays out.
+    """
     lines = [f"{method} {path} HTTP/1.1", "Host: localhost", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
     if body:
         lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
     raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    loop = asyncio.get_running_loop()
     started = time.perf_counter()
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(HOST, port, local_addr=(source, 0)), TIMEOUT
-        )
-        try:
-            writer.write(raw)
-            await writer.drain()
-            received = await asyncio.wait_for(reader.read(), TIMEOUT)
-        finally:
-            writer.close()
-        reply = parse_reply(received)
-    except (OSError, TimeoutError, ValueError, Exception) as error:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    except OSError as error:
         return Answer(None, (time.perf_counter() - started) * 1000, error=repr(error)[:200])
-    latency = (time.perf_counter() - started) * 1000
-    return Answer(
-        reply.status,
-        latency,
-        {name.lower(): value for name, value in reply.headers.items()},
-        reply.body,
-    )
+    exchange = Exchange(loop, sock, raw)
+    try:
+        sock.setblocking(False)
+        sock.bind((source, 0))
+        exchange.connect((HOST, port))
+        failure = await exchange.done
+        if failure is not None:
+            raise failure
+        status, head, answer_body = split_reply(b"".join(exchange.chunks))
+    except Exception as error:
+        exchange.finish(None)
+        return Answer(None, (exchange.ended - started) * 1000, error=repr(error)[:200])
+    finally:
+        exchange.finish(None)  # only if still open: cancelled while waiting
+    return Answer(status, (exchange.ended - started) * 1000, head, answer_body)
 
 
 def session_cookie(answer: Answer) -> str:
     """The cookie a browser sends back (the page sets one session cookie)."""
-    cookie = answer.headers.get("set-cookie", "")
+    cookie = answer.header("set-cookie")
     return cookie.split(";", 1)[0]
 
 
@@ -166,7 +266,7 @@ async def poller(port: int, source: str, interval: float, stop_at: float, polls:
             port, source, "GET", "/live/seats", {"If-None-Match": etag} if etag else None
         )
         polls.add(at, answer)
-        etag = answer.headers.get("etag", etag)
+        etag = answer.header("etag") or etag
         await asyncio.sleep(max(0.0, interval - (time.monotonic() - at)))
 
 
@@ -195,60 +295,57 @@ class Rush:
 
     forms: Timed = field(default_factory=Timed)
     posts: Timed = field(default_factory=Timed)
+    forms_started: float = 0.0
     started: float = 0.0
     ended: float = 0.0
-    # CPU seconds by command when the forms start loading, when the POSTs start, at the end.
+    # CPU seconds by process kind when the forms start loading, when the POSTs start, at the end.
     cpu: list[Counter] = field(default_factory=list)
 
 
-async def rush(port: int, session_id: int, clients: int, addresses: Addresses) -> Rush:
+async def rush(
+    port: int, session_id: int, clients: int, addresses: Addresses, snapshot: Callable[[], Counter]
+) -> Rush:
     """Every visitor loads the form, then all post their booking together."""
     result = Rush()
     sources = [addresses.new() for _ in range(clients)]
-    result.cpu.append(cpu_by_command())
+    path = f"/sessions/{session_id}"
 
-    async def load(source: str, index: int) -> bytes | None:
+    async def load(source: str, index: int) -> tuple[bytes, str] | None:
         at = time.monotonic()
-        page = await request(port, source, "GET", f"/sessions/{session_id}")
+        page = await request(port, source, "GET", path)
         result.forms.add(at, page)
         if page.status != 200:
             return None
-        fields = parse_form(page.body.decode("utf-8", "replace"))
-        return (
-            urlencode(
-                {
-                    "csrf_token": fields.get("csrf_token", ""),
-                    "nonce": fields.get("nonce", ""),
-                    "name": f"Visiteur {index}",
-                    "email": f"visiteur{index}@mines-ales.fr",
-                    "seats": "1",
-                }
-            ).encode()
-            + b"|"
-            + session_cookie(page).encode()
-        )
+        fields = form_values(page.body)
+        body = urlencode(
+            {
+                "csrf_token": fields.get("csrf_token", ""),
+                "nonce": fields.get("nonce", ""),
+                "name": f"Visiteur {index}",
+                "email": f"visiteur{index}@mines-ales.fr",
+                "seats": "1",
+            }
+        ).encode()
+        return body, session_cookie(page)
 
-    loaded = await asyncio.gather(*(load(source, i) for i, source in enumerate(sources)))
-
-    async def post(source: str, prepared: bytes) -> None:
-        body, _, cookie = prepared.rpartition(b"|")
+    async def post(source: str, body: bytes, cookie: str) -> None:
         at = time.monotonic()
-        answer = await request(
-            port, source, "POST", f"/sessions/{session_id}", {"Cookie": cookie.decode()}, body
-        )
-        result.posts.add(at, answer)
+        result.posts.add(at, await request(port, source, "POST", path, {"Cookie": cookie}, body))
 
-    result.cpu.append(cpu_by_command())
+    result.cpu.append(snapshot())
+    result.forms_started = time.monotonic()
+    loaded = await asyncio.gather(*(load(source, i) for i, source in enumerate(sources)))
+    result.cpu.append(snapshot())
     result.started = time.monotonic()
     await asyncio.gather(
         *(
-            post(source, prepared)
+            post(source, *prepared)
             for source, prepared in zip(sources, loaded, strict=True)
             if prepared
         )
     )
     result.ended = time.monotonic()
-    result.cpu.append(cpu_by_command())
+    result.cpu.append(snapshot())
     return result
 
 
@@ -272,10 +369,20 @@ def group_cpu_seconds(groups: list[int]) -> float:
     return total / ticks
 
 
-def cpu_by_command() -> Counter:
-    """CPU seconds used so far by every live process, summed by command (this one: "client")."""
+# What the servers of a run are called in ``cpu_by_kind`` (the mail sender is ``flask``).
+SERVERS = ("gunicorn", "nginx", "postgres", "redis-server", "flask")
+
+
+def cpu_by_kind(clients: dict[int, str], groups: list[int], database: str) -> Counter:
+    """CPU seconds used so far by every live process, summed by what it is.
+
+    ``clients`` names the bench's own processes (pid -> name). The servers are named after
+    their command: gunicorn, nginx and the mail sender when in ``groups``, PostgreSQL's
+    processes but those serving another database than ``database``, Redis. The same
+    commands run by someone else on the machine get "(other)"; kernel threads are
+    "kernel"; the rest go by command.
+    """
     ticks = os.sysconf("SC_CLK_TCK")
-    me = str(os.getpid())
     used: Counter = Counter()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -283,19 +390,70 @@ def cpu_by_command() -> Counter:
         try:
             with open(f"/proc/{entry}/stat") as handle:
                 head, _, tail = handle.read().rpartition(")")
-        except OSError:
+            fields = tail.split()
+            name = clients.get(int(entry)) or head.split("(", 1)[1]
+            if name in ("gunicorn", "nginx", "flask") and int(fields[2]) not in groups:
+                name += " (other)"  # field 5 of stat: the process group
+            elif name == "postgres" and not ours_in_postgres(entry, database):
+                name += " (other)"
+            elif int(fields[1]) == 2:
+                name = "kernel"  # a child of kthreadd: kworker, ksoftirqd...
+        except (OSError, IndexError, ValueError):
             continue
-        command = "client" if entry == me else head.split("(", 1)[1]
-        fields = tail.split()
-        used[command] += (int(fields[11]) + int(fields[12])) / ticks
+        used[name] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    # The SMTP stand-in (--smtp-delay-ms) runs in threads of this process: not the client.
+    smtp = threads_cpu_seconds(os.getpid()) / ticks
+    if smtp:
+        used[clients.get(os.getpid(), "client")] -= smtp
+        used["smtp stand-in"] += smtp
     return used
 
 
-def cpu_shares(before: Counter, after: Counter, top: int = 6) -> str:
-    """The commands that used the most CPU between two snapshots, in seconds."""
-    spent = Counter({name: after[name] - before.get(name, 0.0) for name in after})
+def threads_cpu_seconds(pid: int) -> int:
+    """CPU ticks used so far by the live threads of process ``pid`` but its main one."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        if task == str(pid):
+            continue
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def ours_in_postgres(pid: str, database: str) -> bool:
+    """Whether PostgreSQL process ``pid`` works for ``database``: its backends, or the
+    server's own processes (postmaster, WAL writer, checkpointer...), which do work for
+    every database's commits."""
+    with open(f"/proc/{pid}/cmdline", "rb") as handle:
+        title = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    is_backend = "(" in title or "[local]" in title  # a client's address
+    return not is_backend or f" {database} " in title
+
+
+def cpu_spent(before: Counter, after: Counter) -> Counter:
+    """CPU seconds each kind of process used between two snapshots (none negative)."""
+    return Counter({name: max(0.0, after[name] - before.get(name, 0.0)) for name in after})
+
+
+def cpu_shares(spent: Counter, top: int = 7) -> str:
+    """The kinds of process that used the most CPU, in seconds."""
     parts = [f"{name} {seconds:.2f}" for name, seconds in spent.most_common(top) if seconds > 0]
-    return f"{sum(v for v in spent.values() if v > 0):.2f} s: " + ", ".join(parts)
+    return f"{sum(spent.values()):.2f} s: " + ", ".join(parts)
+
+
+def client_cpu(spent: Counter, rush_requests: int, polls: int) -> str:
+    """The clients' CPU per request in one phase: the rush's, the pollers', both together."""
+    rushing, polling = spent["rush client"], spent["poll client"]
+    both = (rushing + polling) / max(1, rush_requests + polls) * 1000
+    return (
+        f"rush client {rushing / max(1, rush_requests) * 1000:.2f} ms/req ({rush_requests}), "
+        f"poll client {polling / max(1, polls) * 1000:.2f} ms/req ({polls}), "
+        f"both {both:.2f} ms/req"
+    )
 
 
 def wait_until_settled(groups: list[int], limit: float = 120.0) -> float:
@@ -342,25 +500,75 @@ def statuses(timed: Timed) -> str:
 # ---------------------------------------------------------------------------------- run
 
 
-async def measure(args: argparse.Namespace, port: int, session_id: int, groups: list[int]) -> dict:
+def poll_process(
+    connection: Connection, port: int, sources: list[str], interval: float, duration: float
+) -> None:
+    """The pollers' own process: once told to start, poll for ``duration`` s, send the polls.
+
+    A process apart from the rush's client, as the pages are in browsers apart from the
+    rushing visitors': in one event loop, every poll's callbacks ran between the rush's
+    and the loop's lag went into the bookings' latencies; two processes also use the
+    machine's two cores as separate browsers would.
+    """
+    connection.send("ready")
+    connection.recv()
+    polls = Timed()
+    stop_at = time.monotonic() + duration
+
+    async def poll_all() -> None:
+        await asyncio.gather(
+            *(poller(port, source, interval, stop_at, polls) for source in sources)
+        )
+
+    asyncio.run(poll_all())
+    connection.send(polls)
+    connection.close()
+
+
+async def measure(
+    args: argparse.Namespace, port: int, session_id: int, groups: list[int], database: str
+) -> dict:
     """The hello base, then the pollers with the rush in the middle."""
     addresses = Addresses()
     rate = args.pollers / args.interval
+    # Started first (a spawned interpreter takes a second to import this file), waiting.
+    context = multiprocessing.get_context("spawn")
+    connection, its_end = context.Pipe()
+    poll_client = context.Process(
+        target=poll_process,
+        args=(
+            its_end,
+            port,
+            [addresses.new() for _ in range(args.pollers)],
+            args.interval,
+            args.duration,
+        ),
+        daemon=True,
+    )
+    poll_client.start()
+    its_end.close()
+    if connection.recv() != "ready":
+        raise RuntimeError("the pollers' process did not start")
+    clients = {os.getpid(): "rush client", poll_client.pid or 0: "poll client"}
+
     load_before = " ".join(f"{value:.1f}" for value in os.getloadavg())
     cpu_before = group_cpu_seconds(groups)
     hello = await steady(port, "/bench/hello", rate, args.hello_seconds, addresses)
     hello_cpu = group_cpu_seconds(groups) - cpu_before
 
-    polls = Timed()
-    stop_at = time.monotonic() + args.duration
     cpu_before = group_cpu_seconds(groups)
-    pollers = [
-        asyncio.create_task(poller(port, addresses.new(), args.interval, stop_at, polls))
-        for _ in range(args.pollers)
-    ]
+    connection.send("start")
     await asyncio.sleep(args.rush_after)
-    rushed = await rush(port, session_id, args.rush, addresses)
-    await asyncio.gather(*pollers)
+    rushed = await rush(
+        port,
+        session_id,
+        args.rush,
+        addresses,
+        lambda: cpu_by_kind(clients, groups, database),
+    )
+    # Nothing else runs in this loop now: waiting for the pollers may block it.
+    polls: Timed = connection.recv()
+    poll_client.join()
     load_cpu = group_cpu_seconds(groups) - cpu_before
     return {
         "hello": hello,
@@ -437,7 +645,8 @@ def bench(label: str, database_url: str, args: argparse.Namespace, workdir: Path
             stack.callback(stop_process_group, sender)
             groups.append(sender.pid)
         settled = wait_until_settled(groups)
-        figures = asyncio.run(measure(args, running.port, session_id, groups))
+        database = urlsplit(database_url).path.lstrip("/")
+        figures = asyncio.run(measure(args, running.port, session_id, groups, database))
         figures["settled"] = settled
         if smtp is not None:
             deadline = time.monotonic() + 30
@@ -495,9 +704,33 @@ def report(args: argparse.Namespace, figures: dict, ledger_ok: bool, ledger: str
         f"bookings       {len(rushed.posts.latencies):6d} req  {percentiles(rushed.posts.latencies)}  [{statuses(rushed.posts)}]"
     )
     print(f"rush lasted    {rushed.ended - rushed.started:.2f} s")
-    if len(rushed.cpu) == 3:
-        print(f"CPU, forms     {cpu_shares(rushed.cpu[0], rushed.cpu[1])}")
-        print(f"CPU, bookings  {cpu_shares(rushed.cpu[1], rushed.cpu[2])}")
+    forms_cpu = cpu_spent(rushed.cpu[0], rushed.cpu[1])
+    bookings_cpu = cpu_spent(rushed.cpu[1], rushed.cpu[2])
+    print(f"CPU, forms     {cpu_shares(forms_cpu)}")
+    print(f"CPU, bookings  {cpu_shares(bookings_cpu)}")
+    forms_polls = len(polls.between(rushed.forms_started, rushed.started))
+    print(
+        f"client CPU     forms: {client_cpu(forms_cpu, len(rushed.forms.latencies), forms_polls)}"
+    )
+    print(
+        f"               bookings: {client_cpu(bookings_cpu, len(rushed.posts.latencies), len(during))}"
+    )
+    servers = {name: bookings_cpu[name] for name in SERVERS if bookings_cpu[name] > 0}
+    server_seconds = sum(servers.values())
+    bookings = max(1, len(rushed.posts.latencies))
+    cores = len(os.sched_getaffinity(0))
+    print(
+        f"servers        {server_seconds / bookings * 1000:.1f} ms CPU per booking ("
+        + ", ".join(
+            f"{name} {seconds / bookings * 1000:.1f}"
+            for name, seconds in sorted(servers.items(), key=lambda item: -item[1])
+        )
+        + "), the polls answered meanwhile included"
+    )
+    print(
+        f"rush bound     the servers' {server_seconds:.2f} CPU-seconds need {server_seconds / cores:.2f} s "
+        f"on {cores} cores at least; the rush lasted {rushed.ended - rushed.started:.2f} s"
+    )
     mail_mode = "a long-running send-mail" if args.mailer else "the web workers, after commit"
     if "mail" in figures:
         print(
