@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from . import labels
 from .assets import asset_url, htmx_script
-from .forms import html_attributes
+from .forms import html_attributes, input_field
 from .i18n import (
     clock,
     colon,
@@ -87,6 +87,7 @@ GLOBALS = {
     "current_language": current_language,
     "difficulty_label": labels.difficulty_label,
     "htmx_script": htmx_script,
+    "input_field": input_field,
     "kind_label": labels.kind_label,
     "kind_plural": labels.kind_plural,
     "meter_bounds": meter_bounds,

@@ -7,11 +7,13 @@ a specimen hidden, the language) shows on the very next page.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 from flask import template_rendered
 
 from app.extensions import db
+from app.fragments import FragmentStore
 from app.models import Event, EventKind, SpecimenCategory
 from app.services import booking as booking_service
 from app.services import gallery, organiser
@@ -76,8 +78,8 @@ def test_a_refused_booking_renders_only_the_booking_panel_again(
     assert "Cette séance est complète." in html
     assert "Exposition commentée" in html  # the shared parts are in the page...
     assert 'value="Léa"' in html
-    # ...without being rendered again: only the page itself is (its panel is included).
-    assert names == ["public/session.html"]
+    # ...without being rendered again, nor the page around them: only the panel is.
+    assert names == ["public/_booking_panel.html"]
 
 
 def test_seats_taken_by_someone_else_show_on_the_next_page(app, client, make_session):
@@ -138,3 +140,62 @@ def test_each_language_gets_its_own_parts(client, make_session):
 
     assert "Capacity" in english
     assert "Capacité" not in english
+
+
+def without_tokens(html: str) -> str:
+    """The page with its CSRF token and form nonce, which change at every page, blanked."""
+    html = re.sub(r'(name="(?:csrf_token|nonce)" value=")[^"]+', r"\1…", html)
+    return re.sub(r'("X-CSRFToken": ")[^"]+', r"\1…", html)
+
+
+def test_the_page_around_the_panel_is_the_page_rendered_whole(app, client, make_session, book_form):
+    session_id = make_session(capacity=1)
+    book(app, session_id, 1)
+    refusal = {"name": "Léa <L>", "email": "lea@example.fr", "seats": "1"}
+
+    def pages() -> list[str]:
+        shown = []
+        for language in ("fr", "en"):
+            fields = book_form(session_id)
+            shown.append(page(client, session_id, **{"Accept-Language": language}))
+            response = client.post(
+                f"/sessions/{session_id}",
+                data={**fields, **refusal},
+                headers={"Accept-Language": language},
+            )
+            assert response.status_code == 409
+            shown.append(response.get_data(as_text=True))
+        return [without_tokens(html) for html in shown]
+
+    kept = pages()
+    pages()  # the same again, from the kept shells
+    with templates_rendered(app) as names:
+        again = pages()
+    assert set(names) == {"public/_booking_panel.html"}
+    with app.app_context():
+        app.extensions["minerales_fragments"] = FragmentStore(0)  # every page rendered whole
+    whole = pages()
+
+    assert kept == again == whole
+    assert 'value="Léa &lt;L&gt;"' in whole[1]
+    assert "Réserver" not in whole[3] and "Join the waiting list" in whole[3]
+
+
+def test_a_flashed_message_shows_on_the_session_page_once(app, client, make_session):
+    session_id = make_session(capacity=12)
+    page(client, session_id)  # its shell is kept
+    with client.session_transaction() as cookie_session:
+        cookie_session["_flashes"] = [("success", "Votre réservation est annulée.")]
+
+    assert "Votre réservation est annulée." in page(client, session_id)
+    assert "Votre réservation est annulée." not in page(client, session_id)
+
+
+def test_the_language_switch_comes_back_to_the_address_asked(client, make_session):
+    session_id = make_session(capacity=12)
+    page(client, session_id)  # its shell is kept, for the address without a query
+
+    response = client.get(f"/sessions/{session_id}?from=programme")
+
+    assert response.status_code == 200
+    assert f"next=/sessions/{session_id}?from%3Dprogramme" in response.get_data(as_text=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import session as flask_session
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -114,10 +116,11 @@ def session_detail(session_id: int) -> Response | str | tuple[str, int]:
         "answer_errors": answer_errors,
         "group": group,
     }
+    panel = render_template(group_booking.panel_template(group), **context)
     if is_htmx_request():  # only the booking panel goes back
-        return render_template(group_booking.panel_template(group), **context), status
+        return panel, status
     context["parts"] = session_parts(session, version)
-    return render_template("public/session.html", **context), status
+    return page_around(panel, context, version), status
 
 
 class SessionParts(NamedTuple):
@@ -156,6 +159,40 @@ def session_parts(session: EventSession, version: LiveVersion) -> SessionParts:
         )
 
     return fragments.cached(version, render)
+
+
+# Where the visitor's own panel goes in a page shell kept by ``page_around``.
+_PANEL_HERE = Markup(f"<!--booking-panel-{secrets.token_hex(8)}-->")  # noqa: S704
+
+
+def page_around(panel: str, context: dict[str, Any], version: LiveVersion) -> str:
+    """The session page around the visitor's ``panel``, its shell rendered once per version.
+
+    Everything around the panel (the site's header and footer, the shared parts, the live
+    poll) is the same for every visitor of this version who asks for this address in this
+    language: a crowd refused on a full session renders its panels alone. A page that shows
+    something of the visitor's own besides (a flashed message, a group's hold) or whose
+    address carries a query string (the language switch links back to it) is rendered
+    whole, as is every page when the store is off.
+    """
+    store = fragments.fragment_store()
+    if (
+        context["group"] is not None
+        or request.query_string
+        or "_flashes" in flask_session
+        or not store.enabled
+    ):
+        return render_template("public/session.html", panel=Markup(panel), **context)  # noqa: S704
+    key = (*version, "page-shell", request.script_root, request.path, context["live_etag"])
+    shell: tuple[Markup, Markup] | None = store.get(key)
+    if shell is None:
+        whole = render_template("public/session.html", panel=_PANEL_HERE, **context)
+        before, found, after = whole.partition(_PANEL_HERE)
+        if not found:
+            raise RuntimeError("public/session.html no longer shows its panel")
+        shell = (Markup(before), Markup(after))  # noqa: S704 (rendered by Jinja, escaped)
+        store.put(key, shell)
+    return "".join((shell[0], panel, shell[1]))
 
 
 class AlsoChoice(NamedTuple):
