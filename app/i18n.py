@@ -11,9 +11,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from babel import Locale
 from babel.support import NullTranslations
-from flask import Flask, current_app, g, request, session, url_for
+from flask import Flask, current_app, g, has_app_context, request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
@@ -97,11 +96,7 @@ def switch_language_url(language: str) -> str:
 
 def current_language() -> str:
     """Return the active language code (``fr`` or ``en``)."""
-    try:
-        locale = _locale_in(g._get_current_object())
-    except RuntimeError:  # no app context
-        locale = None
-    return str(locale or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def colon() -> str:
@@ -163,26 +158,13 @@ def request_translations() -> NullTranslations:
     has dozens of strings. The catalogue is kept with the locale it belongs to, so that
     ``force_locale`` (mail in the booker's language) still gets the right one.
     """
-    try:
-        state = g._get_current_object()
-    except RuntimeError:  # no app context
+    if not has_app_context():
         return get_translations()  # Flask-Babel's no-op catalogue
-    locale = _locale_in(state)
-    kept = getattr(state, "_catalogue", None)
+    locale = get_locale()
+    kept = g.get("_catalogue")
     if kept is None or kept[0] is not locale:
-        kept = state._catalogue = (locale, get_translations())
+        kept = g._catalogue = (locale, get_translations())
     return kept[1]
-
-
-def _locale_in(state: Any) -> Locale | None:
-    """``get_locale()``, read first where Flask-Babel keeps it in ``g`` (``force_locale`` too).
-
-    Every translated string asks for it: Flask-Babel's own way costs a dozen calls each
-    time, through ``g``'s proxy. Chosen once per request (``select_locale``) by
-    ``get_locale``, which is still the way when it is not there yet.
-    """
-    locale = getattr(getattr(state, "_flask_babel", None), "babel_locale", None)
-    return locale if isinstance(locale, Locale) else get_locale()
 
 
 def gettext(string: str, **variables: Any) -> str:
