@@ -101,9 +101,9 @@ def input_field(
     """A text input or text area with its label, hint and error: ``field()`` of _forms.html.
 
     Written here rather than in the macro: the macro's every ``set`` and test cost more
-    than the rest of the booking panel, which answers every refused booking. The HTML is
-    the macro's own, spaces and line breaks included; every value is escaped. None back:
-    not a text input (a select, a checkbox…), which the macro writes itself.
+    than the rest of the booking panel, which answers every refused booking. The elements
+    are the macro's own, one per line; every value is escaped. None back: not a text
+    input (a select, a checkbox…), which the macro writes itself.
     """
     input_type = getattr(field.widget, "input_type", None)
     textarea = field.type == "TextAreaField"
@@ -125,26 +125,23 @@ def input_field(
         }
     )
     parts = [
-        f'\n  <div class="field{" field--error" if errors else ""}">'
-        f'\n    <label class="field__label" for="{field_id}">{escape(field.label.text)}</label>'
-        "\n    ",
-        f'<p class="field__hint" id="{field_id}-hint">{escape(hint)}</p>' if hint else "",
-        "\n    ",
-        f'<p class="field__error" id="{field_id}-error">{Markup(" ").join(errors)}</p>'
-        if errors
-        else "",
-        "\n    \n    \n    ",
+        f'<div class="field{" field--error" if errors else ""}">',
+        f'<label class="field__label" for="{field_id}">{escape(field.label.text)}</label>',
     ]
+    if hint:
+        parts.append(f'<p class="field__hint" id="{field_id}-hint">{escape(hint)}</p>')
+    if errors:
+        parts.append(f'<p class="field__error" id="{field_id}-error">{Markup(" ").join(errors)}</p>')
     if textarea:
         value = escape(cast(Any, field)._value())
-        parts.append(f"\n      <textarea{html_attributes(attributes)}>{value}</textarea>\n    ")
+        parts.append(f"<textarea{html_attributes(attributes)}>{value}</textarea>")
     else:
         attributes.setdefault("type", input_type)
         if input_type != "password":
             attributes["value"] = cast(Any, field)._value()
-        parts.append(f"\n      \n      \n      <input{html_attributes(attributes)}>\n    ")
-    parts.append("\n  </div>\n")
-    return Markup("".join(parts))  # noqa: S704 (every value escaped above)
+        parts.append(f"<input{html_attributes(attributes)}>")
+    parts.append("</div>")
+    return Markup("\n".join(parts))  # noqa: S704 (every value escaped above)
 
 
 @overload
