@@ -453,6 +453,14 @@ def wait_for_seats(
         return waiting_party.join_for_change(booking, session, extra, actor=actor, now=now)
 
 
+def waits_for_extra_seats(booking: Booking) -> bool:
+    """Whether a confirmed booking waits for extra seats (a party made smaller drops them)."""
+    return (
+        booking.status is BookingStatus.CONFIRMED
+        and _waiting_row(booking, booking.session_id) is not None
+    )
+
+
 def resize(
     token: str, seats: int, *, actor: str = "public", now: datetime | None = None
 ) -> Booking:
