@@ -44,7 +44,8 @@ clock passed as ``now=``; moving it on runs ``waitlist.expire_due`` as the
 * a party (a lead and its change rows, services/waiting_party.py) holds at most one
   offer, and never holds seats in two places but a confirmed lead and one offer for its
   change; a change row only waits or holds an offer; the change rows of a lead that
-  ended have ended;
+  ended (or was released at its door) have ended; a change row on another session than
+  its lead's waits for the lead's seats, whatever size the party was made since;
 * a bad day cancels exactly the event's sessions of that day still to come, and queues
   one mail per address among the rows that ended; the mail's link moves only a row its
   session's cancellation ended, into a session that takes bookings, with nobody waiting
@@ -642,6 +643,16 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             for change in self.live_rows(before, lead_id):
                 self.model[change.id].status = BookingStatus.CANCELLED
 
+        def party_shrinks(self, before: World, lead_id: int, seats: int) -> None:
+            """The lead was made smaller: its lists and its move follow, extra seats end."""
+            lead = before.bookings[lead_id]
+            for change in self.live_rows(before, lead_id):
+                expected = self.model[change.id]
+                if lead.status is BookingStatus.CONFIRMED and change.session_id == lead.session_id:
+                    expected.status = BookingStatus.CANCELLED
+                else:
+                    expected.seats = seats
+
         def row_ended(self, booking_id: int, before: World) -> None:
             """A row was cancelled or declined: what becomes of it and of its party."""
             row = before.bookings[booking_id]
@@ -886,15 +897,15 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 index, any_status, BookingStatus.CONFIRMED, BookingStatus.WAITING
             )
             expected = self.model[booking_id]
+            if expected.lead is not None:
+                return  # a change row has no page of its own: the visitor uses the lead's
             step = self.run(
                 f"reduce({booking_id}, {seats})",
                 lambda: booking_service.reduce(expected.token, seats, now=self.now).id,
             )
             if not step.refused:
                 expected.seats = seats
-                # Its wishes were for the party as it was: they end.
-                for change in self.live_rows(step.before, booking_id):
-                    self.model[change.id].status = BookingStatus.CANCELLED
+                self.party_shrinks(step.before, booking_id, seats)
 
         @precondition(lambda self: self.model)
         @rule(index=pick, any_status=stray, seats=st.integers(1, 7))
@@ -921,8 +932,10 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                     "a party grew once online booking had closed"
                 )
                 assert seats <= max_seats, f"a party grew to {seats} seats"
+                self.wishes_end(step.before, booking_id)
+            else:
+                self.party_shrinks(step.before, booking_id, seats)
             expected.seats = seats
-            self.wishes_end(step.before, booking_id)
 
         @precondition(lambda self: self.model)
         @rule(index=pick, to=pick, grow=st.booleans(), extra=st.integers(1, 3))
@@ -1640,6 +1653,9 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             )
             for booking_id in absent:
                 self.model[booking_id].status = BookingStatus.RELEASED
+                # Its move and its extra seats can no longer be applied: they end.
+                for change in self.live_rows(step.before, booking_id):
+                    self.model[change.id].status = BookingStatus.CANCELLED
 
         @precondition(lambda self: self.last_tap is not None)
         @rule()
@@ -1859,11 +1875,17 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                         BookingStatus.CANCELLED,
                         BookingStatus.EXPIRED,
                     ), f"change row {change.id} of {key} is {change.status.value}"
-                    ended = lead.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
-                    if ended:
+                    if lead.status not in ACTIVE:
                         assert change.status not in LIVE, (
                             f"lead {key} is {lead.status.value} ({lead.ended_reason}) but its "
                             f"change row {change.id} is {change.status.value}"
+                        )
+                    elif change.status in LIVE and change.session_id != lead.session_id:
+                        # The same party elsewhere, or its move: the lead's size, whatever
+                        # it was made since.
+                        assert change.seats == lead.seats, (
+                            f"change row {change.id} of lead {key} ({lead.seats} seats) waits "
+                            f"for {change.seats}"
                         )
 
         def offers_end_by_the_close(self) -> None:
@@ -2183,6 +2205,42 @@ KNOWN_SEQUENCES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         DOOR_TIME,
         ("join_standby_from_waitlist", {"index": 0, "any_status": False}),
         ("set_capacity", {"where": 0, "delta": 2}),
+    ],
+    # A waiting party made smaller stays on its other list, at its new size, and the
+    # offer it gets there is for that size.
+    "a-waiting-party-made-smaller-keeps-its-other-lists": [
+        _programme(4, 4),
+        _book(0, 4),
+        _book(1, 4),
+        ("join_several", {"where": 0, "seats": 4, "others": 1}),
+        ("resize", {"index": 2, "any_status": False, "seats": 3}),
+        _cancel(1),
+        ("accept_offer", {"index": 0, "any_status": False}),
+    ],
+    # A confirmed party made smaller still waits to move, for its new size; its wish for
+    # extra seats ends.
+    "a-confirmed-party-made-smaller-still-waits-to-move-not-for-extra-seats": [
+        _programme(6, 4),
+        _book(0, 4),
+        _book(0, 2),
+        _book(1, 4),
+        ("wait_for_a_change", {"index": 0, "to": 0, "grow": False, "extra": 1}),
+        ("wait_for_a_change", {"index": 0, "to": 0, "grow": True, "extra": 1}),
+        ("resize", {"index": 0, "any_status": False, "seats": 3}),
+        _cancel(2),
+        ("accept_offer", {"index": 0, "any_status": False}),
+    ],
+    # A no-show released at its door leaves the list it waited on to move: the seats freed
+    # there are the public's to book.
+    "a-released-no-show-leaves-its-move-list": [
+        _programme(4, 2),
+        _book(0, 2),
+        _book(1, 2),
+        ("wait_for_a_change", {"index": 0, "to": 0, "grow": False, "extra": 1}),
+        DOOR_TIME,
+        ("release_no_shows", {"where": 0}),
+        _cancel(1),
+        _book(1, 2),
     ],
 }
 

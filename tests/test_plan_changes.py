@@ -497,6 +497,30 @@ def test_waiting_for_extra_seats_keeps_the_party_until_they_come(app, client):
     assert taken(app, session_id) == [(3, 0)]
 
 
+def test_a_party_made_smaller_is_told_its_wait_for_extra_seats_ended(app, client):
+    (session_id,) = programme(app, 4)
+    token = book(app, session_id, 3)
+    book(app, session_id, 1, "Bob")
+    page = text(post_form(client, token, "seats", seats="4"))
+    assert client.post(f"/b/{token}/seats", data=wait_offer_fields(page)).status_code == 303
+    assert "1 place de plus" in text(client.get(f"/b/{token}"))
+
+    assert post_form(client, token, "seats", seats="2").status_code == 303
+
+    page = text(client.get(f"/b/{token}"))
+    assert f"compte maintenant 2 places. Votre attente de places en plus prend fin{NNBSP}:" in page
+    assert "place de plus" not in page
+    assert taken(app, session_id) == [(3, 0)]
+    client.get("/language/en")
+    page = text(post_form(client, token, "seats", seats="4"))
+    assert client.post(f"/b/{token}/seats", data=wait_offer_fields(page)).status_code == 303
+    assert post_form(client, token, "seats", seats="1").status_code == 303
+    assert (
+        "Your wait for extra seats has ended: ask for them again if more of you are coming."
+        in text(client.get(f"/b/{token}"))
+    )
+
+
 def test_a_move_ends_the_wishes_made_from_the_old_session(app, client):
     first, second, third = programme(app, 4, 2, 4)
     token = book(app, first, 2)

@@ -12,7 +12,7 @@ from app.database import writing
 from app.extensions import db
 from app.models import AuditEntry, Booking, BookingStatus, Event, EventSession, OutboxMessage
 from app.services import booking as booking_service
-from app.services import checkin, mail, organiser, privacy, waiting_party, waitlist
+from app.services import checkin, mail, organiser, plan_changes, privacy, waiting_party, waitlist
 from app.services.booking_errors import NoOfferPending, PartyHoldsOffer
 from app.services.errors import DomainError
 from app.services.ledger import check_ledger
@@ -520,3 +520,112 @@ def test_a_change_row_is_no_ticket_at_the_door(app, event_sessions):
         db.session.rollback()
     # The offer is still the visitor's to accept, on the booking page.
     assert rows(app, party)[b] == (BookingStatus.OFFERED, 2)
+
+
+def places(app, token: str) -> dict[int, int | None]:
+    """The party's places on its lists, as its booking page shows them: session -> place."""
+    with app.app_context():
+        lead = booking_service.get_by_token(token)
+        return {p.row.session_id: p.place for p in waiting_party.positions(lead)}
+
+
+def test_a_waiting_party_made_smaller_stays_on_all_its_lists_at_its_places(app, event_sessions):
+    a, b, c = event_sessions(4, 4, 4)
+    for s in (a, b, c):
+        confirm(app, s, 4, f"h{s}")
+    ahead = join_several(app, b, [], 1, "ahead")  # b's list: someone first, then the party
+    party = join_several(app, a, [b, c], 4, "lise")
+    behind = join_several(app, c, [], 2, "behind")
+    assert places(app, party) == {a: 1, b: 2, c: 1}
+    assert waiting_counts(app, a, b, c) == [4, 5, 6]
+
+    with app.app_context():
+        plan_changes.resize(party, 3)
+        db.session.commit()
+
+    assert rows(app, party) == {s: (BookingStatus.WAITING, 3) for s in (a, b, c)}
+    assert places(app, party) == {a: 1, b: 2, c: 1}
+    assert waiting_counts(app, a, b, c) == [3, 4, 5]
+    assert rows(app, ahead)[b][0] is rows(app, behind)[c][0] is BookingStatus.WAITING
+    with app.app_context():
+        lead = booking_service.get_by_token(party)
+        reduced = db.session.scalars(
+            select(AuditEntry.booking_id).where(AuditEntry.action == "waitlist.reduced")
+        ).all()
+        assert sorted(reduced) == sorted(r.id for r in waiting_party.party_rows(lead))
+
+
+def test_an_offer_elsewhere_shrinks_with_the_party_and_the_freed_seat_goes_on(app, event_sessions):
+    a, b = event_sessions(4, 4)
+    confirm(app, a, 4, "ha")
+    hb = confirm(app, b, 4, "hb")
+    party = join_several(app, a, [b], 4, "lise")
+    single = join_several(app, b, [], 1, "single")
+    cancel(app, hb)  # b's four seats: offered to the party's row there
+    assert rows(app, party) == {a: (BookingStatus.WAITING, 4), b: (BookingStatus.OFFERED, 4)}
+
+    with app.app_context():
+        booking_service.reduce(party, 3)
+        db.session.commit()
+
+    # The offer holds the three seats the party needs; the fourth went on at once.
+    assert rows(app, party) == {a: (BookingStatus.WAITING, 3), b: (BookingStatus.OFFERED, 3)}
+    assert rows(app, single)[b][0] is BookingStatus.OFFERED
+    with app.app_context():
+        assert check_ledger() == []
+        assert db.session.get(EventSession, b).seats_taken == 4
+        waitlist.accept(party)
+        db.session.commit()
+    assert rows(app, party) == {b: (BookingStatus.CONFIRMED, 3)}
+    assert waiting_counts(app, a, b) == [0, 0]
+
+
+def test_a_confirmed_party_made_smaller_still_waits_to_move_but_no_more_for_extra_seats(
+    app, event_sessions
+):
+    a, b = event_sessions(6, 4)
+    mine = confirm(app, a, 4, "me")
+    confirm(app, a, 2, "other")
+    hb = confirm(app, b, 4, "hb")
+    move_row = _change_row(app, mine, b, 4)
+    grow_row = _change_row(app, mine, a, 2)
+    assert waiting_counts(app, a, b) == [2, 4]
+
+    with app.app_context():
+        plan_changes.resize(mine, 3)
+        db.session.commit()
+        assert db.session.get(Booking, grow_row).ended_reason == "lead_reduced"
+    assert rows(app, mine) == {a: (BookingStatus.CONFIRMED, 3), b: (BookingStatus.WAITING, 3)}
+    assert waiting_counts(app, a, b) == [0, 3]
+
+    cancel(app, hb)
+    with app.app_context():
+        assert db.session.get(Booking, move_row).status is BookingStatus.OFFERED
+        waitlist.accept(mine)
+        db.session.commit()
+    assert rows(app, mine) == {b: (BookingStatus.CONFIRMED, 3)}
+    with app.app_context():
+        assert check_ledger() == []
+        assert [db.session.get(EventSession, s).seats_taken for s in (a, b)] == [2, 3]
+
+
+def test_a_no_show_released_at_the_door_leaves_its_move_and_extra_seats_lists(app, event_sessions):
+    a, b = event_sessions(4, 2)
+    mine = confirm(app, a, 2, "me")
+    confirm(app, a, 2, "other")
+    hb = confirm(app, b, 2, "hb")
+    _change_row(app, mine, b, 2)
+    _change_row(app, mine, a, 1)
+    assert waiting_counts(app, a, b) == [1, 2]
+    with app.app_context():
+        at_the_door = db.session.get(EventSession, a).starts_at - timedelta(minutes=5)
+        checkin.release_no_shows(a, actor="door@example.fr", now=at_the_door)
+        db.session.commit()
+        lead = db.session.scalar(select(Booking).where(Booking.token == mine))
+        assert lead.status is BookingStatus.RELEASED
+        assert {r.ended_reason for r in waiting_party.all_change_rows(lead)} == {"lead_released"}
+    assert waiting_counts(app, a, b) == [0, 0]
+    # Nobody waits for b's seats any more: one freed there is the public's to book.
+    cancel(app, hb)
+    with app.app_context():
+        assert db.session.get(EventSession, b).seats_left == 2

@@ -84,6 +84,8 @@ def resize_party(token: str) -> Response:
     if not form.validate_on_submit():
         return render_booking(booking, 422, reduce_form=form)
     seats = given(form.seats.data)
+    # Made smaller, the party no longer waits for extra seats (party_endings.after_reduction).
+    drops_extra = seats < booking.seats and plan_changes.waits_for_extra_seats(booking)
     try:
         if form.wait.data == "1":
             result = plan_changes.wait_for_seats(token, seats, actor="public")
@@ -100,13 +102,15 @@ def resize_party(token: str) -> Response:
         )
     if result.id != booking.id:
         return _done(token, _waiting_message(result))
-    return _done(
-        token,
-        gettext(
-            "C’est noté : votre réservation compte maintenant %(seats)s.",
-            seats=seats_phrase(result.seats),
-        ),
+    message = gettext(
+        "C’est noté : votre réservation compte maintenant %(seats)s.",
+        seats=seats_phrase(result.seats),
     )
+    if drops_extra:
+        message += " " + gettext(
+            "Votre attente de places en plus prend fin : redemandez-les si vous êtes plus nombreux."
+        )
+    return _done(token, message)
 
 
 @bp.route(f"/b/{TOKEN_RULE}/cant-come", methods=["GET", "POST"])

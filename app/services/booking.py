@@ -382,6 +382,9 @@ def reduce(
 ) -> Booking:
     """Make a confirmed or waiting party smaller; freed seats go to the waiting list.
 
+    The party's other lists and its move shrink with it, keeping their places; a wish
+    for extra seats ends (``party_endings.after_reduction``).
+
     Raises ``CannotReduce`` unless ``1 <= seats < current``, ``SessionStarted``, or
     ``PartyInside`` below the seats already checked in at the door.
     """
@@ -404,7 +407,8 @@ def reduce(
     booking.seats = seats
     db.session.flush()
     audit("booking.reduced", actor, booking, seats=seats, freed=freed)
-    # Its wishes (another session, extra seats) were for the party as it was.
-    party_endings.end_change_rows(booking, actor=actor, now=now)
+    # Its other lists and its move follow the party's size; extra seats end.
+    touched = party_endings.after_reduction(booking, actor=actor, now=now)
+    party_endings.run_lists(touched - {session.id}, actor=actor, now=now)
     checkin.give_freed_seats(session, actor=actor, now=now)
     return booking

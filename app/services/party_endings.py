@@ -68,6 +68,63 @@ def end_change_rows(lead: Booking, *, actor: str, now: datetime) -> set[int]:
     return touched
 
 
+def after_reduction(lead: Booking, *, actor: str, now: datetime) -> set[int]:
+    """The lead's party was made smaller (``booking.reduce``): its wishes follow it.
+
+    The party is the same people, fewer of them, so what it waits for stays where it is,
+    at its size:
+
+    * a waiting lead's other lists (``also``) are that party waiting elsewhere: each row
+      keeps its place (arrival, priority, passes) and takes the lead's seats, and an offer
+      one of them holds keeps the seats the party now needs;
+    * a confirmed lead's move to another session is still wanted by the party as it is
+      now: the row waits (or holds its offer) for the lead's new seats, as a move made
+      now would take (accepting it gives the lead the row's seats);
+    * a confirmed lead's extra seats end (``lead_reduced``): the size field says how many
+      the party now is, and seats wished for when it counted more can no longer be told
+      apart from seats it no longer needs. The page lets the visitor ask again.
+
+    Each row changed is audited; its freed seats leave its session's counters. The caller
+    holds the party's sessions' locks and runs the lists of the sessions returned
+    (``run_lists``), where freed places may now go to the next parties.
+    """
+    touched: set[int] = set()
+    confirmed = lead.status is BookingStatus.CONFIRMED
+    for row in party_rows(lead):
+        if confirmed and row.session_id == lead.session_id:
+            _end(row, "lead_reduced", now)
+            audit(
+                "waitlist.withdrawn", actor, row, seats=row.seats, lead=lead.id, why="lead_reduced"
+            )
+        elif row.seats > lead.seats:
+            freed = row.seats - lead.seats
+            if row.status is BookingStatus.WAITING:
+                ledger.add_waiting(row.session, -freed)
+            else:
+                ledger.release_seats(row.session, freed)
+            row.seats = lead.seats
+            audit("waitlist.reduced", actor, row, seats=row.seats, freed=freed, lead=lead.id)
+        else:
+            continue
+        touched.add(row.session_id)
+    if touched:
+        db.session.flush()
+    return touched
+
+
+def after_release(lead: Booking, *, actor: str, now: datetime) -> set[int]:
+    """A confirmed lead nobody of which came was released at its door: its wishes end.
+
+    Its extra seats were for people who are not there, and a move out of a session that
+    starts is refused at the offer's acceptance anyway (``party_accept``): the rows could
+    never be applied, yet they would count in their lists' waiting seats (holding the
+    public behind them) until their sessions passed. Nor are they handed over: the
+    released booking stays this session's ticket, let in later if seats remain. Returns
+    the sessions whose lists the caller (holding their locks) runs.
+    """
+    return withdraw(lead, "lead_released", actor=actor, now=now)
+
+
 def after_ending(
     booking: Booking,
     previous: BookingStatus,

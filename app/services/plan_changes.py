@@ -11,7 +11,8 @@ on the new session before it frees the old ones, in one transaction: whatever ha
 in both sessions or in neither. The token, the ticket code and the manage link stay; the
 day-before reminder is the new session's. The freed seats go to the old session's waiting
 list at once (or, once booking has closed, to the door). A move or a growth ends the
-wishes the party was waiting for (they were for the party as it was, where it was).
+wishes the party was waiting for (they were for the party as it was, where it was); a
+smaller party keeps its wait to move at its new size (``party_endings.after_reduction``).
 
 When the target has no room (or the extra seats are not free), the visitor may wait for
 it without losing what they hold: a change row joins that session's waiting list
@@ -451,6 +452,14 @@ def wait_for_seats(
             _add_seats(booking, session, extra, actor=actor, now=now)
             return booking
         return waiting_party.join_for_change(booking, session, extra, actor=actor, now=now)
+
+
+def waits_for_extra_seats(booking: Booking) -> bool:
+    """Whether a confirmed booking waits for extra seats (a party made smaller drops them)."""
+    return (
+        booking.status is BookingStatus.CONFIRMED
+        and _waiting_row(booking, booking.session_id) is not None
+    )
 
 
 def resize(

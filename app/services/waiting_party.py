@@ -22,7 +22,10 @@ withdrawn (``placed_elsewhere``). The rules that keep one party fair to the othe
 * a lead that leaves its own session's list while still waiting elsewhere (its offer there
   declined or lapsed, its party too large) takes over its first change row (``hand_over``):
   the visitor keeps one booking, one link, one ticket code;
-* a lead that ends (cancelled, erased, made smaller) ends its change rows (``lead_ended``).
+* a lead that ends (cancelled, erased) ends its change rows (``lead_ended``), and so does
+  a confirmed lead released at its door as a no-show (``lead_released``);
+* a lead made smaller keeps its lists and its move at its new size, its places kept; its
+  wish for extra seats ends (``party_endings.after_reduction``).
 
 This module reads, locks, gates offers and adds rows; how rows end is in party_endings.py,
 accepting an offer in party_accept.py. The visitor only ever uses the lead's token: pages

@@ -37,8 +37,9 @@ from ...models import (
     StandbyStatus,
 )
 from ...timeutil import utcnow
-from .. import ledger, waitlist
+from .. import ledger, party_endings, waiting_party, waitlist
 from ..audit import audit
+from ..booking_errors import SessionNotFound
 from ..booking_keys import new_ticket_code, new_token
 from ..programme import default_close
 from .actions import door_open, locked, locked_unless_replayed, record_action
@@ -255,24 +256,35 @@ def release_no_shows(session_id: int, *, actor: str, now: datetime | None = None
     later is still let in if seats remain (see ``check_in``). Returns the seats freed.
     """
     now = now or utcnow()
-    session = locked(session_id)
+    nobody_came = (
+        Booking.session_id == session_id,
+        Booking.status == BookingStatus.CONFIRMED,
+        Booking.checked_in_seats == 0,
+    )
+    # The sessions where the absent parties wait to move or grow: their rows end too, so
+    # those sessions are locked with this one, in id order (every writer's order).
+    leads = db.session.scalars(select(Booking.id).where(*nobody_came)).all()
+    sessions = waiting_party.lock_sessions_present(
+        {session_id, *waiting_party.party_session_ids(leads)}
+    )
+    if session_id not in sessions:
+        raise SessionNotFound(session_id)
+    session = sessions[session_id]
     if now < release_opens_at(session):
         raise ReleaseTooEarly(release_opens_at(session))
     absent = db.session.scalars(
-        select(Booking)
-        .where(
-            Booking.session_id == session_id,
-            Booking.status == BookingStatus.CONFIRMED,
-            Booking.checked_in_seats == 0,
-        )
-        .execution_options(populate_existing=True)
+        select(Booking).where(*nobody_came).execution_options(populate_existing=True)
     ).all()
     freed = 0
+    touched: set[int] = set()
     for booking in absent:
         booking.status = BookingStatus.RELEASED
         ledger.release_seats(session, booking.seats)
         freed += booking.seats
     db.session.flush()
     audit("checkin.released", actor, session_id=session_id, parties=len(absent), seats=freed)
+    for booking in absent:
+        touched |= party_endings.after_release(booking, actor=actor, now=now)
+    party_endings.run_lists(touched - {session_id}, actor=actor, now=now)
     give_freed_seats(session, actor=actor, now=now)
     return freed
