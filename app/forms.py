@@ -131,7 +131,9 @@ def input_field(
     if hint:
         parts.append(f'<p class="field__hint" id="{field_id}-hint">{escape(hint)}</p>')
     if errors:
-        parts.append(f'<p class="field__error" id="{field_id}-error">{Markup(" ").join(errors)}</p>')
+        parts.append(
+            f'<p class="field__error" id="{field_id}-error">{Markup(" ").join(errors)}</p>'
+        )
     if textarea:
         value = escape(cast(Any, field)._value())
         parts.append(f"<textarea{html_attributes(attributes)}>{value}</textarea>")
