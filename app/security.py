@@ -104,31 +104,67 @@ def permissions_policy(path: str) -> str:
     return f"camera={camera}, microphone=(), geolocation=(), payment=(), usb=()"
 
 
+# Each header as (name, its name in lower case, whether an answer's own value is kept).
+_Header = tuple[str, str, bool]
+_CSP: _Header = ("Content-Security-Policy", "content-security-policy", True)
+_FRAME: _Header = ("X-Frame-Options", "x-frame-options", False)
+_SNIFF: _Header = ("X-Content-Type-Options", "x-content-type-options", False)
+_REFERRER: _Header = ("Referrer-Policy", "referrer-policy", True)
+_PERMISSIONS: _Header = ("Permissions-Policy", "permissions-policy", False)
+_OPENER: _Header = ("Cross-Origin-Opener-Policy", "cross-origin-opener-policy", True)
+_RESOURCE: _Header = ("Cross-Origin-Resource-Policy", "cross-origin-resource-policy", True)
+_HSTS: _Header = ("Strict-Transport-Security", "strict-transport-security", True)
+
+
 def init_security_headers(app: Flask) -> None:
     """Register the after-request hook that sets the security headers."""
     csp = content_security_policy(app)
     hsts = "max-age=31536000; includeSubDomains" if app.config.get("HSTS") else None
     embed_policy(app, embed_origins(app))  # a malformed EMBED_ORIGINS stops the start
+    # Booking pages carry a secret token in their URL: never send it to another site. No
+    # other site's window keeps a handle on ours, nor embeds our files.
+    last = [(_REFERRER, "same-origin")]
+    last += [(_OPENER, "same-origin"), (_RESOURCE, "same-origin")]
+    if hsts:
+        last.append((_HSTS, hsts))
+    pages = {
+        door: [
+            (_CSP, csp),
+            (_FRAME, "DENY"),
+            (_SNIFF, "nosniff"),
+            *last[:1],
+            (_PERMISSIONS, permissions_policy("/checkin" if door else "/")),
+            *last[1:],
+        ]
+        for door in (False, True)
+    }
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        """Add the headers to every response: pages, errors, static files, 304s, redirects."""
+        """Add the headers to every response: pages, errors, static files, 304s, redirects.
+
+        The answer's headers are looked at once: Werkzeug's ``setdefault`` and ``get`` scan
+        them and raise an exception for each header that is missing, most of these.
+        """
         headers = response.headers
-        if is_embed_page(request.path):
+        path = request.path
+        if is_embed_page(path):
             # frame-ancestors alone decides; X-Frame-Options cannot name another site.
-            headers.setdefault("Content-Security-Policy", embed_policy(app, embed_origins(app)))
+            wanted = [
+                (_CSP, embed_policy(app, embed_origins(app))),
+                (_SNIFF, "nosniff"),
+                *last[:1],
+                (_PERMISSIONS, permissions_policy(path)),
+                *last[1:],
+            ]
         else:
-            headers.setdefault("Content-Security-Policy", csp)
-            headers["X-Frame-Options"] = "DENY"
-        headers["X-Content-Type-Options"] = "nosniff"
-        # Booking pages carry a secret token in their URL: never send it to another site.
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers["Permissions-Policy"] = permissions_policy(request.path)
-        # No other site's window keeps a handle on ours, nor embeds our files.
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if hsts:
-            headers.setdefault("Strict-Transport-Security", hsts)
+            wanted = pages[is_door_page(path)]
+        present = {name.lower() for name, _value in headers}
+        for (name, lowered, keep_own), value in wanted:
+            if lowered not in present:
+                headers.add(name, value)
+            elif not keep_own:
+                headers.set(name, value)
         return response
 
 
