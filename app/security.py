@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, request
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.routing import IntegerConverter, Map
 
 from .assets import HTMX_CDN_ORIGIN
@@ -166,6 +168,31 @@ def init_security_headers(app: Flask) -> None:
             elif not keep_own:
                 headers.set(name, value)
         return response
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed session cookie, its serializer made once per set of keys.
+
+    Flask makes one on every request, to open the session and again to save it, and
+    itsdangerous checks each new one by serializing an empty dict: about fifty calls on
+    every request, for the same keys. A changed ``SECRET_KEY`` or ``SECRET_KEY_FALLBACKS``
+    makes a new one.
+    """
+
+    def __init__(self) -> None:
+        self._made: tuple[tuple[Any, ...], URLSafeTimedSerializer] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """The serializer of the app's current keys (None without a secret key)."""
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        made = self._made
+        if made is None or made[0] != keys:
+            serializer = super().get_signing_serializer(app)
+            assert serializer is not None  # there is a secret key
+            made = self._made = (keys, serializer)
+        return made[1]
 
 
 class DatabaseIdConverter(IntegerConverter):
