@@ -82,7 +82,8 @@ def worker(args: argparse.Namespace) -> None:
             RATELIMIT_ENABLED=True,
             RATELIMIT_STORAGE_URI=args.redis,
             RATELIMIT_KEY_PREFIX=f"bench-{uuid.uuid4().hex[:8]}",
-            RATELIMIT_BOOKING="1000000/minute",
+            # Two limits, as the booking's own (a minute's and an hour's): two counters.
+            RATELIMIT_BOOKING="1000000/minute;10000000/hour",
             RATELIMIT_LOOKUP="1000000/minute",
             RATELIMIT_API="1000000/minute",
         )
