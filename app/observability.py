@@ -99,7 +99,7 @@ def _finish(response: Response) -> Response:
             # in the stack: always this line, and most of the cost of a log call.
             text = json.dumps(line, ensure_ascii=False)
             log.handle(
-                log.makeRecord(log.name, logging.INFO, __file__, 0, text, None, None, "_finish")
+                log.makeRecord(log.name, logging.INFO, __file__, 0, text, (), None, "_finish")
             )
     return response
 
