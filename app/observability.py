@@ -50,7 +50,7 @@ def request_id() -> str:
     """The id of the request being answered (see the module's docstring)."""
     rid = g.get("request_id")
     if rid is None:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
+        given = request.environ.get("HTTP_X_REQUEST_ID", "")  # X-Request-ID
         rid = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         g.request_id = rid
     return str(rid)
