@@ -50,10 +50,11 @@ def _init_extensions(app: Flask) -> None:
     from .i18n import init_i18n
     from .observability import init_observability
     from .ratelimits import init_rate_limits
-    from .security import init_input_guards, init_security_headers
+    from .security import SignedCookieSessions, init_input_guards, init_security_headers
     from .templating import init_templating
 
     init_observability(app)  # first: its after-request hook then sees the final answer
+    app.session_interface = SignedCookieSessions()
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)

@@ -170,19 +170,20 @@ def install_sqlite_listeners(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_immediate() else "BEGIN")
 
 
-# Endpoints that never touch the database.
-NO_DATABASE_ENDPOINTS = frozenset({"static", "asset"})
+def _reads_in_autocommit(connection: Any) -> None:
+    """PostgreSQL: a request's connection reads without BEGIN and COMMIT, until writing().
 
+    Applied when the request first connects, not when it starts: a request that never
+    reads (the bench's hello, a poll answered from the worker's counter, a static file)
+    then never checks a connection out of the pool. A connection the session already holds
+    (a test or a command that opened the app context and its transaction first) is not
+    connected again, so it keeps its transaction; inside writing() every new connection
+    belongs to the writer, even after a ``commit_now()`` there.
+    """
+    from flask import has_request_context
 
-def _reads_in_autocommit() -> None:
-    """PostgreSQL: run this request's reads without BEGIN and COMMIT, until writing()."""
-    from flask import request
-
-    session = db.session()
-    # Already in a transaction: the request runs inside an app context that was using
-    # the database before it (a test, a command); it keeps that transaction.
-    if request.endpoint not in NO_DATABASE_ENDPOINTS and not session.in_transaction():
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    if has_request_context() and not g.get("db_write_intent") and not g.get("db_writing_depth"):
+        connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _is_read_only(statement: str) -> bool:
@@ -192,7 +193,9 @@ def _is_read_only(statement: str) -> bool:
 
 
 def install_postgresql_listeners(engine: Engine) -> None:
-    """Refuse a write in autocommit mode: it would escape the request's transaction."""
+    """Read in autocommit until writing(); refuse a write made in autocommit mode."""
+
+    event.listen(engine, "engine_connect", _reads_in_autocommit)
 
     @event.listens_for(engine, "before_cursor_execute")
     def _writes_outside_a_transaction(
@@ -219,7 +222,6 @@ def init_database(app: Flask, busy_response: Callable[[], Any]) -> None:
             install_sqlite_listeners(engine, app.config["DB_LOCK_TIMEOUT_MS"])
         elif engine.dialect.name == "postgresql":
             install_postgresql_listeners(engine)
-            app.before_request_funcs.setdefault(None, []).insert(0, _reads_in_autocommit)
 
     @app.after_request
     def _finish_unit_of_work(response: Any) -> Any:
@@ -234,7 +236,7 @@ def init_database(app: Flask, busy_response: Callable[[], Any]) -> None:
                 # at teardown anyway, which ends its reads (a rush of refusals paid twice).
                 if g.get("db_write_intent"):
                     db.session.rollback()
-            else:
+            elif _session_in_transaction():
                 db.session.commit()
         except OperationalError as error:
             log.warning("commit failed: %s", error.orig)
@@ -244,6 +246,15 @@ def init_database(app: Flask, busy_response: Callable[[], Any]) -> None:
             for callback in g.pop("after_commit", []):
                 response.call_on_close(callback)
         return response
+
+
+def _session_in_transaction() -> bool:
+    """Whether this app context's session began a transaction (without making a session).
+
+    Most answers that read nothing (a poll's 304, the bench's hello) never made one: a
+    commit would only build the session and an empty transaction to end it.
+    """
+    return db.session.registry.has() and db.session().in_transaction()
 
 
 @event.listens_for(SASession, "before_flush")

@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, request
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.routing import IntegerConverter, Map
 
 from .assets import HTMX_CDN_ORIGIN
@@ -104,32 +106,93 @@ def permissions_policy(path: str) -> str:
     return f"camera={camera}, microphone=(), geolocation=(), payment=(), usb=()"
 
 
+# Each header as (name, its name in lower case, whether an answer's own value is kept).
+_Header = tuple[str, str, bool]
+_CSP: _Header = ("Content-Security-Policy", "content-security-policy", True)
+_FRAME: _Header = ("X-Frame-Options", "x-frame-options", False)
+_SNIFF: _Header = ("X-Content-Type-Options", "x-content-type-options", False)
+_REFERRER: _Header = ("Referrer-Policy", "referrer-policy", True)
+_PERMISSIONS: _Header = ("Permissions-Policy", "permissions-policy", False)
+_OPENER: _Header = ("Cross-Origin-Opener-Policy", "cross-origin-opener-policy", True)
+_RESOURCE: _Header = ("Cross-Origin-Resource-Policy", "cross-origin-resource-policy", True)
+_HSTS: _Header = ("Strict-Transport-Security", "strict-transport-security", True)
+
+
 def init_security_headers(app: Flask) -> None:
     """Register the after-request hook that sets the security headers."""
     csp = content_security_policy(app)
     hsts = "max-age=31536000; includeSubDomains" if app.config.get("HSTS") else None
     embed_policy(app, embed_origins(app))  # a malformed EMBED_ORIGINS stops the start
+    # Booking pages carry a secret token in their URL: never send it to another site. No
+    # other site's window keeps a handle on ours, nor embeds our files.
+    last = [(_REFERRER, "same-origin")]
+    last += [(_OPENER, "same-origin"), (_RESOURCE, "same-origin")]
+    if hsts:
+        last.append((_HSTS, hsts))
+    pages = {
+        door: [
+            (_CSP, csp),
+            (_FRAME, "DENY"),
+            (_SNIFF, "nosniff"),
+            *last[:1],
+            (_PERMISSIONS, permissions_policy("/checkin" if door else "/")),
+            *last[1:],
+        ]
+        for door in (False, True)
+    }
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        """Add the headers to every response: pages, errors, static files, 304s, redirects."""
+        """Add the headers to every response: pages, errors, static files, 304s, redirects.
+
+        The answer's headers are looked at once: Werkzeug's ``setdefault`` and ``get`` scan
+        them and raise an exception for each header that is missing, most of these.
+        """
         headers = response.headers
-        if is_embed_page(request.path):
+        path = request.path
+        if is_embed_page(path):
             # frame-ancestors alone decides; X-Frame-Options cannot name another site.
-            headers.setdefault("Content-Security-Policy", embed_policy(app, embed_origins(app)))
+            wanted = [
+                (_CSP, embed_policy(app, embed_origins(app))),
+                (_SNIFF, "nosniff"),
+                *last[:1],
+                (_PERMISSIONS, permissions_policy(path)),
+                *last[1:],
+            ]
         else:
-            headers.setdefault("Content-Security-Policy", csp)
-            headers["X-Frame-Options"] = "DENY"
-        headers["X-Content-Type-Options"] = "nosniff"
-        # Booking pages carry a secret token in their URL: never send it to another site.
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers["Permissions-Policy"] = permissions_policy(request.path)
-        # No other site's window keeps a handle on ours, nor embeds our files.
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if hsts:
-            headers.setdefault("Strict-Transport-Security", hsts)
+            wanted = pages[is_door_page(path)]
+        present = {name.lower() for name, _value in headers}
+        for (name, lowered, keep_own), value in wanted:
+            if lowered not in present:
+                headers.add(name, value)
+            elif not keep_own:
+                headers.set(name, value)
         return response
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed session cookie, its serializer made once per set of keys.
+
+    Flask makes one on every request, to open the session and again to save it, and
+    itsdangerous checks each new one by serializing an empty dict: about fifty calls on
+    every request, for the same keys. A changed ``SECRET_KEY`` or ``SECRET_KEY_FALLBACKS``
+    makes a new one.
+    """
+
+    def __init__(self) -> None:
+        self._made: tuple[tuple[Any, ...], URLSafeTimedSerializer] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """The serializer of the app's current keys (None without a secret key)."""
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        made = self._made
+        if made is None or made[0] != keys:
+            serializer = super().get_signing_serializer(app)
+            assert serializer is not None  # there is a secret key
+            made = self._made = (keys, serializer)
+        return made[1]
 
 
 class DatabaseIdConverter(IntegerConverter):

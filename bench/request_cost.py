@@ -44,8 +44,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 # The rush's requests, in the order they run (the bookings last: they move the counter).
-REQUESTS = ("session page", "refused booking", "live poll 304", "confirmed booking")
+REQUESTS = ("hello", "session page", "refused booking", "live poll 304", "confirmed booking")
 EXPECTED = {
+    "hello": 200,
     "session page": 200,
     "refused booking": 409,
     "live poll 304": 304,
@@ -74,13 +75,15 @@ def worker(args: argparse.Namespace) -> None:
         "HTMX_SOURCE": "local",
         "BOOKING_MAX_SEATS_PER_EMAIL": 1000,
         "SQLALCHEMY_DATABASE_URI": args.db_url,
+        "BENCH_ROUTES": True,  # /bench/hello: what every request costs, whatever its route
     }
     if args.redis:  # the rate limits on, in Redis, with limits nobody reaches here
         config.update(
             RATELIMIT_ENABLED=True,
             RATELIMIT_STORAGE_URI=args.redis,
             RATELIMIT_KEY_PREFIX=f"bench-{uuid.uuid4().hex[:8]}",
-            RATELIMIT_BOOKING="1000000/minute",
+            # Two limits, as the booking's own (a minute's and an hour's): two counters.
+            RATELIMIT_BOOKING="1000000/minute;10000000/hour",
             RATELIMIT_LOOKUP="1000000/minute",
             RATELIMIT_API="1000000/minute",
         )
@@ -217,6 +220,9 @@ def requests_of(session_id: int, roomy_id: int) -> dict[str, Any]:
             token = client.csrf_token = found[1]
         return str(token)
 
+    def hello(client: Any) -> int:
+        return int(client.get("/bench/hello").status_code)
+
     def page(client: Any) -> int:
         return int(client.get(f"/sessions/{session_id}").status_code)
 
@@ -238,6 +244,7 @@ def requests_of(session_id: int, roomy_id: int) -> dict[str, Any]:
         return int(client.post(f"/sessions/{roomy_id}", data=form).status_code)
 
     return {
+        "hello": hello,
         "session page": page,
         "refused booking": refused,
         "live poll 304": poll,
@@ -339,7 +346,7 @@ def drive(args: argparse.Namespace, db: str, versions: dict[str, Path], logs: Pa
         print(
             f"  {'':18} {'version':10} {'CPU ms':>8} {'range':>13} {'ratio':>6} {'wall ms':>8} SQL"
         )
-        for label in REQUESTS:
+        for label in args.only or REQUESTS:
             for w in workers:  # warm: templates, statements, caches, pool
                 w.ask("warm", label, "30")
             results: dict[str, list[dict[str, Any]]] = {w.name: [] for w in workers}
@@ -389,6 +396,9 @@ def main() -> None:
         "--siblings", action="store_true", help="the full session's event has another session"
     )
     parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once warm")
+    parser.add_argument(
+        "--only", type=lambda v: v.split(","), default=None, help="e.g. hello,refused booking"
+    )
     parser.add_argument("--sql", action="store_true", help="print each request's SQL")
     parser.add_argument("--profile", default="", help="a folder for cProfile files")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

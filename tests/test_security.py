@@ -411,3 +411,28 @@ def test_production_also_serves_the_hosts_listed_in_trusted_hosts(monkeypatch, p
 
     with extra.app_context():
         db.engine.dispose()
+
+
+def test_a_new_secret_key_ends_the_old_sessions_unless_kept_as_a_fallback(app, client):
+    # The session cookie's serializer is made once per set of keys (app/security.py).
+    @app.get("/test-remember")
+    def remember() -> str:
+        from flask import session
+
+        session["seen"] = "yes"
+        return "noted"
+
+    @app.get("/test-recall")
+    def recall() -> str:
+        from flask import session
+
+        return str(session.get("seen", "no"))
+
+    client.get("/test-remember")
+    assert client.get("/test-recall").get_data(as_text=True) == "yes"
+    old = app.secret_key
+    app.secret_key = "another-secret"
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    assert client.get("/test-recall").get_data(as_text=True) == "yes"
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/test-recall").get_data(as_text=True) == "no"

@@ -88,6 +88,29 @@ def test_postgresql_pages_read_without_a_transaction(app, client, make_session, 
     assert not any(inside for _number, _verb, inside in seen)
 
 
+@pytest.mark.app_config(LIVE_COUNTER_CACHE_SECONDS=60)  # the counter is read once
+def test_an_answer_that_reads_nothing_takes_no_connection(app, client, make_session, backend):
+    # The live poll of every open page mostly answers 304 from the worker's counter: it
+    # must not check a connection out of the pool (PostgreSQL's autocommit mode was set on
+    # one at the start of every request).
+    make_session()
+    etag = client.get("/live/seats").headers["ETag"]
+    with app.app_context():
+        engine = db.engine
+    checkouts: list[object] = []
+
+    def on_checkout(*_args):
+        checkouts.append(1)
+
+    event.listen(engine, "checkout", on_checkout)
+    try:
+        for _ in range(3):
+            assert client.get("/live/seats", headers={"If-None-Match": etag}).status_code == 304
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+    assert checkouts == []
+
+
 def test_postgresql_refuses_a_write_made_outside_the_unit_of_work(app, client, backend):
     if backend != "postgresql":
         pytest.skip("SQLite has no autocommit reads to escape from")
