@@ -70,20 +70,25 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("process-waitlist")
     def process_waitlist_command() -> None:
-        """Release due group holds, expire lapsed offers, pass their seats on (every few minutes)."""
+        """Release due group holds, expire lapsed offers, pass their seats on (every few minutes).
+
+        Then the wishes of parties that are in, or whose session has started, end.
+        """
         from .services.group_holds import release_due
         from .services.mail import send_due
-        from .services.waitlist import expire_due
+        from .services.waitlist import end_spent_wishes, expire_due
 
         # Group holds first: the seats they give back go to the list's next offers.
         released = release_due()
         commit_now()
         expired = expire_due()
         commit_now()
+        spent = end_spent_wishes()
+        commit_now()
         report = send_due()
         click.echo(
             f"{released} group hold(s) released; {expired} offer(s) expired; "
-            f"{report.sent} mail(s) sent."
+            f"{spent} wish(es) ended; {report.sent} mail(s) sent."
         )
 
     @app.cli.command("send-mail")

@@ -18,8 +18,8 @@ closed), and a tablet's retry of its last tap.
 
 Each step is one unit of work as a view runs it (a request context, the service, then
 the commit the request hook does, or the rollback of a refusal). Time is a simulated
-clock passed as ``now=``; moving it on runs ``waitlist.expire_due`` as the
-``process-waitlist`` command does. After every step, straight from the database:
+clock passed as ``now=``; moving it on runs ``waitlist.expire_due`` and
+``waitlist.end_spent_wishes`` as the ``process-waitlist`` command does. After every step, straight from the database:
 
 * ``seats_taken`` is the confirmed seats plus the seats held by offers plus the seats
   group holds still keep, within ``0..capacity``; a hold's used seats stay within its
@@ -44,8 +44,11 @@ clock passed as ``now=``; moving it on runs ``waitlist.expire_due`` as the
 * a party (a lead and its change rows, services/waiting_party.py) holds at most one
   offer, and never holds seats in two places but a confirmed lead and one offer for its
   change; a change row only waits or holds an offer; the change rows of a lead that
-  ended (or was released at its door) have ended; a change row on another session than
-  its lead's waits for the lead's seats, whatever size the party was made since;
+  ended (or was released at its door) have ended, and so have those of a confirmed lead
+  some of whose people are in (checked in, or let in from the door's queue) or whose
+  session has started: nothing could apply them any more; a change row on another
+  session than its lead's waits for the lead's seats, whatever size the party was made
+  since;
 * a bad day cancels exactly the event's sessions of that day still to come, and queues
   one mail per address among the rows that ended; the mail's link moves only a row its
   session's cancellation ended, into a session that takes bookings, with nobody waiting
@@ -638,6 +641,13 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             lead.session_id, lead.seats, lead.status = heir.session_id, heir.seats, heir.status
             self.model[heir.id].status = BookingStatus.CANCELLED
 
+        def spent(self, world: World, lead_id: int) -> bool:
+            """Whether nothing could apply the lead's change rows any more (``is_spent``)."""
+            lead = world.bookings[lead_id]
+            return lead.status is BookingStatus.CONFIRMED and (
+                lead.checked_in_seats > 0 or self.now >= world.sessions[lead.session_id].starts_at
+            )
+
         def wishes_end(self, before: World, lead_id: int) -> None:
             """A move or a change of size: the lead's wishes were for the party as it was."""
             for change in self.live_rows(before, lead_id):
@@ -843,7 +853,11 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                 with writing():
                     sessions = waiting_party.lock_sessions({lead.session_id, target_id})
                     db.session.refresh(lead)
-                    if lead.status is not BookingStatus.CONFIRMED:
+                    if lead.status is not BookingStatus.CONFIRMED or waiting_party.is_spent(
+                        lead, self.now
+                    ):
+                        # The booking page's own refusals: a party inside, or whose
+                        # session has started, may neither move nor grow.
                         raise ChangeNoLongerPossible()
                     target = sessions[target_id]
                     ensure_bookable(target, self.now)
@@ -1426,12 +1440,8 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             booking_id = self.booking_at(index, any_status, *DOOR)
             expected = self.model[booking_id]
             row = self.world().bookings[booking_id]
-            if expected.lead is not None or (
-                row.status is BookingStatus.OFFERED and self.live_rows(self.world(), booking_id)
-            ):
+            if expected.lead is not None:
                 # Nobody holds a change row's ticket: every page and mail shows the lead's.
-                # A party waiting on several sessions that comes to the door with an offer
-                # is the door's to accept (services/party_accept.py), not modelled here.
                 return
             session_id = expected.session_id
             nonce = self.unique("tap")
@@ -1458,6 +1468,10 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             if expected.status is BookingStatus.RELEASED:
                 expected.seats = seats or expected.seats
             expected.status = BookingStatus.CONFIRMED
+            if row.checked_in_seats == 0:
+                # Its people are in: the party waits for nothing more (an offer taken up
+                # at the door too: it leaves its other lists).
+                self.wishes_end(step.before, booking_id)
             expected.checked_in += count
 
         @precondition(lambda self: self.world().check_ins)
@@ -1694,6 +1708,18 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                     rows = self.live_rows(step.before, booking_id)
                     if self.model[booking_id].lead is None and rows:
                         self.hand_over(booking_id, rows)  # it waits on its other sessions
+            world = self.world()
+            spent = [
+                change
+                for b in world.bookings.values()
+                if b.changes is None and self.spent(world, b.id)
+                for change in self.live_rows(world, b.id)
+            ]
+            step = self.run("end_spent_wishes", lambda: waitlist.end_spent_wishes(now=self.now))
+            assert not step.refused
+            assert step.value == len(spent), f"{step.value} wishes ended, {spent} spent"
+            for change in spent:
+                self.model[change.id].status = BookingStatus.CANCELLED
 
         @rule(hours=st.sampled_from([1, 5, 13, 25]))
         def time_passes(self, hours: int) -> None:
@@ -1837,10 +1863,10 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             """Whether a waiting row's party may get an offer now (waiting_party.OfferGate).
 
             Not while the party holds one on another session, nor when its lead neither
-            holds nor awaits seats any more.
+            holds nor awaits seats any more, nor once its lead is in or under way.
             """
             key = row.changes or row.id
-            if world.bookings[key].status not in ACTIVE:
+            if world.bookings[key].status not in ACTIVE or self.spent(world, key):
                 return False
             return not any(
                 b.status is BookingStatus.OFFERED
@@ -1880,6 +1906,14 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                             f"lead {key} is {lead.status.value} ({lead.ended_reason}) but its "
                             f"change row {change.id} is {change.status.value}"
                         )
+                    elif self.spent(world, key):
+                        # In at its door, or its session under way: a move is refused from
+                        # then, so a live row could only hold offers nobody can accept.
+                        assert change.status not in LIVE, (
+                            f"lead {key} has {lead.checked_in_seats} inside (session starts "
+                            f"{world.sessions[lead.session_id].starts_at}, now {self.now}) but "
+                            f"its change row {change.id} is {change.status.value}"
+                        )
                     elif change.status in LIVE and change.session_id != lead.session_id:
                         # The same party elsewhere, or its move: the lead's size, whatever
                         # it was made since.
@@ -1918,6 +1952,17 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
 
         def model_agrees(self) -> None:
             world = self.world()
+            for entry in world.standby.values():
+                lead = self.model.get(entry.booking_id) if entry.booking_id else None
+                if (
+                    lead is not None
+                    and entry.status is StandbyStatus.ADMITTED
+                    and lead.status is BookingStatus.WAITING
+                ):
+                    # Let in from the door's queue: the party leaves its other lists.
+                    for change in self.model.values():
+                        if change.lead == entry.booking_id and change.status in LIVE:
+                            change.status = BookingStatus.CANCELLED
             for booking_id, expected in self.model.items():
                 row = world.bookings.get(booking_id)
                 assert row is not None, f"booking {booking_id} vanished"
@@ -2241,6 +2286,38 @@ KNOWN_SEQUENCES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("release_no_shows", {"where": 0}),
         _cancel(1),
         _book(1, 2),
+    ],
+    # A waiting party let in from its door's queue is inside: it leaves the other list it
+    # waited on, or that list could offer it seats it can no longer take.
+    "a-party-let-in-from-the-door-queue-leaves-its-other-list": [
+        _programme(2, 2),
+        _book(0, 2),
+        _book(1, 2),
+        ("join_several", {"where": 0, "seats": 2, "others": 1}),
+        ("join_standby_from_waitlist", {"index": 0, "any_status": False}),
+        _cancel(0),
+        _cancel(1),
+    ],
+    # A party checked in no longer waits to move: a move is refused once anyone is in.
+    "a-party-checked-in-no-longer-waits-to-move": [
+        _programme(2, 2),
+        _book(0, 2),
+        _book(1, 2),
+        ("wait_for_a_change", {"index": 0, "to": 0, "grow": False, "extra": 1}),
+        DOOR_TIME,
+        _check_in(0, 1),
+        _cancel(1),
+    ],
+    # Once its session has started, a party waits neither to move nor for extra seats.
+    "a-started-party-no-longer-waits-to-move-or-grow": [
+        _programme(3, 2),
+        _book(0, 2),
+        _book(0, 1),
+        _book(1, 2),
+        ("wait_for_a_change", {"index": 0, "to": 0, "grow": False, "extra": 1}),
+        ("wait_for_a_change", {"index": 0, "to": 0, "grow": True, "extra": 1}),
+        ("door_opens", {"where": 0, "offset": 5}),
+        _cancel(2),
     ],
 }
 

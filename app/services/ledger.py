@@ -38,12 +38,15 @@ from ..models import (
 from .booking_errors import SessionFull
 
 
-def lock_session(session_id: int) -> EventSession | None:
+def lock_session(session_id: int, *, skip_locked: bool = False) -> EventSession | None:
     """Load a session and lock its row until the transaction ends.
 
     PostgreSQL takes a row lock; SQLite ignores FOR UPDATE, but a writer's transaction
     there already holds the database's write lock from BEGIN IMMEDIATE. Locking is for
     writing: the caller's service has entered the unit of work (``writing()``).
+
+    ``skip_locked``: None instead of waiting when another transaction holds the row (a
+    row this transaction locked already is returned), for a lock taken out of id order.
     """
     if not in_unit_of_work():
         raise RuntimeError("lock_session() outside writing(): enter the unit of work first")
@@ -53,7 +56,7 @@ def lock_session(session_id: int) -> EventSession | None:
         # Only the session's own row: its event and venue, which no seat change touches,
         # load on first use (usually from the request's identity map, without a query).
         .options(lazyload(EventSession.event))
-        .with_for_update(of=EventSession)
+        .with_for_update(of=EventSession, skip_locked=skip_locked)
         .execution_options(populate_existing=True)
     )
     return db.session.execute(stmt).scalar_one_or_none()

@@ -1,7 +1,8 @@
 """How a party's rows end: withdrawn, handed over to the lead, or ended with their lead.
 
 The rules are those of ``waiting_party`` (its docstring). Every function runs in the
-caller's unit of work, with the party's sessions locked (``lock_party_sessions``).
+caller's unit of work, with the party's sessions locked (``lock_party_sessions``), but
+``after_admission``, which locks them itself (without waiting: the door's path).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from . import ledger
 from .audit import audit
-from .waiting_party import lock_lead, party_rows, party_session_ids
+from .waiting_party import lock_lead, lock_sessions_now, party_rows, party_session_ids
 
 
 def _end(row: Booking, why: str, now: datetime) -> None:
@@ -35,10 +36,16 @@ def withdraw(
 
     The caller holds those sessions' locks, and runs their lists afterwards (``run_lists``).
     """
+    rows = [row for row in party_rows(lead) if row.id != keep]
+    return end_rows(lead, rows, why, actor=actor, now=now)
+
+
+def end_rows(
+    lead: Booking, rows: Iterable[Booking], why: str, *, actor: str, now: datetime
+) -> set[int]:
+    """End these live change rows of ``lead`` (audited); return the sessions they were on."""
     touched: set[int] = set()
-    for row in party_rows(lead):
-        if row.id == keep:
-            continue
+    for row in rows:
         _end(row, why, now)
         touched.add(row.session_id)
         audit("waitlist.withdrawn", actor, row, seats=row.seats, lead=lead.id, why=why)
@@ -123,6 +130,37 @@ def after_release(lead: Booking, *, actor: str, now: datetime) -> set[int]:
     the sessions whose lists the caller (holding their locks) runs.
     """
     return withdraw(lead, "lead_released", actor=actor, now=now)
+
+
+def after_admission(
+    lead: Booking, *, actor: str, now: datetime, why: str = "lead_admitted"
+) -> set[int]:
+    """The party is in at its session's door: it waits for nothing more.
+
+    Its people are in this room: a move is refused from now on (``party_accept``), a
+    waiting lead let in from the door's queue is confirmed here, and more seats are the
+    door's to give. Kept, its rows would count in their lists' waiting seats (the public
+    behind them) and could take offers nobody can accept, holding those seats until they
+    lapse. ``why``: ``lead_admitted``, or ``placed_elsewhere`` for an offer taken up at the
+    door (the party accepted it by coming).
+
+    The door's path (``checkin._let_in``, ``checkin._admit``) holds the lock of the session
+    at the door, and runs inside any writer that frees seats there (a cancellation, an
+    expiry, a reduction…), which holds its own locks in id order. Locking the party's other
+    sessions in order would mean finding them before the door's session is locked, in
+    every such writer, for every party on the door's queue. So each is locked here without
+    waiting (``lock_sessions_now``): a lock that never waits closes no deadlock, whatever
+    the order. A session another transaction holds at this instant keeps the party's row
+    for now: ``promote`` offers it nothing (``waiting_party.is_spent``) and the next
+    ``flask process-waitlist`` ends it (``waitlist.end_spent_wishes``). Returns the
+    sessions of the rows ended, whose lists the caller runs (``run_lists``).
+    """
+    rows = party_rows(lead)
+    if not rows:
+        return set()
+    free = lock_sessions_now({row.session_id for row in rows})
+    mine = [row for row in rows if row.session_id in free]
+    return end_rows(lead, mine, why, actor=actor, now=now)
 
 
 def after_ending(

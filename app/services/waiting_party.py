@@ -24,6 +24,11 @@ withdrawn (``placed_elsewhere``). The rules that keep one party fair to the othe
   the visitor keeps one booking, one link, one ticket code;
 * a lead that ends (cancelled, erased) ends its change rows (``lead_ended``), and so does
   a confirmed lead released at its door as a no-show (``lead_released``);
+* a party some of whose people are in at its door (checked in, or let in from the door's
+  queue) waits for nothing more (``lead_admitted``), nor does a confirmed party whose
+  session has started (``lead_started``, ended by ``waitlist.end_spent_wishes``): a move
+  is refused from then, and what it waited for is the door's to give. Until its rows end,
+  ``promote`` offers them nothing (``OfferGate``);
 * a lead made smaller keeps its lists and its move at its new size, its places kept; its
   wish for extra seats ends (``party_endings.after_reduction``).
 
@@ -230,6 +235,21 @@ def lock_sessions_present(session_ids: Iterable[int]) -> dict[int, EventSession]
     return locked
 
 
+def lock_sessions_now(session_ids: Iterable[int]) -> dict[int, EventSession]:
+    """Lock the sessions no other transaction holds right now, without waiting for any.
+
+    For a writer already holding a session's lock that must touch more (out of id order):
+    a lock taken without waiting closes no cycle with a writer that waits for ours, so no
+    deadlock. The sessions left out (held elsewhere, or deleted) are the caller's to leave.
+    """
+    locked: dict[int, EventSession] = {}
+    for session_id in sorted(set(session_ids)):
+        session = ledger.lock_session(session_id, skip_locked=True)
+        if session is not None:
+            locked[session_id] = session
+    return locked
+
+
 def lock_party_sessions(booking: Booking) -> dict[int, EventSession]:
     """Lock the booking's session and every session where its party has a live row."""
     key = party_key(booking)
@@ -252,6 +272,15 @@ def lock_lead(lead_id: int, *, skip_locked: bool = False) -> bool:
 # --------------------------------------------------------------------------- offers
 
 
+def is_spent(lead: Booking, now: datetime) -> bool:
+    """Whether a lead's change rows can no longer be applied: its party is in, or its
+    (confirmed) session has started. They end then (``party_endings.after_admission``,
+    ``waitlist.end_spent_wishes``)."""
+    return lead.status is BookingStatus.CONFIRMED and (
+        lead.checked_in_seats > 0 or now >= lead.session.starts_at
+    )
+
+
 class OfferGate:
     """What ``promote`` asks before offering to a party: does it already hold an offer?
 
@@ -260,14 +289,22 @@ class OfferGate:
     again under its lead's lock just before the offer.
     """
 
-    def __init__(self, parties: list[Booking]) -> None:
+    def __init__(self, parties: list[Booking], now: datetime) -> None:
         keys = {party_key(party) for party in parties}
         self.busy: set[int] = set()
         self.shared: set[int] = {party_key(p) for p in parties if p.changes_booking_id}
         alive: set[int] = set()
         rows = (
             db.session.execute(
-                select(Booking.id, Booking.changes_booking_id, Booking.status).where(
+                select(
+                    Booking.id,
+                    Booking.changes_booking_id,
+                    Booking.status,
+                    Booking.checked_in_seats,
+                    EventSession.starts_at,
+                )
+                .join(EventSession, EventSession.id == Booking.session_id)
+                .where(
                     or_(Booking.id.in_(keys), Booking.changes_booking_id.in_(keys)),
                     Booking.status.in_(ACTIVE),
                 )
@@ -275,16 +312,17 @@ class OfferGate:
             if keys
             else []
         )
-        for row_id, changes, status in rows:
+        for row_id, changes, status, checked_in, starts_at in rows:
             key = changes or row_id
             if changes:
                 self.shared.add(key)
-            else:
+            elif status is not BookingStatus.CONFIRMED or not (checked_in or starts_at <= now):
                 alive.add(key)
             if status is BookingStatus.OFFERED:
                 self.busy.add(key)
         # A change row whose lead no longer holds nor awaits seats (its party did not come
-        # to its session) can never be accepted: no offer, and no seats held for it.
+        # to its session), or whose party is in or its session under way (``is_spent``),
+        # can never be accepted: no offer, and no seats held for it.
         self.busy |= keys - alive
 
     def holds_offer(self, party: Booking) -> bool:

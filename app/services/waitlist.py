@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..database import writing
 from ..extensions import db
@@ -142,7 +143,7 @@ def promote(
     offered: list[Booking] = []
     skipped: list[Booking] = []
     parties = waiting_parties(session.id)
-    gate = waiting_party.OfferGate(parties)
+    gate = waiting_party.OfferGate(parties, now)
     for party in parties:
         if free <= 0:
             break
@@ -229,6 +230,51 @@ def expire_due(now: datetime | None = None, session_id: int | None = None) -> in
         # only the door can use).
         party_endings.run_lists(others, actor="system", now=now)
         return expired
+
+
+def end_spent_wishes(now: datetime | None = None) -> int:
+    """End the change rows of parties that are in, or whose session has started; how many.
+
+    Such rows can no longer be applied (``waiting_party.is_spent``): ``promote`` offers
+    them nothing, but they would count in their lists' waiting seats, keeping the public
+    behind them, until those sessions pass. A confirmed party waits for nothing once its
+    session has started (``lead_started``): a move out of it is refused, and more seats
+    are the door's to give. The door ends a party's rows as it lets it in
+    (``party_endings.after_admission``) but for a session another writer held at that
+    instant (``lead_admitted``, here). ``flask process-waitlist`` runs this; every session
+    concerned is locked first, in id order, and the rows read again under the locks, so a
+    second run at once finds them ended.
+    """
+    now = now or utcnow()
+    lead = aliased(Booking)
+    found = db.session.scalars(
+        select(lead.id)
+        .distinct()
+        .join(Booking, Booking.changes_booking_id == lead.id)
+        .join(EventSession, EventSession.id == lead.session_id)
+        .where(
+            Booking.status.in_(waiting_party.LIVE_CHANGE_STATUSES),
+            lead.status == BookingStatus.CONFIRMED,
+            or_(lead.checked_in_seats > 0, EventSession.starts_at <= now),
+        )
+    ).all()
+    if not found:
+        return 0
+    with writing():
+        locked = waiting_party.lock_sessions_present(waiting_party.party_session_ids(found))
+        touched: set[int] = set()
+        ended = 0
+        for lead_id in sorted(found):
+            party = db.session.get(Booking, lead_id, populate_existing=True)
+            if party is None or not waiting_party.is_spent(party, now):
+                continue
+            # A row joined on a session not locked above (a race) waits for the next run.
+            rows = [row for row in party_rows(party) if row.session_id in locked]
+            why = "lead_admitted" if party.checked_in_seats else "lead_started"
+            touched |= party_endings.end_rows(party, rows, why, actor="system", now=now)
+            ended += len(rows)
+        party_endings.run_lists(touched, actor="system", now=now)
+        return ended
 
 
 def other_sessions_for(session: EventSession, seats: int, now: datetime) -> list[EventSession]:

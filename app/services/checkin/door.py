@@ -106,7 +106,11 @@ def _let_in(
     now: datetime,
     nonce: str | None,
 ) -> CheckIn:
-    """Check ``seats`` of a party of this (locked, open) session in, or raise why not."""
+    """Check ``seats`` of a party of this (locked, open) session in, or raise why not.
+
+    At its first check-in the party leaves the lists it waited on, its move and its extra
+    seats included (``party_endings.after_admission``), and those lists run.
+    """
     if booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED, BookingStatus.WAITING):
         raise NotAdmissible(booking.status)
     if booking.status is BookingStatus.RELEASED:
@@ -118,13 +122,14 @@ def _let_in(
         ledger.take_seats(session, wanted)
         booking.seats, booking.status = wanted, BookingStatus.CONFIRMED
         audit("checkin.readmitted", actor, booking, seats=wanted)
-    elif booking.status is BookingStatus.OFFERED:
+    why = "lead_admitted"
+    if booking.status is BookingStatus.OFFERED:
         if booking.changes_booking_id is not None:
             # Its offer moves or grows another booking: only accepting it applies that.
             raise OfferToAcceptFirst()
         booking.status = BookingStatus.CONFIRMED  # came to the door with an open offer: it holds
-        # Let in here, the party leaves its other lists (they hold no seats: no list to run).
-        party_endings.withdraw(booking, "placed_elsewhere", actor=actor, now=now)
+        why = "placed_elsewhere"
+    first_tap = booking.checked_in_seats == 0
     remaining = booking.seats - booking.checked_in_seats
     if remaining <= 0:
         first = _first_check_in(booking)
@@ -141,6 +146,10 @@ def _let_in(
     db.session.add(entry)
     db.session.flush()
     audit("checkin.in", actor, booking, seats=count)
+    if first_tap:
+        # Its people are in this room: the party waits for nothing more, elsewhere or here.
+        touched = party_endings.after_admission(booking, actor=actor, now=now, why=why)
+        party_endings.run_lists(touched, actor=actor, now=now)
     return entry
 
 

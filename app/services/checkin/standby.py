@@ -185,6 +185,7 @@ def admit_standby(session: EventSession, *, actor: str, now: datetime) -> list[S
         return admitted
     limit = max_passes()
     skipped: list[StandbyEntry] = []
+    touched: set[int] = set()
     for entry in standby_queue(session.id):
         if session.seats_free <= 0:
             break
@@ -192,7 +193,7 @@ def admit_standby(session: EventSession, *, actor: str, now: datetime) -> list[S
         if seats > session.capacity:
             continue  # it can never fit: holding seats for it would stop the queue for good
         if seats <= session.seats_free:
-            _admit(session, entry, actor, now)
+            touched |= _admit(session, entry, actor, now)
             admitted.append(entry)
             for passed in skipped:
                 passed.passed_over += 1
@@ -202,14 +203,18 @@ def admit_standby(session: EventSession, *, actor: str, now: datetime) -> list[S
         else:
             skipped.append(entry)
     db.session.flush()
+    # The places the parties let in leave on their other lists go to those lists' next.
+    party_endings.run_lists(touched - {session.id}, actor=actor, now=now)
     return admitted
 
 
-def _admit(session: EventSession, entry: StandbyEntry, actor: str, now: datetime) -> None:
+def _admit(session: EventSession, entry: StandbyEntry, actor: str, now: datetime) -> set[int]:
     """Let a standby party in: its seats taken and checked in, in one step.
 
-    A waiting-list party's own booking is confirmed and leaves the waiting list; people
-    without one get a booking made for them.
+    A waiting-list party's own booking is confirmed and leaves the waiting list, and the
+    party leaves the other sessions' lists it waited on (``party_endings.after_admission``,
+    which says how it locks them from here); people without one get a booking made for
+    them. Returns the sessions whose lists lost a row.
     """
     booking = entry.booking
     from_waitlist = booking is not None
@@ -225,6 +230,9 @@ def _admit(session: EventSession, entry: StandbyEntry, actor: str, now: datetime
     booking.checked_in_seats = booking.seats
     entry.status, entry.booking, entry.seats = StandbyStatus.ADMITTED, booking, booking.seats
     audit("standby.admitted", actor, booking, seats=booking.seats, from_waitlist=from_waitlist)
+    if not from_waitlist:
+        return set()
+    return party_endings.after_admission(booking, actor=actor, now=now)
 
 
 @writes
