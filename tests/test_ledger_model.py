@@ -946,6 +946,7 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
                     "a party grew once online booking had closed"
                 )
                 assert seats <= max_seats, f"a party grew to {seats} seats"
+                assert old.checked_in_seats == 0, "a party grew with people already inside"
                 self.wishes_end(step.before, booking_id)
             else:
                 self.party_shrinks(step.before, booking_id, seats)
@@ -974,6 +975,9 @@ def ledger_machine(app: Any) -> type[RuleBasedStateMachine]:
             step = self.run(f"wait_for_a_change({booking_id}, {target_id}, grow={grow})", call)
             if step.refused:
                 return
+            assert step.before.bookings[booking_id].checked_in_seats == 0, (
+                "a party with people inside waits to move or grow"
+            )
             row_id, token, session_id, row_seats = step.value
             if row_id == booking_id:  # room came meanwhile: done at once
                 expected.session_id, expected.seats = session_id, row_seats

@@ -29,6 +29,7 @@ from app.models import (
 )
 from app.services import booking as booking_service
 from app.services import organiser, plan_changes, stats, waitlist
+from app.services.booking_errors import CannotGrow
 from app.services.ledger import check_ledger
 from app.timeutil import utcnow
 
@@ -430,6 +431,33 @@ def test_growing_keeps_the_limits_per_booking_and_per_address(app, client):
     assert capped.status_code == 409
     assert "ne peut pas réserver plus de 4 places" in text(capped)
     assert booking_of(app, token).seats == 2
+
+
+def test_a_party_with_people_inside_does_not_grow(app, client):
+    # Once some are in, latecomers go through the door (walk-ins, its queue): a wait for
+    # extra seats could never be offered to a party already inside.
+    from app.services import checkin
+
+    (session_id,) = programme(app, 6)
+    token = book(app, session_id, 2)
+    with app.app_context():
+        checkin.check_in(session_id, actor="door", booking_id=booking_of(app, token).id, seats=1)
+        db.session.commit()
+    response = post_form(client, token, "seats", seats="3")
+    assert response.status_code == 409
+    assert (
+        f"Des personnes de ce groupe sont déjà entrées{NNBSP}: "
+        "pour des places en plus, adressez-vous à l’accueil."
+    ) in text(response)
+    with app.app_context(), pytest.raises(CannotGrow):
+        plan_changes.wait_for_seats(token, 5)
+    assert booking_of(app, token).seats == 2
+    assert taken(app, session_id) == [(2, 0)]
+    with app.app_context():
+        waiting = db.session.scalar(
+            select(func.count()).select_from(Booking).where(Booking.changes_booking_id.is_not(None))
+        )
+    assert waiting == 0
 
 
 def test_a_waiting_party_only_shrinks(app, client):

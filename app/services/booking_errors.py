@@ -286,13 +286,22 @@ class MoveTargetFull(DomainError):
 
 
 class CannotGrow(DomainError):
-    """Only a confirmed booking takes more seats (a waiting party waits for its own size)."""
+    """Only a confirmed booking takes more seats (a waiting party waits for its own size),
+    and only before anyone of the party is in: the door takes latecomers from then on."""
 
-    code, field = "cannot_grow", "seats"
-    text = N_(
-        "Seule une réservation confirmée peut prendre des places en plus. "
-        "Sur la liste d’attente, vous pouvez seulement réduire le groupe."
-    )
+    code, field, positional = "cannot_grow", "seats", ("inside",)
+
+    def message(self) -> str:
+        """Say why the party keeps its size, and where more seats may still be found."""
+        if self.values.get("inside"):
+            return gettext(
+                "Des personnes de ce groupe sont déjà entrées : "
+                "pour des places en plus, adressez-vous à l’accueil."
+            )
+        return gettext(
+            "Seule une réservation confirmée peut prendre des places en plus. "
+            "Sur la liste d’attente, vous pouvez seulement réduire le groupe."
+        )
 
 
 class SameSeats(DomainError):

@@ -380,6 +380,8 @@ def _check_growth(booking: Booking, session: EventSession, seats: int, now: date
     """Raise why ``booking`` cannot become ``seats`` seats (room apart); return the extra."""
     if booking.status is not BookingStatus.CONFIRMED or booking.changes_booking_id is not None:
         raise CannotGrow()
+    if booking.checked_in_seats:
+        raise CannotGrow(booking.checked_in_seats)
     if seats == booking.seats:
         raise SameSeats(booking.seats)
     if seats < booking.seats:
