@@ -111,6 +111,25 @@ def test_an_answer_that_reads_nothing_takes_no_connection(app, client, make_sess
     assert checkouts == []
 
 
+@pytest.mark.app_config(WTF_CSRF_ENABLED=False)
+def test_a_writer_that_only_adds_rows_is_committed(app, client, backend):
+    # The commit after the answer is skipped when the session began nothing: a unit of
+    # work that only adds rows (no query yet) must still count as begun, or the row is lost
+    # while the visitor is told it was saved.
+    from app.database import writing
+
+    @app.post("/test-add-only")
+    def add_only() -> str:
+        """A unit of work that adds a row and reads nothing first."""
+        with writing():
+            db.session.add(ChangeCounter(name="test-added", value=7))
+        return "saved"
+
+    assert client.post("/test-add-only").status_code == 200
+    with app.app_context():
+        assert db.session.get(ChangeCounter, "test-added").value == 7
+
+
 def test_postgresql_refuses_a_write_made_outside_the_unit_of_work(app, client, backend):
     if backend != "postgresql":
         pytest.skip("SQLite has no autocommit reads to escape from")
