@@ -174,8 +174,8 @@ class SignedCookieSessions(SecureCookieSessionInterface):
     """Flask's signed session cookie, its serializer made once per set of keys.
 
     Flask makes one on every request, to open the session and again to save it, and
-    itsdangerous checks each new one by serializing an empty dict: about fifty calls on
-    every request, for the same keys. A changed ``SECRET_KEY`` or ``SECRET_KEY_FALLBACKS``
+    itsdangerous checks each new one by serializing an empty dict: the same work, for the
+    same keys, on every request. A changed ``SECRET_KEY`` or ``SECRET_KEY_FALLBACKS``
     makes a new one.
     """
 
@@ -186,7 +186,7 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         """The serializer of the app's current keys (None without a secret key)."""
         if not app.secret_key:
             return None
-        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        keys = (*(app.config.get("SECRET_KEY_FALLBACKS") or ()), app.secret_key)
         made = self._made
         if made is None or made[0] != keys:
             serializer = super().get_signing_serializer(app)

@@ -183,16 +183,18 @@ def page_around(panel: str, context: dict[str, Any], version: LiveVersion) -> st
         or not store.enabled
     ):
         return render_template("public/session.html", panel=Markup(panel), **context)  # noqa: S704
-    key = (*version, "page-shell", request.script_root, request.path, context["live_etag"])
-    shell: tuple[Markup, Markup] | None = store.get(key)
-    if shell is None:
+
+    def render_shell() -> tuple[Markup, Markup]:
+        """The page with a marker for the panel, cut in two at the marker."""
         whole = render_template("public/session.html", panel=_PANEL_HERE, **context)
         before, found, after = whole.partition(_PANEL_HERE)
         if not found:
             raise RuntimeError("public/session.html no longer shows its panel")
-        shell = (Markup(before), Markup(after))  # noqa: S704 (rendered by Jinja, escaped)
-        store.put(key, shell)
-    return "".join((shell[0], panel, shell[1]))
+        return Markup(before), Markup(after)  # noqa: S704 (rendered by Jinja, escaped)
+
+    key = (*version, "page-shell", request.script_root, request.path, context["live_etag"])
+    before, after = fragments.cached(key, render_shell)
+    return "".join((before, panel, after))
 
 
 class AlsoChoice(NamedTuple):

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Booking, BookingStatus, EventSession
 from . import ledger
 from .audit import audit
-from .waiting_party import lock_lead, lock_sessions_now, party_rows, party_session_ids
+from .waiting_party import lock_lead, lock_sessions_present, party_rows, party_session_ids
 
 
 def _end(row: Booking, why: str, now: datetime) -> None:
@@ -99,20 +99,17 @@ def after_reduction(lead: Booking, *, actor: str, now: datetime) -> set[int]:
     confirmed = lead.status is BookingStatus.CONFIRMED
     for row in party_rows(lead):
         if confirmed and row.session_id == lead.session_id:
-            _end(row, "lead_reduced", now)
-            audit(
-                "waitlist.withdrawn", actor, row, seats=row.seats, lead=lead.id, why="lead_reduced"
-            )
-        elif row.seats > lead.seats:
-            freed = row.seats - lead.seats
-            if row.status is BookingStatus.WAITING:
-                ledger.add_waiting(row.session, -freed)
-            else:
-                ledger.release_seats(row.session, freed)
-            row.seats = lead.seats
-            audit("waitlist.reduced", actor, row, seats=row.seats, freed=freed, lead=lead.id)
-        else:
+            touched |= end_rows(lead, [row], "lead_reduced", actor=actor, now=now)
             continue
+        if row.seats <= lead.seats:
+            continue
+        freed = row.seats - lead.seats
+        if row.status is BookingStatus.WAITING:
+            ledger.add_waiting(row.session, -freed)
+        else:
+            ledger.release_seats(row.session, freed)
+        row.seats = lead.seats
+        audit("waitlist.reduced", actor, row, seats=row.seats, freed=freed, lead=lead.id)
         touched.add(row.session_id)
     if touched:
         db.session.flush()
@@ -149,7 +146,7 @@ def after_admission(
     expiry, a reduction…), which holds its own locks in id order. Locking the party's other
     sessions in order would mean finding them before the door's session is locked, in
     every such writer, for every party on the door's queue. So each is locked here without
-    waiting (``lock_sessions_now``): a lock that never waits closes no deadlock, whatever
+    waiting (``lock_sessions_present``, ``skip_locked``): a lock that never waits closes no deadlock, whatever
     the order. A session another transaction holds at this instant keeps the party's row
     for now: ``promote`` offers it nothing (``waiting_party.is_spent``) and the next
     ``flask process-waitlist`` ends it (``waitlist.end_spent_wishes``). Returns the
@@ -158,7 +155,7 @@ def after_admission(
     rows = party_rows(lead)
     if not rows:
         return set()
-    free = lock_sessions_now({row.session_id for row in rows})
+    free = lock_sessions_present({row.session_id for row in rows}, skip_locked=True)
     mine = [row for row in rows if row.session_id in free]
     return end_rows(lead, mine, why, actor=actor, now=now)
 

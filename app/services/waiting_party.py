@@ -225,26 +225,19 @@ def party_session_ids_on(session_id: int) -> set[int]:
     return party_session_ids(keys) | {session_id}
 
 
-def lock_sessions_present(session_ids: Iterable[int]) -> dict[int, EventSession]:
-    """Lock sessions in id order, leaving out any deleted meanwhile."""
-    locked: dict[int, EventSession] = {}
-    for session_id in sorted(set(session_ids)):
-        session = ledger.lock_session(session_id)
-        if session is not None:
-            locked[session_id] = session
-    return locked
+def lock_sessions_present(
+    session_ids: Iterable[int], *, skip_locked: bool = False
+) -> dict[int, EventSession]:
+    """Lock sessions in id order, leaving out any deleted meanwhile.
 
-
-def lock_sessions_now(session_ids: Iterable[int]) -> dict[int, EventSession]:
-    """Lock the sessions no other transaction holds right now, without waiting for any.
-
-    For a writer already holding a session's lock that must touch more (out of id order):
-    a lock taken without waiting closes no cycle with a writer that waits for ours, so no
-    deadlock. The sessions left out (held elsewhere, or deleted) are the caller's to leave.
+    ``skip_locked`` leaves out as well those another transaction holds right now, without
+    waiting: for a writer already holding a session's lock that must touch more (out of id
+    order), a lock taken without waiting closes no cycle with a writer that waits for ours,
+    so no deadlock. The sessions left out are the caller's to leave.
     """
     locked: dict[int, EventSession] = {}
     for session_id in sorted(set(session_ids)):
-        session = ledger.lock_session(session_id, skip_locked=True)
+        session = ledger.lock_session(session_id, skip_locked=skip_locked)
         if session is not None:
             locked[session_id] = session
     return locked
