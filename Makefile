@@ -14,7 +14,7 @@ run: db ## Set everything up and serve the app on http://127.0.0.1:5000 (SQLite)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install ## Set everything up and run every test
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=20
 
 install: $(VENV)/.installed assets translations ## Virtualenv, Python packages, front-end files, catalogues
 
