@@ -609,6 +609,17 @@ def test_a_confirmed_party_made_smaller_still_waits_to_move_but_no_more_for_extr
         assert [db.session.get(EventSession, s).seats_taken for s in (a, b)] == [2, 3]
 
 
+def ended(app, token: str) -> dict[int, str]:
+    """The party's change rows that ended: session id -> why."""
+    with app.app_context():
+        lead = db.session.scalar(select(Booking).where(Booking.token == token))
+        return {
+            r.session_id: r.ended_reason
+            for r in waiting_party.all_change_rows(lead)
+            if r.status is BookingStatus.CANCELLED
+        }
+
+
 def test_a_no_show_released_at_the_door_leaves_its_move_and_extra_seats_lists(app, event_sessions):
     a, b = event_sessions(4, 2)
     mine = confirm(app, a, 2, "me")
@@ -623,23 +634,12 @@ def test_a_no_show_released_at_the_door_leaves_its_move_and_extra_seats_lists(ap
         db.session.commit()
         lead = db.session.scalar(select(Booking).where(Booking.token == mine))
         assert lead.status is BookingStatus.RELEASED
-        assert {r.ended_reason for r in waiting_party.all_change_rows(lead)} == {"lead_released"}
+    assert ended(app, mine) == {a: "lead_released", b: "lead_released"}
     assert waiting_counts(app, a, b) == [0, 0]
     # Nobody waits for b's seats any more: one freed there is the public's to book.
     cancel(app, hb)
     with app.app_context():
         assert db.session.get(EventSession, b).seats_left == 2
-
-
-def ended(app, token: str) -> dict[int, str]:
-    """The party's change rows that ended: session id -> why."""
-    with app.app_context():
-        lead = db.session.scalar(select(Booking).where(Booking.token == token))
-        return {
-            r.session_id: r.ended_reason
-            for r in waiting_party.all_change_rows(lead)
-            if r.status is BookingStatus.CANCELLED
-        }
 
 
 def test_a_waiting_party_let_in_from_the_door_queue_leaves_its_other_lists(app, event_sessions):
